@@ -1,0 +1,87 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
+import { type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
+import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
+import { withDatabase } from "./testing.ts";
+
+export interface DevstackOptions {
+  /** Folder for data and logs (git-ignored `.devstack/` at the repository root by default). */
+  readonly dir: string;
+  /** Preferred ports; a free one is taken when busy. Defaults follow the Supabase CLI's local ports. */
+  readonly postgresPort?: number;
+  readonly smtpPort?: number;
+  readonly smtpHttpPort?: number;
+  readonly env: Record<string, string | undefined>;
+  readonly log: (line: string) => void;
+}
+
+/** The running local stack: where everything is, and how to stop it. */
+export interface Devstack {
+  /** The application database (`postgres`, as on Supabase), superuser, no password (trust on loopback). */
+  readonly databaseUrl: string;
+  readonly postgres: { readonly host: string; readonly port: number; readonly pgCron: boolean };
+  readonly smtp: SmtpSink;
+  /** Migration files applied by this start. */
+  readonly migrationsApplied: readonly string[];
+  readonly seeded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PostgreSQL (data kept between runs), installs the platform objects and pgmq, applies
+ * migrations (and the seed on a new cluster), and starts the SMTP sink.
+ */
+export async function startDevstack(options: DevstackOptions): Promise<Devstack> {
+  mkdirSync(options.dir, { recursive: true });
+  const started = await startPostgres({
+    dataDir: join(options.dir, "postgres"),
+    logFile: join(options.dir, "postgres.log"),
+    port: options.postgresPort ?? 54322,
+    durability: "durable",
+    choice: parsePostgresChoice(options.env.DEVSTACK_POSTGRES),
+    pgBin: options.env.PG_BIN,
+  });
+  const { cluster } = started;
+  const stops: Array<() => Promise<void>> = [() => cluster.stop()];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne();
+  };
+  try {
+    const databaseUrl = withDatabase(cluster.adminUrl, CRON_DATABASE);
+    if (cluster.pgCron) await installPgCron(databaseUrl);
+    const pgmqExtension = await installPlatform(databaseUrl);
+    options.log(describePostgres(started, pgmqExtension));
+    const migrationsApplied = await applyMigrations(databaseUrl);
+    if (cluster.created) await applySeed(databaseUrl);
+    const smtp = await startSmtpSink({
+      smtpPort: options.smtpPort ?? 54325,
+      httpPort: options.smtpHttpPort ?? 54324,
+    });
+    stops.push(() => smtp.stop());
+    return {
+      databaseUrl,
+      postgres: { host: cluster.host, port: cluster.port, pgCron: cluster.pgCron },
+      smtp,
+      migrationsApplied,
+      seeded: cluster.created,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The environment a worker or console needs to use this stack (no secrets: trust auth, local sink). */
+export function devstackEnv(stack: Devstack): Record<string, string> {
+  return {
+    DATABASE_URL: stack.databaseUrl,
+    SMTP_HOST: stack.smtp.host,
+    SMTP_PORT: String(stack.smtp.smtpPort),
+    SMTP_SECURE: "false",
+    SMTP_FROM: "noreply@balansity.local",
+    SMTP_FROM_NAME: "Balansity (local)",
+    SMTP_SINK_URL: stack.smtp.url,
+  };
+}

@@ -1,0 +1,64 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import type { DevstackInfo } from "./devstack-info.ts";
+import { applyMigrations, installPgCron, installPlatform, withClient } from "./prepare-database.ts";
+import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
+import { withDatabase } from "./testing.ts";
+
+const TEMPLATES = { bare: "tpl_bare", platform: "tpl_platform", migrated: "tpl_migrated" } as const;
+
+/**
+ * vitest global setup: one PostgreSQL cluster per test run (fresh, fsync off), and template databases
+ * that each test file clones with `createTestDatabase()`, so files run in parallel on their own data.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = mkdtempSync(join(tmpdir(), "balansity-pg-"));
+  // The server runs as the postgres OS user, which must be able to enter this folder.
+  chmodSync(root, 0o755);
+  const started = await startPostgres({
+    dataDir: join(root, "data"),
+    logFile: join(root, "postgres.log"),
+    port: 0,
+    durability: "fast",
+    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
+    pgBin: process.env.PG_BIN,
+  });
+  const { cluster } = started;
+  try {
+    if (cluster.pgCron) await installPgCron(withDatabase(cluster.adminUrl, CRON_DATABASE));
+    await withClient(cluster.adminUrl, async (client) => {
+      await client.query(`create database ${TEMPLATES.bare}`);
+      await client.query(`create database ${TEMPLATES.platform}`);
+    });
+    const pgmqExtension = await installPlatform(withDatabase(cluster.adminUrl, TEMPLATES.platform));
+    await withClient(cluster.adminUrl, (client) =>
+      client.query(`create database ${TEMPLATES.migrated} template ${TEMPLATES.platform}`),
+    );
+    await applyMigrations(withDatabase(cluster.adminUrl, TEMPLATES.migrated));
+
+    const info: DevstackInfo = {
+      flavor: started.flavor,
+      majorVersion: cluster.majorVersion,
+      host: cluster.host,
+      port: cluster.port,
+      adminUrl: cluster.adminUrl,
+      pgCron: cluster.pgCron,
+      cronDatabase: CRON_DATABASE,
+      pgmqExtension,
+      templates: TEMPLATES,
+    };
+    project.provide("devstack", info);
+    console.log(`[devstack] ${describePostgres(started, pgmqExtension)}`);
+  } catch (error) {
+    await cluster.stop();
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+
+  return async () => {
+    await cluster.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
+}

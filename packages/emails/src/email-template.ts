@@ -1,0 +1,15 @@
+import type { ReactElement } from "react";
+import type { EmailFormatter } from "./intl-format.ts";
+import type { EmailLocale } from "./template-catalog.ts";
+
+/** What a template knows besides its variables. */
+export interface EmailContext {
+  readonly locale: EmailLocale;
+  readonly format: EmailFormatter;
+}
+
+/** One email: its subject line and its body, both from the same validated variables. */
+export interface EmailTemplate<TVariables> {
+  subject(variables: TVariables, context: EmailContext): string;
+  body(variables: TVariables, context: EmailContext): ReactElement;
+}

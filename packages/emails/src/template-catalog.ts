@@ -1,0 +1,134 @@
+import { z } from "zod";
+import {
+  currencyCode,
+  entityId,
+  moneyAmount,
+  optionalText,
+  requiredText,
+  timestamp,
+  userName,
+  webUrl,
+} from "./variable-fields.ts";
+
+/** The languages every template is written in. Russian is the default. */
+export const emailLocales = ["ru", "en"] as const;
+export type EmailLocale = (typeof emailLocales)[number];
+
+/** Every template `renderEmail` knows, by the name producers put in an `email_queue` message. */
+export const emailTemplateNames = [
+  "checkup_completed",
+  "report_ready",
+  "appointment_confirmation",
+  "appointment_reminder_24h",
+  "appointment_reminder_1h",
+  "payment_succeeded",
+  "payment_failed",
+] as const;
+export type EmailTemplateName = (typeof emailTemplateNames)[number];
+
+/** Variables every template accepts. */
+const common = {
+  /** The recipient's name for the greeting; "Здравствуйте!" without it. */
+  user_name: userName,
+  /** A link to the Balansity app, shown in the footer. */
+  app_url: webUrl.nullish(),
+};
+
+const checkupCompleted = z.object({
+  ...common,
+  assessment_id: entityId,
+  assessment_title: optionalText(300),
+  completed_at: timestamp.nullish(),
+  results_url: webUrl.nullish(),
+});
+
+const reportReady = z.object({
+  ...common,
+  assessment_id: entityId,
+  assessment_title: optionalText(300),
+  report_url: webUrl,
+  /** When a signed report link stops working. */
+  expires_at: timestamp.nullish(),
+});
+
+/** One schema for the confirmation and both reminders: they talk about the same appointment. */
+const appointment = z
+  .object({
+    ...common,
+    appointment_id: entityId,
+    starts_at: timestamp,
+    ends_at: timestamp.nullish(),
+    consultant_name: optionalText(200),
+    /** The video call link. */
+    meeting_url: webUrl.nullish(),
+    /** Where the user reschedules or cancels. */
+    manage_url: webUrl.nullish(),
+  })
+  .superRefine((value, context) => {
+    if (value.ends_at && Date.parse(value.ends_at) <= Date.parse(value.starts_at)) {
+      context.addIssue({ code: "custom", path: ["ends_at"], message: "must be later than starts_at" });
+    }
+  });
+
+const payment = {
+  ...common,
+  payment_id: entityId,
+  amount: moneyAmount,
+  currency: currencyCode,
+  /** What was paid for, e.g. "Консультация 25 ноября". */
+  description: optionalText(300),
+};
+
+const paymentSucceeded = z.object({
+  ...payment,
+  paid_at: timestamp.nullish(),
+  receipt_url: webUrl.nullish(),
+});
+
+const paymentFailed = z.object({
+  ...payment,
+  /** The provider's explanation, shown as is. */
+  failure_reason: optionalText(500),
+  retry_url: webUrl.nullish(),
+});
+
+/**
+ * The variables each template accepts, as zod schemas. `renderEmail` validates with them; a
+ * producer can validate with them before it enqueues a message.
+ *
+ * ### Examples
+ *
+ * ```ts
+ * const result = emailTemplateVariableSchemas.report_ready.safeParse(message.variables);
+ * if (!result.success) console.log(result.error.issues);
+ * ```
+ */
+export const emailTemplateVariableSchemas = Object.freeze({
+  checkup_completed: checkupCompleted,
+  report_ready: reportReady,
+  appointment_confirmation: appointment,
+  appointment_reminder_24h: appointment,
+  appointment_reminder_1h: appointment,
+  payment_succeeded: paymentSucceeded,
+  payment_failed: paymentFailed,
+} as const satisfies Record<EmailTemplateName, z.ZodType>);
+
+/** What a caller passes as `variables` for template `T`. */
+export type EmailTemplateVariables<T extends EmailTemplateName> = z.input<
+  (typeof emailTemplateVariableSchemas)[T]
+>;
+
+/** The variables after validation (text trimmed): what a template component receives. */
+export type ParsedEmailTemplateVariables<T extends EmailTemplateName> = z.output<
+  (typeof emailTemplateVariableSchemas)[T]
+>;
+
+/** Narrows a string (from a queue message, say) to a template name. */
+export function isEmailTemplateName(name: string): name is EmailTemplateName {
+  return (emailTemplateNames as readonly string[]).includes(name);
+}
+
+/** Narrows a string to a supported locale. */
+export function isEmailLocale(locale: string): locale is EmailLocale {
+  return (emailLocales as readonly string[]).includes(locale);
+}
