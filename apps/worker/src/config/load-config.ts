@@ -1,0 +1,143 @@
+import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
+import { type QueueName, queueNames } from "@balansity/queues";
+import { z } from "zod";
+import type { QueueSettings, WorkerConfig } from "./worker-config.ts";
+
+export type WorkerEnv = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_QUEUE_SETTINGS: Readonly<Record<QueueName, QueueSettings>> = {
+  email_queue: { concurrency: 32, batchSize: 32, visibilityTimeoutSeconds: 60, maxAttempts: 8 },
+  report_generation_queue: { concurrency: 2, batchSize: 2, visibilityTimeoutSeconds: 120, maxAttempts: 5 },
+  payment_processing_queue: { concurrency: 8, batchSize: 8, visibilityTimeoutSeconds: 60, maxAttempts: 10 },
+  analytics_queue: { concurrency: 1, batchSize: 500, visibilityTimeoutSeconds: 60, maxAttempts: 5 },
+};
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+
+const email = z.email({ error: "must be an email address, e.g. noreply@balansity.ru" });
+const url = z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" });
+
+/**
+ * Reads the worker's configuration from the environment once, into a frozen object.
+ * Every problem (database and worker alike) is reported together in one ConfigError; values of
+ * secrets are never echoed.
+ *
+ * ### Examples
+ * ```ts
+ * const config = loadConfig(process.env);
+ * ```
+ */
+export function loadConfig(env: WorkerEnv): WorkerConfig {
+  const issues: string[] = [];
+  let database: DatabaseConfig | undefined;
+  try {
+    database = loadDatabaseConfig({ DATABASE_APPLICATION_NAME: "balansity-worker", ...env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+
+  const read = <T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, required = false): T | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") {
+      if (required && fallback === undefined) issues.push(`${name} is required`);
+      return fallback;
+    }
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    // Show the value only for non-secret variables.
+    const shown = /PASS|SECRET|KEY/.test(name) ? "" : ` (got "${raw}")`;
+    issues.push(`${name} ${parsed.error.issues[0]?.message ?? "is invalid"}${shown}`);
+    return fallback;
+  };
+
+  const smtpHost = read("SMTP_HOST", z.string().min(1), undefined, true);
+  const smtpPort = read("SMTP_PORT", int(1, 65_535), 587);
+  const smtpSecure = read(
+    "SMTP_SECURE",
+    z.enum(["auto", "tls", "starttls", "none"], { error: "must be auto, tls, starttls or none" }),
+    "auto",
+  );
+  const smtpUser = read("SMTP_USER", z.string().min(1), undefined);
+  const smtpPass = read("SMTP_PASS", z.string().min(1), undefined);
+  if (smtpUser !== undefined && smtpPass === undefined) issues.push("SMTP_PASS is required when SMTP_USER is set");
+  if (smtpPass !== undefined && smtpUser === undefined) issues.push("SMTP_USER is required when SMTP_PASS is set");
+  const smtpFrom = read("SMTP_FROM", email, undefined, true);
+  const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
+  const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);
+
+  const queues = {} as Record<QueueName, QueueSettings>;
+  for (const queue of queueNames) {
+    const prefix = `QUEUE_${queue.toUpperCase()}_`;
+    const defaults = DEFAULT_QUEUE_SETTINGS[queue];
+    queues[queue] = Object.freeze({
+      concurrency: read(`${prefix}CONCURRENCY`, int(1, 1000), defaults.concurrency) ?? defaults.concurrency,
+      batchSize: read(`${prefix}BATCH_SIZE`, int(1, 1000), defaults.batchSize) ?? defaults.batchSize,
+      visibilityTimeoutSeconds:
+        read(`${prefix}VT_SECONDS`, int(1, 86_400), defaults.visibilityTimeoutSeconds) ??
+        defaults.visibilityTimeoutSeconds,
+      maxAttempts: read(`${prefix}MAX_ATTEMPTS`, int(1, 100), defaults.maxAttempts) ?? defaults.maxAttempts,
+    });
+  }
+
+  const config = {
+    smtp: {
+      host: smtpHost ?? "",
+      port: smtpPort ?? 587,
+      security: resolveSmtpSecurity(smtpSecure ?? "auto", smtpPort ?? 587),
+      user: smtpUser,
+      password: smtpPass,
+      from: smtpFrom ?? "",
+      fromName: smtpFromName ?? "Balansity",
+      maxConnections: smtpMaxConnections ?? 5,
+    },
+    queues,
+    pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,
+    shutdownTimeoutMs: read("WORKER_SHUTDOWN_TIMEOUT_MS", int(0, 600_000), 25_000) ?? 25_000,
+    http: {
+      host: read("WORKER_HTTP_HOST", z.string().min(1), "0.0.0.0") ?? "0.0.0.0",
+      port: read("WORKER_HTTP_PORT", int(0, 65_535), 8080) ?? 8080,
+    },
+    logLevel:
+      read(
+        "LOG_LEVEL",
+        z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+          error: "must be one of fatal, error, warn, info, debug, trace, silent",
+        }),
+        "info",
+      ) ?? "info",
+    scheduler:
+      read("WORKER_SCHEDULER", z.enum(["auto", "on", "off"], { error: "must be auto, on or off" }), "auto") ??
+      "auto",
+    payments: {
+      apiUrl: read("PAYMENT_API_URL", url, "https://api.yookassa.ru/v3") ?? "https://api.yookassa.ru/v3",
+      shopId: read("PAYMENT_SHOP_ID", z.string().min(1), undefined),
+      secretKey: read("PAYMENT_SECRET_KEY", z.string().min(1), undefined),
+    },
+    appUrl: read("APP_URL", url, "https://balansity.ru") ?? "https://balansity.ru",
+  };
+
+  if (issues.length > 0 || !database) {
+    throw new ConfigError(issues.length ? issues : ["database configuration is missing"]);
+  }
+  return deepFreeze({ ...config, database });
+}
+
+/** 465 is TLS from the first byte; anything else must upgrade with STARTTLS unless told otherwise. */
+function resolveSmtpSecurity(requested: "auto" | "tls" | "starttls" | "none", port: number) {
+  if (requested !== "auto") return requested;
+  return port === 465 ? "tls" : "starttls";
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

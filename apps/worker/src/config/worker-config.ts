@@ -1,0 +1,50 @@
+import type { DatabaseConfig } from "@balansity/db";
+import type { QueueName } from "@balansity/queues";
+
+/** How one queue is consumed. */
+export interface QueueSettings {
+  /** Messages handled at once. */
+  readonly concurrency: number;
+  /** Messages read per round trip. */
+  readonly batchSize: number;
+  /** Visibility timeout in seconds: how long a read message stays hidden from other workers. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Deliveries before the message goes to the dead-letter queue. */
+  readonly maxAttempts: number;
+}
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  /** `tls`: TLS from the first byte (465). `starttls`: upgrade required (587). `none`: local sinks only. */
+  readonly security: "tls" | "starttls" | "none";
+  readonly user: string | undefined;
+  /** Never logged. */
+  readonly password: string | undefined;
+  readonly from: string;
+  readonly fromName: string;
+  readonly maxConnections: number;
+}
+
+export interface WorkerConfig {
+  readonly database: DatabaseConfig;
+  readonly smtp: SmtpConfig;
+  readonly queues: Readonly<Record<QueueName, QueueSettings>>;
+  /** Backstop poll when no NOTIFY arrives (and the only wake-up in transaction pool mode). */
+  readonly pollIntervalMs: number;
+  /** How long in-flight messages may finish after SIGTERM before they are released. */
+  readonly shutdownTimeoutMs: number;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** `auto`: run the cron jobs here only when pg_cron is absent. */
+  readonly scheduler: "auto" | "on" | "off";
+  readonly payments: {
+    /** Base URL of the YooKassa-compatible API, e.g. https://api.yookassa.ru/v3. */
+    readonly apiUrl: string;
+    readonly shopId: string | undefined;
+    /** Never logged. */
+    readonly secretKey: string | undefined;
+  };
+  /** Base URL of the web app, for links in emails. */
+  readonly appUrl: string;
+}

@@ -1,0 +1,87 @@
+import type { Queryable } from "@balansity/queues/consumer";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The worker's Prometheus metrics, on a registry of its own (no global state between tests). */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly #processed: Counter<"queue">;
+  readonly #failed: Counter<"queue" | "code">;
+  readonly #retried: Counter<"queue">;
+  readonly #deadLettered: Counter<"queue" | "code">;
+  readonly #duration: Histogram<"queue">;
+
+  constructor(db: Queryable) {
+    const registers = [this.registry];
+    this.#processed = new Counter({
+      name: "balansity_messages_processed_total",
+      help: "Messages handled successfully",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.#failed = new Counter({
+      name: "balansity_messages_failed_total",
+      help: "Handler failures (each attempt)",
+      labelNames: ["queue", "code"],
+      registers,
+    });
+    this.#retried = new Counter({
+      name: "balansity_messages_retried_total",
+      help: "Failures scheduled for another attempt",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.#deadLettered = new Counter({
+      name: "balansity_messages_dead_lettered_total",
+      help: "Messages moved to a dead-letter queue",
+      labelNames: ["queue", "code"],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: "balansity_handler_duration_seconds",
+      help: "Time from handler start to success",
+      labelNames: ["queue"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    // Depth and age are read from pgmq when scraped, so they are right even for queues this worker skips.
+    const depth = new Gauge({
+      name: "balansity_queue_depth",
+      help: "Messages in the queue (visible or not)",
+      labelNames: ["queue"],
+      registers,
+    });
+    const oldest = new Gauge({
+      name: "balansity_queue_oldest_message_age_seconds",
+      help: "Age of the oldest message in the queue",
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const result = await db.query(
+          "select queue_name, queue_length, oldest_msg_age_sec from pgmq.metrics_all()",
+        );
+        for (const row of result.rows as Array<{ queue_name: string; queue_length: string; oldest_msg_age_sec: number | null }>) {
+          depth.set({ queue: row.queue_name }, Number(row.queue_length));
+          this.set({ queue: row.queue_name }, row.oldest_msg_age_sec ?? 0);
+        }
+      },
+    });
+    void oldest;
+  }
+
+  processed(queue: string, seconds: number): void {
+    this.#processed.inc({ queue });
+    this.#duration.observe({ queue }, seconds);
+  }
+
+  failed(queue: string, code: string): void {
+    this.#failed.inc({ queue, code });
+  }
+
+  retried(queue: string): void {
+    this.#retried.inc({ queue });
+  }
+
+  deadLettered(queue: string, code: string): void {
+    this.#deadLettered.inc({ queue, code });
+  }
+}

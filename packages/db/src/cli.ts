@@ -1,0 +1,79 @@
+/**
+ * `pnpm db:migrate` and `pnpm db:types`.
+ *
+ *   tsx src/cli.ts migrate [--dir <path>]   apply pending migrations to the database in DATABASE_URL / DATABASE_*
+ *   tsx src/cli.ts types [--out <path>]     regenerate database.generated.ts from a migrated database (DATABASE_URL)
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { ConfigError } from "./config-error.ts";
+import { describeDatabaseConfig } from "./describe-database-config.ts";
+import { databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
+import { loadDatabaseConfig } from "./load-database-config.ts";
+import { migrationsDirectory } from "./migrations/migrations-directory.ts";
+import { runMigrations } from "./migrations/run-migrations.ts";
+
+const USAGE = `usage:
+  db migrate [--dir <path>]   apply pending files of supabase/migrations to the database configured by
+                              DATABASE_URL (or DATABASE_HOST, DATABASE_NAME, DATABASE_USER, ...)
+  db types [--out <path>]     write the kysely Database types generated from DATABASE_URL, which must be
+                              a database with every migration applied, to src/database.generated.ts`;
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      dir: { type: "string", default: migrationsDirectory },
+      out: { type: "string", default: databaseTypesPath },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (command) {
+    case "migrate": {
+      const config = loadDatabaseConfig(env);
+      console.log(`migrating ${describeDatabaseConfig(config)} from ${values.dir}`);
+      const { applied, alreadyApplied } = await runMigrations({
+        config,
+        directory: values.dir,
+        log: console,
+      });
+      console.log(
+        applied.length === 0
+          ? `nothing to apply (${alreadyApplied.length} already applied)`
+          : `applied ${applied.length}: ${applied.join(", ")} (${alreadyApplied.length} already applied)`,
+      );
+      return 0;
+    }
+    case "types": {
+      const url = env.DATABASE_URL;
+      if (url === undefined || url.trim() === "") {
+        console.error("DATABASE_URL is not set: point it at a database with every migration applied");
+        return 2;
+      }
+      const source = await generateDatabaseTypes(url);
+      await writeFile(values.out, source);
+      console.log(`wrote ${values.out}`);
+      return 0;
+    }
+    default:
+      console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // ConfigError and the migration errors carry complete, password-free messages.
+    console.error(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,25 @@
+export { ConfigError } from "./config-error.ts";
+export { createDb } from "./create-db.ts";
+export { createPool } from "./create-pool.ts";
+export type { DB as Database } from "./database.generated.ts";
+export type {
+  DatabaseConfig,
+  DatabasePoolerConfig,
+  DatabaseSslConfig,
+  PoolMode,
+  SslMode,
+} from "./database-config.ts";
+export { describeDatabaseConfig } from "./describe-database-config.ts";
+export { databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
+export { type DatabaseEnv, loadDatabaseConfig } from "./load-database-config.ts";
+export { MigrationChangedError, MigrationError, MigrationFileError } from "./migrations/migration-errors.ts";
+export type { MigrationLog } from "./migrations/migration-log.ts";
+export { migrationsDirectory } from "./migrations/migrations-directory.ts";
+export {
+  type MigrationTarget,
+  type RunMigrationsOptions,
+  type RunMigrationsResult,
+  runMigrations,
+} from "./migrations/run-migrations.ts";
+export { toPoolConfig } from "./pool-config.ts";
+export { redactConnectionString } from "./redact-connection-string.ts";

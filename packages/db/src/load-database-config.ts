@@ -1,0 +1,323 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ConfigError } from "./config-error.ts";
+import type { DatabaseConfig, PoolMode, SslMode } from "./database-config.ts";
+
+/** The environment, as `process.env` gives it. Only the `DATABASE_*` variables below are read. */
+export type DatabaseEnv = Readonly<Record<string, string | undefined>>;
+
+const SSL_MODES = ["disable", "require", "verify-ca", "verify-full", "no-verify"] as const;
+const POOL_MODES = ["session", "transaction", "auto"] as const;
+const SUPABASE_TRANSACTION_POOLER_PORT = 6543;
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1"]);
+const SUPABASE_POOLER_HOST = /\.pooler\.supabase\.com$/i;
+
+const wholeNumber = (min: number, max: number) =>
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+
+/** Each variable: its schema, and the sentence that tells the reader what to do when it fails. */
+const fields = {
+  DATABASE_PORT: {
+    schema: wholeNumber(1, 65_535),
+    help: "must be a port number from 1 to 65535: 5432 for Postgres or the session pooler, 6543 for the Supabase transaction pooler",
+  },
+  DATABASE_SSL: {
+    schema: z.enum(SSL_MODES),
+    help: (raw: string) =>
+      raw === "true" || raw === "false"
+        ? // The old env files said DATABASE_SSL=true and meant "TLS without checks": say what to write now.
+          "is no longer a mode: write verify-full (TLS with certificate and host checked; set DATABASE_SSL_ROOT_CERT for Supabase) or disable for a local server"
+        : "must be one of disable, require, verify-ca, verify-full, no-verify (insecure): use verify-full for a remote server, disable for a local one",
+  },
+  DATABASE_POOL_MODE: {
+    schema: z.enum(POOL_MODES),
+    help: "must be session, transaction or auto: auto picks transaction on port 6543 and session otherwise",
+  },
+  DATABASE_POOL_MAX: {
+    schema: wholeNumber(1, 1000),
+    help: "must be a whole number from 1 to 1000: the most connections one process opens (default 10)",
+  },
+  DATABASE_STATEMENT_TIMEOUT_MS: {
+    schema: wholeNumber(0, 2_147_483_647),
+    help: "must be a whole number of milliseconds (0 = no limit), e.g. 30000; or leave it unset",
+  },
+  DATABASE_CONNECT_TIMEOUT_MS: {
+    schema: wholeNumber(1, 2_147_483_647),
+    help: "must be a whole number of milliseconds above 0, e.g. 10000 (the default)",
+  },
+  DATABASE_APPLICATION_NAME: {
+    schema: z.string().regex(/^[\x20-\x7e]{1,63}$/),
+    help: "must be 1 to 63 printable ASCII characters (PostgreSQL's limit), e.g. balansity-worker",
+  },
+} as const;
+
+type FieldName = keyof typeof fields;
+
+/**
+ * Reads the database connection settings from the environment, validates all of them, and
+ * returns one frozen object; or throws a {@link ConfigError} listing every problem at once.
+ *
+ * `DATABASE_URL` wins when set; otherwise `DATABASE_HOST`, `DATABASE_PORT` (5432), `DATABASE_NAME`,
+ * `DATABASE_USER` and the optional `DATABASE_PASSWORD` are used. Empty values count as unset (so
+ * `${VAR}` in a compose file with VAR unset does what it looks like). TLS defaults to `verify-full`
+ * for remote hosts and `disable` for local ones; the pooler mode defaults to `transaction` on port
+ * 6543 (Supabase's transaction pooler) and `session` otherwise. Variables it does not know are ignored.
+ *
+ * ### Examples
+ * ```ts
+ * import { loadDatabaseConfig } from "@balansity/db";
+ *
+ * const config = loadDatabaseConfig({
+ *   DATABASE_URL: "postgresql://postgres.project-ref:example-password-not-real@aws-0-eu-north-1.pooler.supabase.com:6543/postgres",
+ *   DATABASE_SSL_ROOT_CERT: "/etc/ssl/supabase/prod-ca-2021.crt",
+ * });
+ * config.ssl.mode; // "verify-full"
+ * config.pooler.mode; // "transaction"
+ * config.supportsListen; // false: poll instead of LISTEN
+ * ```
+ */
+export function loadDatabaseConfig(env: DatabaseEnv): DatabaseConfig {
+  const issues: string[] = [];
+  const read = <K extends FieldName>(name: K): z.output<(typeof fields)[K]["schema"]> | undefined => {
+    const raw = value(env, name);
+    if (raw === undefined) return undefined;
+    const field = fields[name];
+    const parsed = field.schema.safeParse(raw);
+    if (parsed.success) return parsed.data as z.output<(typeof fields)[K]["schema"]>;
+    const help: string | ((raw: string) => string) = field.help;
+    issues.push(`${name}=${JSON.stringify(raw)} ${typeof help === "string" ? help : help(raw)}`);
+    return undefined;
+  };
+
+  const target =
+    value(env, "DATABASE_URL") !== undefined ? fromUrl(env, issues) : fromDiscrete(env, issues, read);
+  const envSsl = read("DATABASE_SSL");
+  const requestedPoolMode = read("DATABASE_POOL_MODE") ?? "auto";
+  const poolMax = read("DATABASE_POOL_MAX") ?? 10;
+  const statementTimeoutMs = read("DATABASE_STATEMENT_TIMEOUT_MS");
+  const connectTimeoutMs = read("DATABASE_CONNECT_TIMEOUT_MS") ?? 10_000;
+  const applicationName = read("DATABASE_APPLICATION_NAME") ?? "balansity";
+
+  // TLS: one mode, from DATABASE_SSL or the URL's sslmode (they must agree), else by host.
+  const urlSsl = target?.sslmode;
+  if (envSsl !== undefined && urlSsl !== undefined && envSsl !== urlSsl) {
+    issues.push(
+      `DATABASE_SSL=${envSsl} disagrees with sslmode=${urlSsl} in DATABASE_URL: keep one of them (or make them equal)`,
+    );
+  }
+  const host = target?.host;
+  const local = host !== undefined && isLocalHost(host);
+  const sslMode: SslMode = envSsl ?? urlSsl ?? (local ? "disable" : "verify-full");
+  const sslSource = envSsl !== undefined ? "DATABASE_SSL" : urlSsl !== undefined ? "DATABASE_URL" : "default";
+
+  const envRootCert = value(env, "DATABASE_SSL_ROOT_CERT");
+  const urlRootCert = target?.sslrootcert;
+  if (envRootCert !== undefined && urlRootCert !== undefined && envRootCert !== urlRootCert) {
+    issues.push(
+      "DATABASE_SSL_ROOT_CERT disagrees with sslrootcert in DATABASE_URL: keep one of them (or make them equal)",
+    );
+  }
+  const rootCertPath = envRootCert ?? urlRootCert;
+  let rootCert: string | undefined;
+  if (rootCertPath !== undefined) {
+    if (sslMode === "disable" || sslMode === "no-verify") {
+      issues.push(
+        `DATABASE_SSL_ROOT_CERT is set but the SSL mode is ${sslMode}, which checks no certificate: ` +
+          "use DATABASE_SSL=verify-full, or remove DATABASE_SSL_ROOT_CERT",
+      );
+    }
+    rootCert = readRootCert(rootCertPath, issues);
+  }
+
+  // Pooler: transaction mode on the Supabase transaction pooler port unless told otherwise.
+  const port = target?.port;
+  const poolMode: PoolMode =
+    requestedPoolMode === "auto"
+      ? port === SUPABASE_TRANSACTION_POOLER_PORT
+        ? "transaction"
+        : "session"
+      : requestedPoolMode;
+  if (poolMode === "transaction" && statementTimeoutMs !== undefined) {
+    issues.push(
+      "DATABASE_STATEMENT_TIMEOUT_MS cannot be applied in transaction pool mode (the pooler shares server " +
+        "connections between clients): set it on the role instead (alter role ... set statement_timeout = '30s') " +
+        "or connect through the session pooler (port 5432)",
+    );
+  }
+
+  if (target === undefined || issues.length > 0) throw new ConfigError(issues);
+
+  const config = {
+    source: target.source,
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    ssl: Object.freeze({ mode: sslMode, source: sslSource, rootCertPath, rootCert }),
+    pooler: Object.freeze({
+      mode: poolMode,
+      requested: requestedPoolMode,
+      supabase: SUPABASE_POOLER_HOST.test(target.host),
+    }),
+    supportsListen: poolMode === "session",
+    preparedStatements: poolMode === "session",
+    poolMax,
+    statementTimeoutMs,
+    connectTimeoutMs,
+    applicationName,
+  };
+  // Not enumerable: JSON.stringify, pino and util.inspect leave it out.
+  Object.defineProperty(config, "password", { value: target.password, enumerable: false });
+  return Object.freeze(config as typeof config & { readonly password: string | undefined });
+}
+
+interface ConnectionTarget {
+  readonly source: "DATABASE_URL" | "DATABASE_HOST";
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string | undefined;
+  readonly sslmode?: SslMode | undefined;
+  readonly sslrootcert?: string | undefined;
+}
+
+/** The value of a variable, with empty and blank strings treated as unset. */
+function value(env: DatabaseEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  // A password may legitimately start or end with a space; everything else is trimmed.
+  return name === "DATABASE_PASSWORD" ? raw : raw.trim();
+}
+
+function fromUrl(env: DatabaseEnv, issues: string[]): ConnectionTarget | undefined {
+  // The URL may hold the password: no message below repeats it, or any part of it.
+  const raw = value(env, "DATABASE_URL") ?? "";
+  const shape = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    issues.push(
+      `DATABASE_URL is not a valid URL: write it as ${shape}, with special characters in the password ` +
+        "percent-encoded (@ as %40, # as %23, / as %2F, ? as %3F)",
+    );
+    return undefined;
+  }
+  const before = issues.length;
+  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") {
+    issues.push(`DATABASE_URL must start with postgresql:// (got ${url.protocol}//): write it as ${shape}`);
+  }
+  if (url.hash !== "") {
+    issues.push(
+      "DATABASE_URL contains '#': percent-encode it as %23 (in a password, # starts a URL fragment)",
+    );
+  }
+  const decode = (part: string, what: string): string | undefined => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      issues.push(`DATABASE_URL has a malformed %-escape in the ${what}: encode % itself as %25`);
+      return undefined;
+    }
+  };
+  const user = decode(url.username, "user name");
+  const password = url.password === "" ? undefined : decode(url.password, "password");
+  const database = decode(url.pathname.replace(/^\//, ""), "database name");
+  // libpq allows ?host=/var/run/postgresql for a Unix socket directory.
+  const host = url.searchParams.get("host") ?? url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = url.port === "" ? 5432 : Number(url.port);
+
+  if (host === "") issues.push(`DATABASE_URL has no host: write it as ${shape}`);
+  if (user === "") issues.push(`DATABASE_URL has no user: write it as ${shape}`);
+  if (database === "") {
+    issues.push(
+      `DATABASE_URL has no database name: add it after the host, e.g. ${shape.replace("DATABASE", "postgres")}`,
+    );
+  }
+
+  let sslmode: SslMode | undefined;
+  const rawSslmode = url.searchParams.get("sslmode");
+  if (rawSslmode !== null) {
+    const parsed = fields.DATABASE_SSL.schema.safeParse(rawSslmode);
+    if (parsed.success) sslmode = parsed.data;
+    else if (rawSslmode === "prefer" || rawSslmode === "allow") {
+      issues.push(
+        `sslmode=${rawSslmode} in DATABASE_URL is not supported (it falls back to plain text without telling): ` +
+          "use sslmode=verify-full for a remote server or sslmode=disable for a local one",
+      );
+    } else {
+      issues.push(
+        `sslmode=${JSON.stringify(rawSslmode)} in DATABASE_URL is not a mode: use disable, require, verify-ca or verify-full`,
+      );
+    }
+  }
+  const sslrootcert = url.searchParams.get("sslrootcert") ?? undefined;
+
+  if (issues.length > before || user === undefined || database === undefined) return undefined;
+  return { source: "DATABASE_URL", host, port, database, user, password, sslmode, sslrootcert };
+}
+
+function fromDiscrete(
+  env: DatabaseEnv,
+  issues: string[],
+  read: (name: "DATABASE_PORT") => number | undefined,
+): ConnectionTarget | undefined {
+  const host = value(env, "DATABASE_HOST");
+  const database = value(env, "DATABASE_NAME");
+  const user = value(env, "DATABASE_USER");
+  const port = read("DATABASE_PORT");
+  const portInvalid = value(env, "DATABASE_PORT") !== undefined && port === undefined;
+  if (host === undefined && database === undefined && user === undefined) {
+    issues.push(
+      "DATABASE_URL is not set: set DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE, " +
+        "or DATABASE_HOST, DATABASE_NAME and DATABASE_USER (with DATABASE_PORT and DATABASE_PASSWORD as needed)",
+    );
+    return undefined;
+  }
+  const alternative = "(or set DATABASE_URL instead)";
+  if (host === undefined) {
+    issues.push(`DATABASE_HOST is not set: set it to the server's host name, e.g. localhost ${alternative}`);
+  }
+  if (database === undefined) {
+    issues.push(`DATABASE_NAME is not set: set it to the database name, e.g. postgres ${alternative}`);
+  }
+  if (user === undefined) {
+    issues.push(`DATABASE_USER is not set: set it to the role to log in as, e.g. postgres ${alternative}`);
+  }
+  if (host === undefined || database === undefined || user === undefined || portInvalid) return undefined;
+  return {
+    source: "DATABASE_HOST",
+    host,
+    port: port ?? 5432,
+    database,
+    user,
+    password: value(env, "DATABASE_PASSWORD"),
+  };
+}
+
+function isLocalHost(host: string): boolean {
+  return LOCAL_HOSTS.has(host.toLowerCase()) || host.startsWith("/");
+}
+
+function readRootCert(path: string, issues: string[]): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    issues.push(
+      `DATABASE_SSL_ROOT_CERT=${path} cannot be read (${reason}): point it at the server's CA certificate ` +
+        "(Supabase: Project Settings > Database > SSL configuration > Download certificate)",
+    );
+    return undefined;
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    issues.push(
+      `DATABASE_SSL_ROOT_CERT=${path} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): ` +
+        "download the CA certificate again",
+    );
+    return undefined;
+  }
+  return text;
+}

@@ -1,0 +1,253 @@
+/**
+ * The migration runner.
+ *
+ *   read files ─► ensure history table ─► read history ─► check ─► apply pending, one by one
+ *
+ * - read files: `NNN_name.sql`, sorted by number (see migration-files.ts).
+ * - ensure history table: `supabase_migrations.schema_migrations`, the Supabase CLI's table, so
+ *   our runner and `supabase db push` agree on what is applied (see migration-history.ts).
+ * - check, before anything is applied: an applied file whose text changed stops the run
+ *   (MigrationChangedError: migrations are immutable); a recorded version with no file is only a
+ *   warning (it may come from another branch or from the CLI); a pending file holding `begin` /
+ *   `commit` stops the run (MigrationFileError), because it would commit half of itself.
+ * - apply, per pending file, on one connection:
+ *     begin
+ *     pg_advisory_xact_lock        -- a second runner waits here
+ *     is it recorded by now?       -- yes: a concurrent runner applied it; compare and skip
+ *     <the file, as one simple-protocol query: multi-statement files work, nothing is prepared>
+ *     insert into schema_migrations
+ *     commit
+ *   On an error: rollback (the file and its record vanish together) and MigrationError, naming the
+ *   file, the failing statement and its line. The server's error `position` points into the file;
+ *   when there is none (a constraint violation, a `raise` in a `do` block), the file is replayed
+ *   statement by statement in a transaction that is rolled back, to find the one that fails.
+ *
+ * Every step works through Supabase's transaction pooler (port 6543): the lock is
+ * transaction-scoped and each file is one transaction.
+ */
+import pg from "pg";
+import type { DatabaseConfig } from "../database-config.ts";
+import { loadDatabaseConfig } from "../load-database-config.ts";
+import { toPoolConfig } from "../pool-config.ts";
+import { MigrationChangedError, MigrationError, MigrationFileError } from "./migration-errors.ts";
+import { type MigrationFile, readMigrationFiles } from "./migration-files.ts";
+import {
+  ensureHistoryTable,
+  lockMigrations,
+  matchesFile,
+  readApplied,
+  readHistory,
+  recordMigration,
+} from "./migration-history.ts";
+import { type MigrationLog, silentLog } from "./migration-log.ts";
+import {
+  findTransactionControl,
+  indexOfPosition,
+  lineAt,
+  type SqlStatement,
+  splitSqlStatements,
+  statementAt,
+} from "./sql-statements.ts";
+
+/** Where to connect: a connection string (TLS and pooler settings as {@link loadDatabaseConfig} reads them) or a loaded config. */
+export type MigrationTarget = { readonly connectionString: string } | { readonly config: DatabaseConfig };
+
+export type RunMigrationsOptions = MigrationTarget & {
+  /** The directory of `NNN_name.sql` files, usually {@link migrationsDirectory}. */
+  readonly directory: string;
+  /** Progress and warnings; silent when absent. */
+  readonly log?: MigrationLog;
+};
+
+export interface RunMigrationsResult {
+  /** Files this run applied, in order. */
+  applied: string[];
+  /** Files that were applied before (by an earlier run, a concurrent runner or the Supabase CLI). */
+  alreadyApplied: string[];
+}
+
+/**
+ * Applies the migration files not yet recorded in `supabase_migrations.schema_migrations`, each in
+ * its own transaction together with its record, one runner at a time.
+ *
+ * ### Examples
+ * ```ts
+ * import { migrationsDirectory, runMigrations } from "@balansity/db";
+ *
+ * const { applied } = await runMigrations({
+ *   connectionString: "postgresql://postgres@localhost:5432/postgres",
+ *   directory: migrationsDirectory,
+ *   log: console,
+ * });
+ * console.log(applied); // ["001_base_schema.sql", ...]
+ * ```
+ */
+export async function runMigrations(options: RunMigrationsOptions): Promise<RunMigrationsResult> {
+  const log = options.log ?? silentLog;
+  const files = await readMigrationFiles(options.directory, log);
+  const config =
+    "config" in options ? options.config : loadDatabaseConfig({ DATABASE_URL: options.connectionString });
+  const client = new pg.Client(toPoolConfig(config));
+  await client.connect();
+  try {
+    await ensureHistoryTable(client);
+    const history = await readHistory(client);
+
+    const local = new Set(files.map((file) => file.version));
+    for (const [version, applied] of history) {
+      if (!local.has(version)) {
+        log.warn(
+          `migration ${version}_${applied.name ?? ""}.sql is recorded as applied but has no file in ${options.directory}`,
+        );
+      }
+    }
+    const alreadyApplied: string[] = [];
+    const pending: MigrationFile[] = [];
+    for (const file of files) {
+      const applied = history.get(file.version);
+      if (applied === undefined) {
+        pending.push(file);
+        continue;
+      }
+      const matches = matchesFile(applied, file);
+      if (matches === false) throw new MigrationChangedError(file.fileName);
+      if (matches === "unknown")
+        log.info(`${file.fileName} was recorded by the Supabase CLI: its text is not compared`);
+      alreadyApplied.push(file.fileName);
+    }
+    for (const file of pending) {
+      const control = findTransactionControl(splitSqlStatements(file.content));
+      if (control !== undefined) {
+        throw new MigrationFileError(
+          file.fileName,
+          `migration ${file.fileName} line ${control.line} has "${control.words.join(" ")}": remove begin/commit from the ` +
+            "file, the runner already applies each file in one transaction",
+        );
+      }
+    }
+    const newest = [...history.keys()].reduce(
+      (max, version) => (BigInt(version) > max ? BigInt(version) : max),
+      -1n,
+    );
+
+    const applied: string[] = [];
+    for (const file of pending) {
+      if (BigInt(file.version) < newest) {
+        log.warn(
+          `applying ${file.fileName} after newer migrations: check that it does not depend on their order`,
+        );
+      }
+      if (await applyFile(client, file)) {
+        applied.push(file.fileName);
+        log.info(`applied ${file.fileName}`);
+      } else {
+        alreadyApplied.push(file.fileName);
+        log.info(`${file.fileName} was applied meanwhile by another runner`);
+      }
+    }
+    return { applied, alreadyApplied };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Applies one file with its record; `false` when a concurrent runner got there first. */
+async function applyFile(client: pg.Client, file: MigrationFile): Promise<boolean> {
+  await client.query("begin");
+  try {
+    await lockMigrations(client);
+    const applied = await readApplied(client, file.version);
+    if (applied !== undefined) {
+      if (matchesFile(applied, file) === false) throw new MigrationChangedError(file.fileName);
+      await client.query("commit");
+      return false;
+    }
+    try {
+      await client.query(file.content);
+    } catch (error) {
+      await client.query("rollback");
+      throw await describeFailure(client, file, error);
+    }
+    await recordMigration(client, file);
+    await client.query("commit");
+    return true;
+  } catch (error) {
+    // Safe after a commit or rollback too: the server only warns that no transaction is open.
+    await client.query("rollback").catch(() => {});
+    throw error;
+  }
+}
+
+/** Turns a server error from running a file into a MigrationError naming the statement and line. */
+async function describeFailure(client: pg.Client, file: MigrationFile, error: unknown): Promise<unknown> {
+  if (!(error instanceof pg.DatabaseError)) return error;
+  const statements = splitSqlStatements(file.content);
+  let statement: SqlStatement | undefined;
+  let index: number | undefined;
+  if (error.position !== undefined) {
+    index = indexOfPosition(file.content, Number(error.position));
+    statement = statementAt(statements, index);
+  } else {
+    statement = await replayToFailure(client, statements, error);
+  }
+  const line = index !== undefined ? lineAt(file.content, index) : statement?.line;
+  const column = index !== undefined ? index - file.content.lastIndexOf("\n", index - 1) : undefined;
+  return new MigrationError({
+    file: file.fileName,
+    statement: statement === undefined ? undefined : markPosition(statement, index),
+    line,
+    column,
+    pgMessage: error.message,
+    sqlState: error.code,
+    detail: error.detail,
+    hint: error.hint,
+    where: error.where,
+    cause: error,
+  });
+}
+
+/**
+ * Runs the statements one by one in a transaction that is rolled back, and returns the first that
+ * fails with the same error; `undefined` if none does (the split and the server disagree).
+ */
+async function replayToFailure(
+  client: pg.Client,
+  statements: readonly SqlStatement[],
+  original: pg.DatabaseError,
+): Promise<SqlStatement | undefined> {
+  try {
+    await client.query("begin");
+    await lockMigrations(client);
+    for (const statement of statements) {
+      try {
+        await client.query(statement.text);
+      } catch (error) {
+        const same =
+          error instanceof pg.DatabaseError &&
+          error.code === original.code &&
+          error.message === original.message;
+        return same ? statement : undefined;
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.query("rollback").catch(() => {});
+  }
+}
+
+/** The statement's text with a caret line under the error position, when it has one. */
+function markPosition(statement: SqlStatement, index: number | undefined): string {
+  if (index === undefined || index < statement.start || index > statement.end) return statement.text;
+  const lines = statement.text.split("\n");
+  let lineStart = statement.start;
+  for (const [i, text] of lines.entries()) {
+    if (index <= lineStart + text.length) {
+      lines.splice(i + 1, 0, `${" ".repeat(index - lineStart)}^`);
+      break;
+    }
+    lineStart += text.length + 1;
+  }
+  return lines.join("\n");
+}
