@@ -53,7 +53,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     case "types": {
       const url = env.DATABASE_URL;
       if (url === undefined || url.trim() === "") {
-        console.error("DATABASE_URL is not set: point it at a database with every migration applied");
+        console.error(
+          "DATABASE_URL is not set: point it at a database with every migration applied " +
+            "(or run `devstack types` from packages/devstack, which migrates a throw-away database for you)",
+        );
         return 2;
       }
       const source = await generateDatabaseTypes(url);

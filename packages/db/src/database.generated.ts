@@ -16,8 +16,6 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
-export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
-
 export type Json = JsonValue;
 
 export type JsonArray = JsonValue[];
@@ -30,19 +28,114 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
-export type Mood = "bad" | "ok";
+export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface Things {
-  at: Generated<Timestamp | null>;
-  data: Json | null;
-  id: Generated<Int8>;
-  mood: Mood | null;
-  name: string;
-  tags: string[] | null;
+export interface Appointments {
+  created_at: Generated<Timestamp>;
+  currency: Generated<string>;
+  ends_at: Timestamp;
+  id: Generated<string>;
+  meeting_url: string | null;
+  /**
+   * unpaid -> pending -> paid -> refunded; written by the service from public.payments.
+   */
+  payment_status: Generated<string>;
+  /**
+   * Price set by the service (null until priced; 0 for free).
+   */
+  price_amount: Numeric | null;
+  /**
+   * When the 1-hour reminder was queued; null = not yet. Makes the reminder exactly-once.
+   */
+  reminder_1h_sent_at: Timestamp | null;
+  /**
+   * When the 24-hour reminder was queued; null = not yet. Makes the reminder exactly-once.
+   */
+  reminder_24h_sent_at: Timestamp | null;
+  specialist_name: string;
+  starts_at: Timestamp;
+  /**
+   * scheduled -> in_progress -> completed (by the status cron job), or cancelled (by the user while scheduled, or by the service).
+   */
+  status: Generated<string>;
+  topic: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface Assessments {
+  /**
+   * Set exactly when status = abandoned (filled in if omitted).
+   */
+  abandoned_at: Timestamp | null;
+  answers: Generated<Json>;
+  /**
+   * Set exactly when status = completed (filled in if omitted).
+   */
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  /**
+   * Which checkup (questionnaire) this is, e.g. wellbeing.
+   */
+  kind: string;
+  results: Json | null;
+  /**
+   * in_progress -> completed (by the user) or abandoned (by the user, or by the daily cleanup after 30 days).
+   */
+  status: Generated<string>;
+  title: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface Payments {
+  amount: Numeric;
+  appointment_id: string | null;
+  created_at: Generated<Timestamp>;
+  currency: Generated<string>;
+  /**
+   * Why the provider declined the payment (status failed).
+   */
+  failure_reason: string | null;
+  id: Generated<string>;
+  /**
+   * Payment provider, lower-case (e.g. yookassa).
+   */
+  provider: string;
+  /**
+   * The provider's id for this payment; unique per provider (null until the provider assigns one).
+   */
+  provider_payment_id: string | null;
+  status: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  user_id: string | null;
+}
+
+export interface Profiles {
+  created_at: Generated<Timestamp>;
+  /**
+   * Copy of auth.users.email, kept in sync by triggers on auth.users; where emails are sent.
+   */
+  email: string;
+  full_name: string | null;
+  id: string;
+  /**
+   * Language of emails and reports: ru (default) or en.
+   */
+  locale: Generated<string>;
+  /**
+   * IANA time zone name used to show appointment times (default Europe/Moscow).
+   */
+  timezone: Generated<string>;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface DB {
-  things: Things;
+  appointments: Appointments;
+  assessments: Assessments;
+  payments: Payments;
+  profiles: Profiles;
 }

@@ -196,7 +196,8 @@ function fromUrl(env: DatabaseEnv, issues: string[]): ConnectionTarget | undefin
   const shape = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
   let url: URL;
   try {
-    url = new URL(raw);
+    // libpq allows an empty host (`postgresql://user@/db?host=/var/run/postgresql`); WHATWG URL does not.
+    url = new URL(raw.replace(/^(postgres(?:ql)?:\/\/(?:[^/?#@]*@)?)(?=[/?])/i, "$1localhost"));
   } catch {
     issues.push(
       `DATABASE_URL is not a valid URL: write it as ${shape}, with special characters in the password ` +

@@ -72,11 +72,12 @@ afterAll(async () => {
 });
 
 /** Runs work as the actor, the way PostgREST does, in a transaction that is always rolled back. */
-async function as<T>(actor: Actor, work: (query: Query) => Promise<T>): Promise<T> {
+async function actingAs<T>(actor: Actor, work: (query: Query) => Promise<T>): Promise<T> {
   await client.query("begin");
   try {
     await client.query(`set local role ${actor.role}`);
-    const claims = actor.role === "authenticated" ? { sub: actor.sub, role: actor.role } : { role: actor.role };
+    const claims =
+      actor.role === "authenticated" ? { sub: actor.sub, role: actor.role } : { role: actor.role };
     await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify(claims)]);
     return await work((text, values) => client.query(text, values));
   } finally {
@@ -90,7 +91,7 @@ function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
   text: string,
   values?: unknown[],
 ): Promise<pg.QueryResult<R>> {
-  return as(actor, (query) => query<R>(text, values));
+  return actingAs(actor, (query) => query<R>(text, values));
 }
 
 /** Runs work as the superuser in a transaction that is always rolled back. */
@@ -115,7 +116,10 @@ async function failure(statement: Promise<unknown>): Promise<pg.DatabaseError> {
 }
 
 const PERMISSION_DENIED = { code: "42501", message: expect.stringMatching(/^permission denied/) };
-const POLICY_VIOLATION = { code: "42501", message: expect.stringMatching(/violates row-level security policy/) };
+const POLICY_VIOLATION = {
+  code: "42501",
+  message: expect.stringMatching(/violates row-level security policy/),
+};
 
 function ids(result: pg.QueryResult): string[] {
   return result.rows.map((row: { id: string }) => row.id).sort();
@@ -147,12 +151,16 @@ describe("profiles", () => {
   });
 
   it("does not let a user change the email their mail goes to", async () => {
-    const statement = run(owner, "update public.profiles set email = 'attacker@example.com' where id = $1", [OWNER]);
+    const statement = run(owner, "update public.profiles set email = 'attacker@example.com' where id = $1", [
+      OWNER,
+    ]);
     expect(await failure(statement)).toMatchObject(PERMISSION_DENIED);
   });
 
   it("does not let a user create or delete profiles", async () => {
-    const insert = run(owner, "insert into public.profiles (id, email) values ($1, 'x@example.com')", [OWNER]);
+    const insert = run(owner, "insert into public.profiles (id, email) values ($1, 'x@example.com')", [
+      OWNER,
+    ]);
     expect(await failure(insert)).toMatchObject(PERMISSION_DENIED);
     const remove = run(owner, "delete from public.profiles where id = $1", [OWNER]);
     expect(await failure(remove)).toMatchObject(PERMISSION_DENIED);
@@ -170,7 +178,9 @@ describe("profiles", () => {
 describe("assessments", () => {
   it("hides every checkup from anon and refuses its writes", async () => {
     expect(await failure(run(anon, "select * from public.assessments"))).toMatchObject(PERMISSION_DENIED);
-    const insert = run(anon, "insert into public.assessments (user_id, kind) values ($1, 'wellbeing')", [OWNER]);
+    const insert = run(anon, "insert into public.assessments (user_id, kind) values ($1, 'wellbeing')", [
+      OWNER,
+    ]);
     expect(await failure(insert)).toMatchObject(PERMISSION_DENIED);
   });
 
@@ -190,14 +200,18 @@ describe("assessments", () => {
   });
 
   it("refuses a checkup started in another user's name", async () => {
-    const insert = run(owner, "insert into public.assessments (user_id, kind) values ($1, 'stress')", [STRANGER]);
+    const insert = run(owner, "insert into public.assessments (user_id, kind) values ($1, 'stress')", [
+      STRANGER,
+    ]);
     expect(await failure(insert)).toMatchObject(POLICY_VIOLATION);
   });
 
   it("refuses a checkup inserted as already completed", async () => {
-    const insert = run(owner, "insert into public.assessments (user_id, kind, status) values ($1, 'stress', 'completed')", [
-      OWNER,
-    ]);
+    const insert = run(
+      owner,
+      "insert into public.assessments (user_id, kind, status) values ($1, 'stress', 'completed')",
+      [OWNER],
+    );
     expect(await failure(insert)).toMatchObject(PERMISSION_DENIED);
   });
 
@@ -214,7 +228,7 @@ describe("assessments", () => {
   });
 
   it("keeps a completed checkup final for its user", async () => {
-    const second = await as(owner, async (query) => {
+    const second = await actingAs(owner, async (query) => {
       await query("update public.assessments set status = 'completed' where id = $1", [OWNER_ASSESSMENT]);
       return query("update public.assessments set status = 'in_progress', answers = '{}' where id = $1", [
         OWNER_ASSESSMENT,
@@ -231,7 +245,10 @@ describe("assessments", () => {
   });
 
   it("does not let a user move their checkup to another user", async () => {
-    const update = run(owner, "update public.assessments set user_id = $2 where id = $1", [OWNER_ASSESSMENT, STRANGER]);
+    const update = run(owner, "update public.assessments set user_id = $2 where id = $1", [
+      OWNER_ASSESSMENT,
+      STRANGER,
+    ]);
     expect(await failure(update)).toMatchObject(PERMISSION_DENIED);
   });
 
@@ -241,8 +258,11 @@ describe("assessments", () => {
   });
 
   it("lets service_role read, abandon and delete any checkup", async () => {
-    await as(service, async (query) => {
-      expect(ids(await query("select id from public.assessments"))).toEqual([OWNER_ASSESSMENT, STRANGER_ASSESSMENT]);
+    await actingAs(service, async (query) => {
+      expect(ids(await query("select id from public.assessments"))).toEqual([
+        OWNER_ASSESSMENT,
+        STRANGER_ASSESSMENT,
+      ]);
       const abandoned = await query<{ abandoned_at: Date | null }>(
         "update public.assessments set status = 'abandoned' where id = $1 returning abandoned_at",
         [STRANGER_ASSESSMENT],
@@ -319,11 +339,15 @@ describe("appointments", () => {
   });
 
   it("does not let a user reschedule an appointment or mark it paid", async () => {
-    const reschedule = run(owner, "update public.appointments set starts_at = starts_at + interval '1 day' where id = $1", [
+    const reschedule = run(
+      owner,
+      "update public.appointments set starts_at = starts_at + interval '1 day' where id = $1",
+      [OWNER_APPOINTMENT],
+    );
+    expect(await failure(reschedule)).toMatchObject(PERMISSION_DENIED);
+    const pay = run(owner, "update public.appointments set payment_status = 'paid' where id = $1", [
       OWNER_APPOINTMENT,
     ]);
-    expect(await failure(reschedule)).toMatchObject(PERMISSION_DENIED);
-    const pay = run(owner, "update public.appointments set payment_status = 'paid' where id = $1", [OWNER_APPOINTMENT]);
     expect(await failure(pay)).toMatchObject(PERMISSION_DENIED);
   });
 
@@ -375,14 +399,16 @@ describe("payments", () => {
       [OWNER, OWNER_APPOINTMENT],
     );
     expect(await failure(insert)).toMatchObject(PERMISSION_DENIED);
-    const complete = run(owner, "update public.payments set status = 'completed' where id = $1", [OWNER_PAYMENT]);
+    const complete = run(owner, "update public.payments set status = 'completed' where id = $1", [
+      OWNER_PAYMENT,
+    ]);
     expect(await failure(complete)).toMatchObject(PERMISSION_DENIED);
     const remove = run(owner, "delete from public.payments where id = $1", [OWNER_PAYMENT]);
     expect(await failure(remove)).toMatchObject(PERMISSION_DENIED);
   });
 
   it("lets service_role record payments and change their status", async () => {
-    await as(service, async (query) => {
+    await actingAs(service, async (query) => {
       const inserted = await query(
         "insert into public.payments (user_id, appointment_id, amount, provider) values ($1, $2, 10, 'stripe')",
         [STRANGER, STRANGER_APPOINTMENT],
@@ -398,18 +424,27 @@ describe("payments", () => {
 });
 
 describe("check constraints", () => {
-  const rejected: ReadonlyArray<readonly [string, string, readonly unknown[], string]> = [
-    ["an unknown locale", "update public.profiles set locale = 'de' where id = $1", [OWNER], "profiles_locale_check"],
+  const rejected: Array<[name: string, sql: string, values: unknown[], constraint: string]> = [
+    [
+      "an unknown locale",
+      "update public.profiles set locale = 'de' where id = $1",
+      [OWNER],
+      "profiles_locale_check",
+    ],
     ...["Mars/Olympus", "MSK", "Europe/Moscow+3", "europe/moscow", "EST5EDT", ""].map(
-      (zone) =>
-        [
-          `the time zone ${JSON.stringify(zone)}`,
-          "update public.profiles set timezone = $2 where id = $1",
-          [OWNER, zone],
-          "profiles_timezone_check",
-        ] as const,
+      (zone): [string, string, unknown[], string] => [
+        `the time zone ${JSON.stringify(zone)}`,
+        "update public.profiles set timezone = $2 where id = $1",
+        [OWNER, zone],
+        "profiles_timezone_check",
+      ],
     ),
-    ["a malformed email", "update public.profiles set email = 'nobody' where id = $1", [OWNER], "profiles_email_check"],
+    [
+      "a malformed email",
+      "update public.profiles set email = 'nobody' where id = $1",
+      [OWNER],
+      "profiles_email_check",
+    ],
     [
       "an unknown checkup status",
       "update public.assessments set status = 'done' where id = $1",
@@ -419,13 +454,6 @@ describe("check constraints", () => {
     [
       "completed_at on a checkup in progress",
       "update public.assessments set completed_at = now() where id = $1",
-      [OWNER_ASSESSMENT],
-      "assessments_completed_at_check",
-    ],
-    [
-      "a checkup leaving completed with its completed_at",
-      `update public.assessments set status = 'in_progress'
-       where id = (select id from (update public.assessments set status = 'completed' where id = $1 returning id) done)`,
       [OWNER_ASSESSMENT],
       "assessments_completed_at_check",
     ],
@@ -465,7 +493,12 @@ describe("check constraints", () => {
       [OWNER_PAYMENT],
       "payments_status_check",
     ],
-    ["a zero amount", "update public.payments set amount = 0 where id = $1", [OWNER_PAYMENT], "payments_amount_check"],
+    [
+      "a zero amount",
+      "update public.payments set amount = 0 where id = $1",
+      [OWNER_PAYMENT],
+      "payments_amount_check",
+    ],
     [
       "a negative amount",
       "update public.payments set amount = -10 where id = $1",
@@ -487,21 +520,35 @@ describe("check constraints", () => {
   ];
 
   it.each(rejected)("rejects %s", async (_name, sql, values, constraint) => {
-    const error = await failure(run(service, sql, [...values]));
+    const error = await failure(run(service, sql, values));
     expect(error).toMatchObject({ code: "23514", constraint });
+  });
+
+  it("rejects a checkup that leaves completed but keeps its completed_at", async () => {
+    const error = await failure(
+      actingAs(service, async (query) => {
+        await query("update public.assessments set status = 'completed' where id = $1", [OWNER_ASSESSMENT]);
+        await query("update public.assessments set status = 'in_progress' where id = $1", [OWNER_ASSESSMENT]);
+      }),
+    );
+    expect(error).toMatchObject({ code: "23514", constraint: "assessments_completed_at_check" });
   });
 
   it.each(["Europe/Moscow", "America/Argentina/Buenos_Aires", "America/Port-au-Prince", "Etc/GMT+3", "UTC"])(
     "accepts the IANA time zone %s",
     async (zone) => {
-      const result = await run(service, "update public.profiles set timezone = $2 where id = $1", [OWNER, zone]);
+      const result = await run(service, "update public.profiles set timezone = $2 where id = $1", [
+        OWNER,
+        zone,
+      ]);
       expect(result.rowCount).toBe(1);
     },
   );
 
   it("keeps provider payment ids unique per provider only", async () => {
-    await as(service, async (query) => {
-      const insert = "insert into public.payments (user_id, amount, provider, provider_payment_id) values ($1, 1, $2, $3)";
+    await actingAs(service, async (query) => {
+      const insert =
+        "insert into public.payments (user_id, amount, provider, provider_payment_id) values ($1, 1, $2, $3)";
       await query(insert, [OWNER, "stripe", "p-owner"]);
       await query("savepoint duplicate");
       expect(await failure(query(insert, [OWNER, "yookassa", "p-owner"]))).toMatchObject({
@@ -521,7 +568,6 @@ describe("updated_at", () => {
     ["payments", "failure_reason = 'retry'", OWNER_PAYMENT],
   ])("moves to the time of the update on %s", async (table, assignment, id) => {
     await asSuperuser(async (query) => {
-      const before = await query<{ updated_at: Date }>(`select updated_at from public.${table} where id = $1`, [id]);
       // Pretend the row was last written long ago, without firing the trigger under test.
       await query(`alter table public.${table} disable trigger ${table}_set_updated_at`);
       await query(`update public.${table} set updated_at = '2000-01-01' where id = $1`, [id]);
@@ -530,7 +576,6 @@ describe("updated_at", () => {
         `update public.${table} set ${assignment} where id = $1 returning updated_at, now() as now`,
         [id],
       );
-      expect(before.rows).toHaveLength(1);
       expect(rows).toHaveLength(1);
       expect(rows[0]?.updated_at).toEqual(rows[0]?.now);
     });
@@ -560,7 +605,9 @@ describe("auth.users triggers", () => {
         JSON.stringify({ full_name: "Ivan Petrov", locale: "en", timezone: "Asia/Yekaterinburg" }),
       ]);
       await query("reset role");
-      return query("select email, full_name, locale, timezone from public.profiles where id = $1", [NEW_USER]);
+      return query("select email, full_name, locale, timezone from public.profiles where id = $1", [
+        NEW_USER,
+      ]);
     });
     expect(profile.rows).toEqual([
       { email: "new@example.com", full_name: "Ivan Petrov", locale: "en", timezone: "Asia/Yekaterinburg" },
@@ -569,7 +616,11 @@ describe("auth.users triggers", () => {
 
   it("falls back to ru and Europe/Moscow when the sign-up metadata is missing or unsupported", async () => {
     const profiles = await asSuperuser(async (query) => {
-      await query(signUp, [NEW_USER, "new@example.com", JSON.stringify({ locale: "de", timezone: "Mars/Olympus" })]);
+      await query(signUp, [
+        NEW_USER,
+        "new@example.com",
+        JSON.stringify({ locale: "de", timezone: "Mars/Olympus" }),
+      ]);
       await query(signUp, ["40000000-0000-4000-8000-000000000004", "bare@example.com", null]);
       return query(
         "select full_name, locale, timezone from public.profiles where email in ('new@example.com', 'bare@example.com')",
@@ -594,7 +645,7 @@ describe("auth.users triggers", () => {
   it("deletes a deleted user's profile, checkups and appointments but keeps their payments", async () => {
     const left = await asSuperuser(async (query) => {
       await query("delete from auth.users where id = $1", [OWNER]);
-      return query<{ profiles: number; assessments: number; appointments: number }>(
+      return query<{ profiles: number; assessments: number; appointments: number; payment: unknown }>(
         `select (select count(*)::int from public.profiles where id = $1) as profiles,
                 (select count(*)::int from public.assessments where user_id = $1) as assessments,
                 (select count(*)::int from public.appointments where user_id = $1) as appointments,
@@ -621,18 +672,21 @@ describe("auth.users triggers", () => {
 
 describe("auth helpers", () => {
   it("reads the user id, role and claims from request.jwt.claims", async () => {
-    const { rows } = await run(owner, "select auth.uid() as uid, auth.role() as role, auth.jwt() ->> 'sub' as sub");
+    const { rows } = await run(
+      owner,
+      "select auth.uid() as uid, auth.role() as role, auth.jwt() ->> 'sub' as sub",
+    );
     expect(rows).toEqual([{ uid: OWNER, role: "authenticated", sub: OWNER }]);
   });
 
   it("reads the legacy request.jwt.claim.sub first", async () => {
-    const { rows } = await asSuperuser((query) =>
-      query(
-        `select set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claims', $2, true),
-                auth.uid() as uid`,
+    const { rows } = await asSuperuser(async (query) => {
+      await query(
+        "select set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claims', $2, true)",
         [STRANGER, JSON.stringify({ sub: OWNER })],
-      ).then(() => query("select auth.uid() as uid")),
-    );
+      );
+      return query("select auth.uid() as uid");
+    });
     expect(rows).toEqual([{ uid: STRANGER }]);
   });
 
@@ -673,6 +727,6 @@ describe("the schema as a whole", () => {
       const { rows } = await q<{ "QUERY PLAN": string }>(`explain ${query}`);
       return rows.map((row) => row["QUERY PLAN"]).join("\n");
     });
-    expect(plan).toContain(index);
+    expect(plan).toMatch(new RegExp(`\\b${index}\\b`));
   });
 });

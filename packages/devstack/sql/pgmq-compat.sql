@@ -12,7 +12,8 @@
 -- the real extension runs, and a migration must never create these objects itself.
 --
 -- Installing it twice is harmless: every object is created only if absent, or replaced.
--- Grants are left to the migrations; no function here is security definer.
+-- Grants: as the extension does, only pg_monitor gets read access; everything else is left to the
+-- migrations. No function here is security definer (each runs with its caller's rights).
 --
 -- Known differences from pgmq 1.5.1 (all stricter or invisible to callers):
 --   * queue names must match [a-z0-9_]{1,47}; pgmq also accepts upper case (folded to lower case in
@@ -31,6 +32,16 @@ create table if not exists pgmq.meta (
   is_unlogged boolean not null,
   created_at timestamp with time zone default now() not null
 );
+
+-- Like the extension: pg_monitor may read every queue, archive and sequence (also those created later
+-- by this role). Nothing is granted to public; functions keep PostgreSQL's default execute for public,
+-- as in the extension, but without usage on the schema no other role can reach them. The migrations
+-- grant usage and execute to the roles that need them, as on Supabase.
+grant usage on schema pgmq to pg_monitor;
+grant select on all tables in schema pgmq to pg_monitor;
+grant select on all sequences in schema pgmq to pg_monitor;
+alter default privileges in schema pgmq grant select on tables to pg_monitor;
+alter default privileges in schema pgmq grant select on sequences to pg_monitor;
 
 -- Composite types: created only when absent (create type has no "or replace").
 do $types$

@@ -79,7 +79,7 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     DATABASE_URL: stack.databaseUrl,
     SMTP_HOST: stack.smtp.host,
     SMTP_PORT: String(stack.smtp.smtpPort),
-    SMTP_SECURE: "false",
+    SMTP_SECURE: "none",
     SMTP_FROM: "noreply@balansity.local",
     SMTP_FROM_NAME: "Balansity (local)",
     SMTP_SINK_URL: stack.smtp.url,

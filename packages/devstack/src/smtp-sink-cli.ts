@@ -136,10 +136,18 @@ async function main(): Promise<void> {
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
   // Only now: whoever reads this line may signal the process right away.
-  writeEvent({ event: "ready", host: sink.host, smtpPort: sink.smtpPort, httpPort: sink.httpPort, url: sink.url });
+  writeEvent({
+    event: "ready",
+    host: sink.host,
+    smtpPort: sink.smtpPort,
+    httpPort: sink.httpPort,
+    url: sink.url,
+  });
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`smtp-sink: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `smtp-sink: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -83,7 +83,12 @@ export async function spawnSmtpSinkProcess(options: SpawnSmtpSinkOptions = {}): 
   });
 
   try {
-    const ready = await waitForReady(child, exited, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => stderr);
+    const ready = await waitForReady(
+      child,
+      exited,
+      options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      () => stderr,
+    );
     const pid = child.pid;
     if (pid === undefined) throw new SmtpSinkError("STOPPED", "the SMTP sink process has no pid");
     const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
@@ -120,7 +125,8 @@ function cliArgs(options: SpawnSmtpSinkOptions): string[] {
   if (options.smtpPort !== undefined) args.push("--smtp-port", String(options.smtpPort));
   if (options.httpPort !== undefined) args.push("--http-port", String(options.httpPort));
   if (options.maxMessages !== undefined) args.push("--max-messages", String(options.maxMessages));
-  if (options.auth !== undefined) args.push("--auth-user", options.auth.user, "--auth-pass", options.auth.pass);
+  if (options.auth !== undefined)
+    args.push("--auth-user", options.auth.user, "--auth-pass", options.auth.pass);
   if (options.failWith !== undefined) args.push("--fail-with", JSON.stringify(options.failWith));
   return args;
 }

@@ -308,7 +308,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       receive(stream, session).then(
         (message) => {
           if (message === undefined) {
-            callback(smtpError(552, `Message exceeds the fixed maximum size of ${SMTP_SINK_MAX_MESSAGE_BYTES}`));
+            callback(
+              smtpError(552, `Message exceeds the fixed maximum size of ${SMTP_SINK_MAX_MESSAGE_BYTES}`),
+            );
             return;
           }
           store(message);
@@ -352,7 +354,10 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       const timeoutMs = waitOptions.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
       if (count > maxMessages) {
         return Promise.reject(
-          new SmtpSinkError("INVALID_OPTIONS", `cannot wait for ${count} messages: the sink keeps ${maxMessages}`),
+          new SmtpSinkError(
+            "INVALID_OPTIONS",
+            `cannot wait for ${count} messages: the sink keeps ${maxMessages}`,
+          ),
         );
       }
       const matching = matchingMessages(stored, to);
@@ -477,7 +482,9 @@ function addresses(header: AddressObject): string[] {
 }
 
 function isAddressObject(value: unknown): value is AddressObject {
-  return typeof value === "object" && value !== null && "value" in value && "text" in value && "html" in value;
+  return (
+    typeof value === "object" && value !== null && "value" in value && "text" in value && "html" in value
+  );
 }
 
 function headerRecord(parsed: ParsedMail): Record<string, string> {
@@ -551,13 +558,15 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse, si
     const message = sink.messages().find((candidate) => candidate.id === second);
     if (message === undefined) return sendJson(response, 404, { error: `no message with id ${second}` });
     if (third === undefined) return sendJson(response, 200, message);
-    if (message.html === null) return sendJson(response, 404, { error: `message ${second} has no HTML body` });
+    if (message.html === null)
+      return sendJson(response, 404, { error: `message ${second} has no HTML body` });
     response.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       // The body is shown as the recipient would see it, minus scripts.
-      "content-security-policy": "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src * data:",
+      "content-security-policy":
+        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src * data:",
     });
     response.end(message.html);
     return;
@@ -586,7 +595,10 @@ async function readJsonBody(request: IncomingMessage): Promise<JsonBody> {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+  });
   response.end(JSON.stringify(body));
 }
 

@@ -105,7 +105,9 @@ describe("pgmq API surface", () => {
   });
 
   it.skipIf(!compat)("provides no public function beyond the pgmq 1.5.1 set (nothing newer)", async () => {
-    const expected = new Set(PGMQ_1_5_1_FUNCTIONS.map(([name, args, result]) => signature(name, args, result)));
+    const expected = new Set(
+      PGMQ_1_5_1_FUNCTIONS.map(([name, args, result]) => signature(name, args, result)),
+    );
     const extra = (await pgmqFunctions())
       .filter((f) => !f.name.startsWith("_"))
       .map((f) => signature(f.name, f.args, f.result))
@@ -116,6 +118,35 @@ describe("pgmq API surface", () => {
   it("has no security definer function in schema pgmq", async () => {
     const definers = (await pgmqFunctions()).filter((f) => f.security_definer).map((f) => f.name);
     expect(definers).toEqual([]);
+  });
+
+  it("lets pg_monitor read queues and grants nothing on schema pgmq to public or the API roles", async () => {
+    await client.query("select pgmq.create('grants_check')");
+    const { rows } = await client.query<Record<string, boolean>>(`
+      select has_schema_privilege('pg_monitor', 'pgmq', 'usage') as monitor_usage,
+             has_table_privilege('pg_monitor', 'pgmq.meta', 'select') as monitor_meta,
+             has_table_privilege('pg_monitor', 'pgmq.q_grants_check', 'select') as monitor_queue,
+             has_table_privilege('pg_monitor', 'pgmq.a_grants_check', 'select') as monitor_archive,
+             has_table_privilege('pg_monitor', 'pgmq.q_grants_check', 'delete') as monitor_delete,
+             exists (
+               select 1 from pg_namespace n, aclexplode(n.nspacl) a
+               where n.nspname = 'pgmq' and a.grantee = 0
+             ) as public_schema_grant,
+             exists (
+               select 1 from pg_roles r
+               where r.rolname in ('anon', 'authenticated')
+                 and has_schema_privilege(r.oid, 'pgmq', 'usage')
+             ) as api_role_usage
+    `);
+    expect(rows[0]).toEqual({
+      monitor_usage: true,
+      monitor_meta: true,
+      monitor_queue: true,
+      monitor_archive: true,
+      monitor_delete: false,
+      public_schema_grant: false,
+      api_role_usage: false,
+    });
   });
 
   it("defines pgmq's composite types with their attributes in order", async () => {
@@ -193,17 +224,22 @@ describe("pgmq API surface", () => {
     expect(defs.some((def) => /ON pgmq\.a_shape_check .*\(archived_at\)/.test(def))).toBe(true);
   });
 
-  it.skipIf(!compat)("installs idempotently: running pgmq-compat.sql again keeps queues and messages", async () => {
-    await client.query("select pgmq.create('reinstall')");
-    await client.query(`select pgmq.send('reinstall', '{"kept": true}')`);
-    const sql = readFileSync(new URL("../sql/pgmq-compat.sql", import.meta.url), "utf8");
-    await client.query(sql);
-    await client.query(sql);
-    const { rows } = await client.query<{ message: unknown }>("select message from pgmq.read('reinstall', 30, 10)");
-    expect(rows).toEqual([{ message: { kept: true } }]);
-    const { rows: queues } = await client.query<{ queue_name: string }>(
-      "select queue_name from pgmq.list_queues() where queue_name = 'reinstall'",
-    );
-    expect(queues).toHaveLength(1);
-  });
+  it.skipIf(!compat)(
+    "installs idempotently: running pgmq-compat.sql again keeps queues and messages",
+    async () => {
+      await client.query("select pgmq.create('reinstall')");
+      await client.query(`select pgmq.send('reinstall', '{"kept": true}')`);
+      const sql = readFileSync(new URL("../sql/pgmq-compat.sql", import.meta.url), "utf8");
+      await client.query(sql);
+      await client.query(sql);
+      const { rows } = await client.query<{ message: unknown }>(
+        "select message from pgmq.read('reinstall', 30, 10)",
+      );
+      expect(rows).toEqual([{ message: { kept: true } }]);
+      const { rows: queues } = await client.query<{ queue_name: string }>(
+        "select queue_name from pgmq.list_queues() where queue_name = 'reinstall'",
+      );
+      expect(queues).toHaveLength(1);
+    },
+  );
 });

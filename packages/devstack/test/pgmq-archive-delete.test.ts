@@ -36,13 +36,16 @@ async function queueWith(name: string, count: number): Promise<number[]> {
 }
 
 async function queuedIds(table: string): Promise<number[]> {
-  const { rows } = await client.query<{ id: string }>(`select msg_id as id from pgmq.${table} order by msg_id`);
+  const { rows } = await client.query<{ id: string }>(
+    `select msg_id as id from pgmq.${table} order by msg_id`,
+  );
   return rows.map((row) => Number(row.id));
 }
 
 async function read(queue: string, vt: number, qty: number): Promise<MessageRow[]> {
-  return (await client.query<MessageRow>("select * from pgmq.read($1, $2::integer, $3::integer)", [queue, vt, qty]))
-    .rows;
+  return (
+    await client.query<MessageRow>("select * from pgmq.read($1, $2::integer, $3::integer)", [queue, vt, qty])
+  ).rows;
 }
 
 describe("pgmq pop, archive, delete and set_vt", () => {
@@ -78,7 +81,8 @@ describe("pgmq pop, archive, delete and set_vt", () => {
     ]);
     expect(rows[0]?.enqueued_at).toEqual(read1?.enqueued_at);
     expect(rows[0]?.vt).toEqual(read1?.vt);
-    for (const row of rows) expect(row.archived_at.getTime()).toBeGreaterThanOrEqual(before.rows[0]!.now.getTime());
+    for (const row of rows)
+      expect(row.archived_at.getTime()).toBeGreaterThanOrEqual(before.rows[0]!.now.getTime());
   });
 
   it("archive(msg_ids[]) moves the listed messages and returns the ids it moved", async () => {

@@ -41,7 +41,12 @@ async function fill(queue: string): Promise<number[]> {
 
 function duplicates(ids: number[]): number[] {
   const seen = new Set<number>();
-  return ids.filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
+  const repeated: number[] = [];
+  for (const id of ids) {
+    if (seen.has(id)) repeated.push(id);
+    seen.add(id);
+  }
+  return repeated;
 }
 
 describe("pgmq with concurrent readers", () => {
@@ -69,7 +74,9 @@ describe("pgmq with concurrent readers", () => {
     const all = perReader.flat();
     expect(duplicates(all)).toEqual([]);
     expect([...all].sort((a, b) => a - b)).toEqual(sent);
-    const { rows } = await clients[0]!.query<{ n: number }>("select count(*)::int as n from pgmq.q_popped_concurrently");
+    const { rows } = await clients[0]!.query<{ n: number }>(
+      "select count(*)::int as n from pgmq.q_popped_concurrently",
+    );
     expect(rows[0]?.n).toBe(0);
   });
 });

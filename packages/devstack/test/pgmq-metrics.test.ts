@@ -89,10 +89,16 @@ describe("pgmq metrics", () => {
 
   it("reports the age in seconds of the newest and the oldest message", async () => {
     await client.query("select pgmq.create('metrics_ages')");
-    await client.query("select pgmq.send_batch('metrics_ages', array['{\"n\":1}','{\"n\":2}','{\"n\":3}']::jsonb[])");
+    await client.query(
+      "select pgmq.send_batch('metrics_ages', array['{\"n\":1}','{\"n\":2}','{\"n\":3}']::jsonb[])",
+    );
     // backdate enqueued_at instead of waiting: message 1 is 2 minutes old, message 2 is 30 s old
-    await client.query("update pgmq.q_metrics_ages set enqueued_at = now() - interval '120 seconds' where msg_id = 1");
-    await client.query("update pgmq.q_metrics_ages set enqueued_at = now() - interval '30 seconds' where msg_id = 2");
+    await client.query(
+      "update pgmq.q_metrics_ages set enqueued_at = now() - interval '120 seconds' where msg_id = 1",
+    );
+    await client.query(
+      "update pgmq.q_metrics_ages set enqueued_at = now() - interval '30 seconds' where msg_id = 2",
+    );
     const row = await metrics("metrics_ages");
     expect(row.oldest_msg_age_sec).toBeGreaterThanOrEqual(120);
     expect(row.oldest_msg_age_sec).toBeLessThanOrEqual(121);
@@ -112,7 +118,8 @@ describe("pgmq metrics", () => {
     await client.query(`select pgmq.send_batch('metrics_all_b', array['{"n":1}','{"n":2}']::jsonb[])`);
 
     const { rows } = await client.query<MetricsRow>("select * from pgmq.metrics_all()");
-    const queues = (await client.query<{ queue_name: string }>("select queue_name from pgmq.list_queues()")).rows;
+    const queues = (await client.query<{ queue_name: string }>("select queue_name from pgmq.list_queues()"))
+      .rows;
     expect(rows.map((row) => row.queue_name).sort()).toEqual(queues.map((q) => q.queue_name).sort());
 
     const byName = new Map(rows.map((row) => [row.queue_name, row]));

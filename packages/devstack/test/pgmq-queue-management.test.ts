@@ -48,7 +48,9 @@ describe("pgmq queue management", () => {
     await client.query("select pgmq.create('orders')");
     expect(await tableExists("q_orders")).toBe(true);
     expect(await tableExists("a_orders")).toBe(true);
-    expect(await metaRows("orders")).toEqual([{ queue_name: "orders", is_partitioned: false, is_unlogged: false }]);
+    expect(await metaRows("orders")).toEqual([
+      { queue_name: "orders", is_partitioned: false, is_unlogged: false },
+    ]);
   });
 
   it("create_unlogged makes an unlogged queue table and records it in meta", async () => {
@@ -76,17 +78,24 @@ describe("pgmq queue management", () => {
       is_unlogged: boolean;
       created_at: Date;
     }>("select * from pgmq.list_queues() where queue_name like 'listed_%' order by queue_name");
-    expect(rows.map(({ queue_name, is_partitioned, is_unlogged }) => ({ queue_name, is_partitioned, is_unlogged })))
-      .toEqual([
-        { queue_name: "listed_a", is_partitioned: false, is_unlogged: false },
-        { queue_name: "listed_b", is_partitioned: false, is_unlogged: true },
-      ]);
+    expect(
+      rows.map(({ queue_name, is_partitioned, is_unlogged }) => ({
+        queue_name,
+        is_partitioned,
+        is_unlogged,
+      })),
+    ).toEqual([
+      { queue_name: "listed_a", is_partitioned: false, is_unlogged: false },
+      { queue_name: "listed_b", is_partitioned: false, is_unlogged: true },
+    ]);
     for (const row of rows) expect(row.created_at).toBeInstanceOf(Date);
   });
 
   it("purge_queue deletes every queued message, returns the count and leaves the archive alone", async () => {
     await client.query("select pgmq.create('purged')");
-    await client.query(`select pgmq.send_batch('purged', array['{"n":1}','{"n":2}','{"n":3}','{"n":4}']::jsonb[])`);
+    await client.query(
+      `select pgmq.send_batch('purged', array['{"n":1}','{"n":2}','{"n":3}','{"n":4}']::jsonb[])`,
+    );
     await client.query("select pgmq.archive('purged', 1::bigint)");
     const { rows } = await client.query<{ purged: string }>("select pgmq.purge_queue('purged') as purged");
     expect(rows[0]?.purged).toBe("3");
@@ -118,7 +127,9 @@ describe("pgmq queue management", () => {
     if (version === null || version === "1.5.0" || version === "1.5.1") {
       expect(await errorCode("select pgmq.drop_queue('never_created')")).toBe("42P01");
     } else {
-      const dropped = await client.query<{ dropped: boolean }>("select pgmq.drop_queue('never_created') as dropped");
+      const dropped = await client.query<{ dropped: boolean }>(
+        "select pgmq.drop_queue('never_created') as dropped",
+      );
       expect(dropped.rows[0]?.dropped).toBe(false);
     }
   });
@@ -130,14 +141,21 @@ describe("pgmq queue management", () => {
     expect(await errorCode(`select pgmq.send($1, '{"ok":true}')`, ["q".repeat(47)])).toBeUndefined();
   });
 
-  it.skipIf(!compat)("rejects queue names with characters outside [a-z0-9_], before touching any table", async () => {
-    for (const name of ["Orders", "my-queue", "a b", "x;drop table pgmq.meta", "", "quote'd", "dollar$"]) {
-      expect(await errorCode("select pgmq.create($1)", [name]), `create(${JSON.stringify(name)})`).toBe("22023");
-      expect(await errorCode(`select pgmq.send($1, '{}')`, [name]), `send(${JSON.stringify(name)})`).toBe("22023");
-    }
-    expect(await errorCode("select pgmq.create(null)")).toBe("22023");
-    expect(await tableExists("meta")).toBe(true);
-  });
+  it.skipIf(!compat)(
+    "rejects queue names with characters outside [a-z0-9_], before touching any table",
+    async () => {
+      for (const name of ["Orders", "my-queue", "a b", "x;drop table pgmq.meta", "", "quote'd", "dollar$"]) {
+        expect(await errorCode("select pgmq.create($1)", [name]), `create(${JSON.stringify(name)})`).toBe(
+          "22023",
+        );
+        expect(await errorCode(`select pgmq.send($1, '{}')`, [name]), `send(${JSON.stringify(name)})`).toBe(
+          "22023",
+        );
+      }
+      expect(await errorCode("select pgmq.create(null)")).toBe("22023");
+      expect(await tableExists("meta")).toBe(true);
+    },
+  );
 
   it("fails with undefined_table when sending to, reading from or measuring a queue that does not exist", async () => {
     expect(await errorCode(`select pgmq.send('no_such_queue', '{"lost":true}')`)).toBe("42P01");

@@ -39,7 +39,11 @@ async function ids(sql: string, values: unknown[] = []): Promise<number[]> {
 async function read(queue: string, vt: number, qty: number, conditional?: object): Promise<MessageRow[]> {
   const { rows } =
     conditional === undefined
-      ? await client.query<MessageRow>("select * from pgmq.read($1, $2::integer, $3::integer)", [queue, vt, qty])
+      ? await client.query<MessageRow>("select * from pgmq.read($1, $2::integer, $3::integer)", [
+          queue,
+          vt,
+          qty,
+        ])
       : await client.query<MessageRow>("select * from pgmq.read($1, $2::integer, $3::integer, $4::jsonb)", [
           queue,
           vt,
@@ -122,13 +126,17 @@ describe("pgmq send and read", () => {
 
   it("reads messages in FIFO order by msg_id, one batch after another", async () => {
     const q = await createQueue("fifo");
-    const sent = await ids(`pgmq.send_batch('fifo', array(select jsonb_build_object('n', i) from generate_series(1, 10) i))`);
+    const sent = await ids(
+      `pgmq.send_batch('fifo', array(select jsonb_build_object('n', i) from generate_series(1, 10) i))`,
+    );
     const order: number[] = [];
     for (let i = 0; i < 3; i++) order.push(...(await read(q, 60, 1)).map((row) => Number(row.msg_id)));
     const batch = (await read(q, 60, 4)).map((row) => Number(row.msg_id));
     order.push(...[...batch].sort((a, b) => a - b));
     expect(order).toEqual(sent.slice(0, 7));
-    expect((await read(q, 60, 100)).map((row) => Number(row.msg_id)).sort((a, b) => a - b)).toEqual(sent.slice(7));
+    expect((await read(q, 60, 100)).map((row) => Number(row.msg_id)).sort((a, b) => a - b)).toEqual(
+      sent.slice(7),
+    );
   });
 
   it("hides a message sent with an integer delay until the delay has passed", async () => {
@@ -191,7 +199,9 @@ describe("pgmq send and read", () => {
 
   it("returns at most qty messages", async () => {
     const q = await createQueue("qty_limit");
-    await ids(`pgmq.send_batch('qty_limit', array(select jsonb_build_object('n', i) from generate_series(1, 5) i))`);
+    await ids(
+      `pgmq.send_batch('qty_limit', array(select jsonb_build_object('n', i) from generate_series(1, 5) i))`,
+    );
     expect(await read(q, 30, 2)).toHaveLength(2);
     expect(await read(q, 30, 0)).toHaveLength(0);
     expect(await read(q, 30, 10)).toHaveLength(3);

@@ -20,7 +20,12 @@ describe("SMTP sink failure injection", () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    transport = nodemailer.createTransport({ host: sink.host, port: sink.smtpPort, secure: false, ignoreTLS: true });
+    transport = nodemailer.createTransport({
+      host: sink.host,
+      port: sink.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
   });
   beforeEach(() => {
     sink.setFailureMode({ kind: "none" });

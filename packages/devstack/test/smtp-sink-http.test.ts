@@ -16,14 +16,25 @@ describe("SMTP sink HTTP view", () => {
     });
   }
 
-  async function getJson(path: string): Promise<{ status: number; body: unknown; contentType: string | null }> {
+  async function getJson(
+    path: string,
+  ): Promise<{ status: number; body: unknown; contentType: string | null }> {
     const response = await fetch(`${sink.url}${path}`);
-    return { status: response.status, body: await response.json(), contentType: response.headers.get("content-type") };
+    return {
+      status: response.status,
+      body: await response.json(),
+      contentType: response.headers.get("content-type"),
+    };
   }
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    transport = nodemailer.createTransport({ host: sink.host, port: sink.smtpPort, secure: false, ignoreTLS: true });
+    transport = nodemailer.createTransport({
+      host: sink.host,
+      port: sink.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
   });
   beforeEach(() => sink.clear());
   afterAll(async () => {
@@ -70,7 +81,10 @@ describe("SMTP sink HTTP view", () => {
     await send("Anna@Example.com", "for anna again");
 
     const { body } = await getJson(`/messages?to=${encodeURIComponent("ANNA@example.com")}`);
-    expect((body as ReceivedMessage[]).map((message) => message.subject)).toEqual(["for anna", "for anna again"]);
+    expect((body as ReceivedMessage[]).map((message) => message.subject)).toEqual([
+      "for anna",
+      "for anna again",
+    ]);
     expect((await getJson("/messages?to=nobody@example.com")).body).toEqual([]);
   });
 
@@ -78,8 +92,14 @@ describe("SMTP sink HTTP view", () => {
     await send("anna@example.com", "the one");
     const [message] = sink.messages();
 
-    expect(await getJson(`/messages/${message?.id}`)).toMatchObject({ status: 200, body: { subject: "the one" } });
-    expect(await getJson("/messages/999999")).toMatchObject({ status: 404, body: { error: expect.any(String) } });
+    expect(await getJson(`/messages/${message?.id}`)).toMatchObject({
+      status: 200,
+      body: { subject: "the one" },
+    });
+    expect(await getJson("/messages/999999")).toMatchObject({
+      status: 404,
+      body: { error: expect.any(String) },
+    });
   });
 
   it("serves the HTML body as text/html with scripts blocked, and 404 when there is none", async () => {

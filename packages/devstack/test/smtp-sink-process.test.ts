@@ -38,7 +38,12 @@ describe("SMTP sink as a separate process", () => {
     expect(sink.pid).not.toBe(process.pid);
     expect(isRunning(sink.pid)).toBe(true);
 
-    const transport = nodemailer.createTransport({ host: sink.host, port: sink.smtpPort, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({
+      host: sink.host,
+      port: sink.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
     try {
       await transport.sendMail({
         from: "noreply@balansity.test",
@@ -51,7 +56,9 @@ describe("SMTP sink as a separate process", () => {
     }
 
     const messages = (await (await fetch(`${sink.url}/messages`)).json()) as ReceivedMessage[];
-    expect(messages).toMatchObject([{ subject: "Из другого процесса", text: "Привет", to: ["anna@example.com"] }]);
+    expect(messages).toMatchObject([
+      { subject: "Из другого процесса", text: "Привет", to: ["anna@example.com"] },
+    ]);
   });
 
   it("refuses SMTP connections once killed", async () => {
@@ -96,10 +103,20 @@ describe("SMTP sink as a separate process", () => {
     });
     try {
       await expect(
-        transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "1", text: "." }),
+        transport.sendMail({
+          from: "noreply@balansity.test",
+          to: "anna@example.com",
+          subject: "1",
+          text: ".",
+        }),
       ).rejects.toMatchObject({ responseCode: 451 });
       await expect(
-        transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "2", text: "." }),
+        transport.sendMail({
+          from: "noreply@balansity.test",
+          to: "anna@example.com",
+          subject: "2",
+          text: ".",
+        }),
       ).resolves.toMatchObject({ accepted: ["anna@example.com"] });
     } finally {
       transport.close();
@@ -114,10 +131,20 @@ describe("SMTP sink as a separate process", () => {
     });
     expect(response.status).toBe(200);
 
-    const transport = nodemailer.createTransport({ host: sink.host, port: sink.smtpPort, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({
+      host: sink.host,
+      port: sink.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
     try {
       await expect(
-        transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "x", text: "." }),
+        transport.sendMail({
+          from: "noreply@balansity.test",
+          to: "anna@example.com",
+          subject: "x",
+          text: ".",
+        }),
       ).rejects.toMatchObject({ responseCode: 550 });
     } finally {
       transport.close();

@@ -12,6 +12,11 @@ function transportTo(sink: SmtpSink, auth?: { user: string; pass: string }) {
   });
 }
 
+/** A minimal message; `overrides` win. */
+function mail(subject: string, overrides: nodemailer.SendMailOptions = {}): nodemailer.SendMailOptions {
+  return { from: "noreply@balansity.test", to: "anna@example.com", subject, text: ".", ...overrides };
+}
+
 describe("SMTP sink", () => {
   let sink: SmtpSink;
   let transport: ReturnType<typeof transportTo>;
@@ -78,26 +83,33 @@ describe("SMTP sink", () => {
       to: "anna@example.com",
       subject: "Invoice",
       text: "Attached.",
-      attachments: [{ filename: "invoice.pdf", content: Buffer.alloc(1234, 1), contentType: "application/pdf" }],
+      attachments: [
+        { filename: "invoice.pdf", content: Buffer.alloc(1234, 1), contentType: "application/pdf" },
+      ],
     });
 
     const [message] = await sink.waitForMessages(1, { timeoutMs: 5_000 });
-    expect(message?.attachments).toEqual([{ filename: "invoice.pdf", contentType: "application/pdf", size: 1234 }]);
+    expect(message?.attachments).toEqual([
+      { filename: "invoice.pdf", contentType: "application/pdf", size: 1234 },
+    ]);
   });
 
   it("waits for the messages to a given recipient, ignoring others", async () => {
     const waiting = sink.waitForMessages(2, { to: "Boris@Example.com", timeoutMs: 5_000 });
     for (const to of ["anna@example.com", "boris@example.com", "boris@example.com"]) {
-      await transport.sendMail({ from: "noreply@balansity.test", to, subject: `for ${to}`, text: "." });
+      await transport.sendMail(mail(`for ${to}`, { to }));
     }
 
     const messages = await waiting;
-    expect(messages.map((message) => message.envelope.to)).toEqual([["boris@example.com"], ["boris@example.com"]]);
+    expect(messages.map((message) => message.envelope.to)).toEqual([
+      ["boris@example.com"],
+      ["boris@example.com"],
+    ]);
     expect(sink.messages()).toHaveLength(3);
   });
 
   it("rejects a wait with WAIT_TIMEOUT, saying what did arrive, when too few messages come", async () => {
-    await transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "only one", text: "." });
+    await transport.sendMail(mail("only one"));
 
     const error = await sink.waitForMessages(2, { timeoutMs: 200 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SmtpSinkError);
@@ -105,12 +117,12 @@ describe("SMTP sink", () => {
   });
 
   it("forgets every message on clear() and keeps numbering after it", async () => {
-    await transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "a", text: "." });
+    await transport.sendMail(mail("a"));
     const [before] = await sink.waitForMessages(1, { timeoutMs: 5_000 });
     sink.clear();
     expect(sink.messages()).toEqual([]);
 
-    await transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "b", text: "." });
+    await transport.sendMail(mail("b"));
     const [after] = await sink.waitForMessages(1, { timeoutMs: 5_000 });
     expect(Number(after?.id)).toBeGreaterThan(Number(before?.id));
   });
@@ -122,7 +134,7 @@ describe("SMTP sink limits and lifecycle", () => {
     const transport = transportTo(sink);
     try {
       for (const subject of ["first", "second", "third"]) {
-        await transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject, text: "." });
+        await transport.sendMail(mail(subject));
       }
       expect(sink.messages().map((message) => message.subject)).toEqual(["second", "third"]);
       await expect(sink.waitForMessages(3)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
@@ -138,9 +150,10 @@ describe("SMTP sink limits and lifecycle", () => {
     await sink.stop();
 
     await expect(waiting).rejects.toMatchObject({ code: "STOPPED" });
-    await expect(
-      transportTo(sink).sendMail({ from: "a@example.com", to: "b@example.com", subject: "x", text: "." }),
-    ).rejects.toMatchObject({ code: "ESOCKET", message: expect.stringContaining("ECONNREFUSED") });
+    await expect(transportTo(sink).sendMail(mail("x"))).rejects.toMatchObject({
+      code: "ESOCKET",
+      message: expect.stringContaining("ECONNREFUSED"),
+    });
   });
 
   it("refuses to start with an invalid failure mode", async () => {
@@ -162,7 +175,7 @@ describe("SMTP sink with credentials configured", () => {
   it("accepts mail from a client that logs in with the right user and password (AUTH PLAIN)", async () => {
     const transport = transportTo(sink, credentials);
     try {
-      await transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "authed", text: "." });
+      await transport.sendMail(mail("authed"));
     } finally {
       transport.close();
     }
@@ -179,8 +192,8 @@ describe("SMTP sink with credentials configured", () => {
       authMethod: "LOGIN",
     });
     try {
-      const info = await transport.sendMail({ from: "a@balansity.test", to: "b@example.com", subject: "x", text: "." });
-      expect(info.accepted).toEqual(["b@example.com"]);
+      const info = await transport.sendMail(mail("x"));
+      expect(info.accepted).toEqual(["anna@example.com"]);
     } finally {
       transport.close();
     }
@@ -189,9 +202,7 @@ describe("SMTP sink with credentials configured", () => {
   it("rejects a wrong password with 535", async () => {
     const transport = transportTo(sink, { user: credentials.user, pass: "wrong" });
     try {
-      await expect(
-        transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "x", text: "." }),
-      ).rejects.toMatchObject({ code: "EAUTH", responseCode: 535 });
+      await expect(transport.sendMail(mail("x"))).rejects.toMatchObject({ code: "EAUTH", responseCode: 535 });
     } finally {
       transport.close();
     }
@@ -200,9 +211,7 @@ describe("SMTP sink with credentials configured", () => {
   it("rejects mail from a client that does not log in with 530", async () => {
     const transport = transportTo(sink);
     try {
-      await expect(
-        transport.sendMail({ from: "noreply@balansity.test", to: "anna@example.com", subject: "x", text: "." }),
-      ).rejects.toMatchObject({ responseCode: 530 });
+      await expect(transport.sendMail(mail("x"))).rejects.toMatchObject({ responseCode: 530 });
     } finally {
       transport.close();
     }

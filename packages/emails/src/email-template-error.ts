@@ -58,5 +58,7 @@ function describe(code: EmailTemplateErrorCode, template: string, issues: readon
 
 /** An empty field means the issue is about `variables` as a whole (not an object, for instance). */
 function describeVariableIssue(issue: EmailTemplateIssue) {
-  return issue.field === "" ? `variables ${issue.problem}` : `variable ${JSON.stringify(issue.field)} ${issue.problem}`;
+  return issue.field === ""
+    ? `variables ${issue.problem}`
+    : `variable ${JSON.stringify(issue.field)} ${issue.problem}`;
 }

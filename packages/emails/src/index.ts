@@ -9,8 +9,8 @@ export {
 export {
   defaultEmailLocale,
   defaultEmailTimeZone,
-  type RenderedEmail,
   type RenderEmailInput,
+  type RenderedEmail,
   renderEmail,
 } from "./render-email.ts";
 export {

@@ -20,22 +20,30 @@ export const defaultEmailLocale: EmailLocale = "ru";
 export const defaultEmailTimeZone = "Europe/Moscow";
 
 /**
- * What to render. With a known template name the variables are type-checked against that
- * template; with a plain `string` (a name read from a queue message) they are `unknown` and only
- * checked when rendering. Either way `renderEmail` validates everything at run time.
+ * What to render. With one known template name the variables are type-checked against that
+ * template. With a name that is only known at run time (a plain `string`, or the
+ * `EmailTemplateName` union from a parsed queue message) they are `unknown`. Either way
+ * `renderEmail` validates everything at run time.
  */
 export interface RenderEmailInput<T extends string = EmailTemplateName> {
   readonly template: T;
-  readonly variables: string extends T
-    ? unknown
-    : T extends EmailTemplateName
-      ? EmailTemplateVariables<T>
-      : never;
+  readonly variables: RenderEmailVariables<T>;
   /** Defaults to `"ru"`. */
   readonly locale?: EmailLocale | undefined;
   /** The recipient's IANA time zone; dates and times are shown in it. Defaults to `"Europe/Moscow"`. */
   readonly timezone?: string | undefined;
 }
+
+/** `never` for a misspelt literal name, so the mistake shows at compile time. */
+type RenderEmailVariables<T extends string> = string extends T
+  ? unknown
+  : [T] extends [EmailTemplateName]
+    ? true extends IsUnion<T>
+      ? unknown
+      : EmailTemplateVariables<T & EmailTemplateName>
+    : never;
+
+type IsUnion<T, All = T> = T extends unknown ? ([All] extends [T] ? false : true) : never;
 
 /** A rendered email, ready for nodemailer's `subject`, `html` and `text`. */
 export interface RenderedEmail {
@@ -69,10 +77,17 @@ export async function renderEmail<T extends string>(input: RenderEmailInput<T>):
   const template: unknown = input.template;
   if (typeof template !== "string" || !isEmailTemplateName(template)) {
     throw new EmailTemplateError("unknown_template", String(template), [
-      { field: "template", problem: `is not a known email template (known: ${emailTemplateNames.join(", ")})` },
+      {
+        field: "template",
+        problem: `is not a known email template (known: ${emailTemplateNames.join(", ")})`,
+      },
     ]);
   }
-  const context = createContext(template, input.locale ?? defaultEmailLocale, input.timezone ?? defaultEmailTimeZone);
+  const context = createContext(
+    template,
+    input.locale ?? defaultEmailLocale,
+    input.timezone ?? defaultEmailTimeZone,
+  );
   return renderTemplate(template, input.variables, context);
 }
 
@@ -83,7 +98,10 @@ function createContext(template: EmailTemplateName, locale: unknown, timezone: u
     const issues: EmailTemplateIssue[] = [];
     if (!supportedLocale) {
       const supported = emailLocales.map((l) => JSON.stringify(l)).join(" or ");
-      issues.push({ field: "locale", problem: `${JSON.stringify(locale)} is not supported (use ${supported})` });
+      issues.push({
+        field: "locale",
+        problem: `${JSON.stringify(locale)} is not supported (use ${supported})`,
+      });
     }
     if (!knownTimeZone) {
       issues.push({
@@ -107,7 +125,10 @@ async function renderTemplate<K extends EmailTemplateName>(
   const [html, text] = await Promise.all([
     render(element),
     // html-to-text upper-cases headings by default; a Russian heading in capitals reads as shouting.
-    render(element, { plainText: true, htmlToTextOptions: { selectors: [{ selector: "h1", options: { uppercase: false } }] } }),
+    render(element, {
+      plainText: true,
+      htmlToTextOptions: { selectors: [{ selector: "h1", options: { uppercase: false } }] },
+    }),
   ]);
   return { subject: oneLine(template.subject(variables, context)), html, text };
 }
@@ -117,7 +138,11 @@ function parseVariables<K extends EmailTemplateName>(name: K, raw: unknown): Par
   const result = schema.safeParse(raw);
   // The schema is the one for K, so its output is K's variables; TypeScript cannot follow the lookup.
   if (result.success) return result.data as ParsedEmailTemplateVariables<K>;
-  throw new EmailTemplateError("invalid_variables", name, result.error.issues.map((issue) => toIssue(issue, raw)));
+  throw new EmailTemplateError(
+    "invalid_variables",
+    name,
+    result.error.issues.map((issue) => toIssue(issue, raw)),
+  );
 }
 
 function toIssue(issue: z.core.$ZodIssue, raw: unknown): EmailTemplateIssue {

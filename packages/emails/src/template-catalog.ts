@@ -4,7 +4,6 @@ import {
   entityId,
   moneyAmount,
   optionalText,
-  requiredText,
   timestamp,
   userName,
   webUrl,

@@ -77,7 +77,10 @@ describe("the browser bundle of src/index.ts", () => {
     await writeFile(file, result.outputFiles[0]?.text ?? "");
     const browser = (await import(pathToFileURL(file).href)) as { renderEmail: typeof renderEmail };
 
-    const input = { template: "payment_succeeded", variables: emailTemplateExamples.payment_succeeded } as const;
+    const input = {
+      template: "payment_succeeded",
+      variables: emailTemplateExamples.payment_succeeded,
+    } as const;
     const [fromBrowserBuild, fromNode] = await Promise.all([browser.renderEmail(input), renderEmail(input)]);
 
     expect(fromBrowserBuild.subject).toBe(fromNode.subject);
@@ -86,15 +89,34 @@ describe("the browser bundle of src/index.ts", () => {
   }, 30_000);
 });
 
+describe("the browser bundle of src/template-catalog.ts (@balansity/emails/catalog)", () => {
+  it("builds without React or the renderer, for @balansity/queues' browser entry", async () => {
+    const catalog = fileURLToPath(new URL("../src/template-catalog.ts", import.meta.url));
+    const result = await build({ ...browserBuild, entryPoints: [catalog] });
+
+    const bundled = Object.keys(result.metafile.inputs);
+    expect(
+      bundled.filter((path) => /node_modules\/(?:react|react-dom|@react-email\/[^/]+)\//.test(path)),
+    ).toEqual([]);
+    expect(result.outputFiles[0]?.text).not.toMatch(nodeBuiltinImport);
+  }, 30_000);
+});
+
 describe("the check itself", () => {
-  it.each(["node:stream", "fs", "pg", "nodemailer"])("fails a browser build that imports %s", async (name) => {
-    await expect(bundleSource(`import * as m from "${name}"; console.log(m);`)).rejects.toThrow(
-      /Could not resolve|must not reach a browser bundle/,
-    );
-  });
+  it.each(["node:stream", "fs", "pg", "nodemailer"])(
+    "fails a browser build that imports %s",
+    async (name) => {
+      await expect(bundleSource(`import * as m from "${name}"; console.log(m);`)).rejects.toThrow(
+        /Could not resolve|must not reach a browser bundle/,
+      );
+    },
+  );
 
   it("recognises the node:* imports esbuild writes for other platforms", async () => {
-    const result = await bundleSource(`import { Writable } from "node:stream"; console.log(Writable);`, "node");
+    const result = await bundleSource(
+      `import { Writable } from "node:stream"; console.log(Writable);`,
+      "node",
+    );
     expect(result.outputFiles[0]?.text).toMatch(nodeBuiltinImport);
     expect('const fs = require("node:fs");').toMatch(nodeBuiltinImport);
     expect('await import("node:fs")').toMatch(nodeBuiltinImport);

@@ -17,7 +17,13 @@ describe("user-provided values", () => {
       }),
       renderEmail({
         template: "payment_failed",
-        variables: { payment_id: "p-1", amount: 1, currency: "RUB", description: script, failure_reason: image },
+        variables: {
+          payment_id: "p-1",
+          amount: 1,
+          currency: "RUB",
+          description: script,
+          failure_reason: image,
+        },
       }),
     ]);
 
@@ -35,7 +41,10 @@ describe("user-provided values", () => {
   it("cannot break out of a link's href attribute", async () => {
     const email = await renderEmail({
       template: "report_ready",
-      variables: { assessment_id: "a-1", report_url: 'https://app.balansity.ru/r?x="><script>alert(1)</script>' },
+      variables: {
+        assessment_id: "a-1",
+        report_url: 'https://app.balansity.ru/r?x="><script>alert(1)</script>',
+      },
     });
 
     expect(email.html).not.toContain("<script");

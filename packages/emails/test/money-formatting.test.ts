@@ -40,7 +40,12 @@ describe("money", () => {
   });
 
   it.each([
-    ["a lower-case currency code", { amount: 100, currency: "rub" }, "currency", "must be an upper-case ISO 4217"],
+    [
+      "a lower-case currency code",
+      { amount: 100, currency: "rub" },
+      "currency",
+      "must be an upper-case ISO 4217",
+    ],
     ["an amount in a string", { amount: "100", currency: "RUB" }, "amount", "must be a number"],
     ["a negative amount", { amount: -1, currency: "RUB" }, "amount", "must not be negative"],
   ])("rejects %s", async (_case, money, variable, problem) => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EmailTemplateError, emailTemplateExamples, type RenderEmailInput, renderEmail } from "../src/index.ts";
+import {
+  EmailTemplateError,
+  emailTemplateExamples,
+  type RenderEmailInput,
+  renderEmail,
+} from "../src/index.ts";
 
 /** Renders and returns the error it must reject with. */
 async function renderError(input: RenderEmailInput<string>): Promise<EmailTemplateError> {
@@ -7,7 +12,8 @@ async function renderError(input: RenderEmailInput<string>): Promise<EmailTempla
     () => undefined,
     (reason: unknown) => reason,
   );
-  if (!(error instanceof EmailTemplateError)) throw new Error(`expected an EmailTemplateError, got ${String(error)}`);
+  if (!(error instanceof EmailTemplateError))
+    throw new Error(`expected an EmailTemplateError, got ${String(error)}`);
   return error;
 }
 
@@ -17,14 +23,19 @@ describe("an unknown template", () => {
 
     expect(error.code).toBe("unknown_template");
     expect(error.template).toBe("welcome_letter");
-    expect(error.message).toMatch(/^template "welcome_letter": is not a known email template \(known: checkup_completed, /);
+    expect(error.message).toMatch(
+      /^template "welcome_letter": is not a known email template \(known: checkup_completed, /,
+    );
     expect(error.message).toContain("payment_failed");
   });
 });
 
 describe("variables", () => {
-  it("names a missing variable: template \"appointment_reminder_24h\": variable \"starts_at\" is required", async () => {
-    const error = await renderError({ template: "appointment_reminder_24h", variables: { appointment_id: "apt-1" } });
+  it('names a missing variable: template "appointment_reminder_24h": variable "starts_at" is required', async () => {
+    const error = await renderError({
+      template: "appointment_reminder_24h",
+      variables: { appointment_id: "apt-1" },
+    });
 
     expect(error.code).toBe("invalid_variables");
     expect(error.message).toBe('template "appointment_reminder_24h": variable "starts_at" is required');
@@ -46,7 +57,10 @@ describe("variables", () => {
   });
 
   it("treats null in a required variable as missing", async () => {
-    const error = await renderError({ template: "report_ready", variables: { assessment_id: "a-1", report_url: null } });
+    const error = await renderError({
+      template: "report_ready",
+      variables: { assessment_id: "a-1", report_url: null },
+    });
     expect(error.message).toBe('template "report_ready": variable "report_url" is required');
   });
 
@@ -60,24 +74,38 @@ describe("variables", () => {
       template: "appointment_confirmation",
       variables: { appointment_id: "apt-1", starts_at: "2026-11-25 15:00" },
     });
-    expect(error.message).toContain('variable "starts_at" must be an ISO 8601 timestamp with a time zone offset');
+    expect(error.message).toContain(
+      'variable "starts_at" must be an ISO 8601 timestamp with a time zone offset',
+    );
   });
 
   it("rejects an appointment that ends before it starts", async () => {
     const error = await renderError({
       template: "appointment_confirmation",
-      variables: { appointment_id: "apt-1", starts_at: "2026-11-25T12:00:00Z", ends_at: "2026-11-25T11:00:00Z" },
+      variables: {
+        appointment_id: "apt-1",
+        starts_at: "2026-11-25T12:00:00Z",
+        ends_at: "2026-11-25T11:00:00Z",
+      },
     });
-    expect(error.message).toBe('template "appointment_confirmation": variable "ends_at" must be later than starts_at');
+    expect(error.message).toBe(
+      'template "appointment_confirmation": variable "ends_at" must be later than starts_at',
+    );
   });
 
-  it.each(["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "ftp://example.com/report.pdf"])(
-    "rejects a link that is not http(s): %s",
-    async (url) => {
-      const error = await renderError({ template: "report_ready", variables: { assessment_id: "a-1", report_url: url } });
-      expect(error.message).toBe('template "report_ready": variable "report_url" must be an absolute http(s) URL');
-    },
-  );
+  it.each([
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "ftp://example.com/report.pdf",
+  ])("rejects a link that is not http(s): %s", async (url) => {
+    const error = await renderError({
+      template: "report_ready",
+      variables: { assessment_id: "a-1", report_url: url },
+    });
+    expect(error.message).toBe(
+      'template "report_ready": variable "report_url" must be an absolute http(s) URL',
+    );
+  });
 
   it("says so when variables is not an object at all", async () => {
     const error = await renderError({ template: "report_ready", variables: "report.pdf" });

@@ -58,7 +58,9 @@ export function appointmentEmail(
         ]}
       />
       {variables.meeting_url ? <ActionButton href={variables.meeting_url}>{shared.join}</ActionButton> : null}
-      {variables.manage_url ? <SecondaryLink href={variables.manage_url}>{shared.manage}</SecondaryLink> : null}
+      {variables.manage_url ? (
+        <SecondaryLink href={variables.manage_url}>{shared.manage}</SecondaryLink>
+      ) : null}
     </EmailLayout>
   );
 }

@@ -14,7 +14,8 @@ const copy: Record<EmailLocale, AppointmentCopy> = {
   en: {
     subject: (v, { format }) => `Reminder: your consultation on ${format.dateTime(v.starts_at)}`,
     heading: "Consultation reminder",
-    lead: (v, { format }) => `This is a reminder that your consultation is on ${format.dateTime(v.starts_at)}.`,
+    lead: (v, { format }) =>
+      `This is a reminder that your consultation is on ${format.dateTime(v.starts_at)}.`,
   },
 };
 

@@ -29,7 +29,8 @@ const copy: Record<
   en: {
     subject: (title) => (title ? `Your “${title}” checkup is complete` : "Your checkup is complete"),
     heading: "Checkup complete",
-    thanks: (title) => (title ? `Thank you for completing the “${title}” checkup.` : "Thank you for completing your checkup."),
+    thanks: (title) =>
+      title ? `Thank you for completing the “${title}” checkup.` : "Thank you for completing your checkup.",
     next: "We are preparing your detailed report and will email it to you as soon as it is ready.",
     completedAt: "Completed",
     openResults: "View your results",
@@ -57,7 +58,9 @@ export const checkupCompleted: EmailTemplate<Variables> = {
           ]}
         />
         <Paragraph>{t.next}</Paragraph>
-        {variables.results_url ? <ActionButton href={variables.results_url}>{t.openResults}</ActionButton> : null}
+        {variables.results_url ? (
+          <ActionButton href={variables.results_url}>{t.openResults}</ActionButton>
+        ) : null}
       </EmailLayout>
     );
   },

@@ -1,4 +1,16 @@
-import { Body, Button, Container, Head, Heading, Hr, Html, Link, Preview, Section, Text } from "@react-email/components";
+import {
+  Body,
+  Button,
+  Container,
+  Head,
+  Heading,
+  Hr,
+  Html,
+  Link,
+  Preview,
+  Section,
+  Text,
+} from "@react-email/components";
 import type { CSSProperties, ReactNode } from "react";
 import type { EmailContext } from "../email-template.ts";
 import type { EmailLocale } from "../template-catalog.ts";
@@ -109,7 +121,11 @@ export function Paragraph({ children }: { children: ReactNode }) {
 }
 
 /** "Label: value" lines; a row whose value is absent is left out. */
-export function Details({ rows }: { rows: ReadonlyArray<readonly [label: string, value: string | null | undefined]> }) {
+export function Details({
+  rows,
+}: {
+  rows: ReadonlyArray<readonly [label: string, value: string | null | undefined]>;
+}) {
   const present = rows.filter((row): row is readonly [string, string] => Boolean(row[1]));
   if (present.length === 0) return null;
   return (

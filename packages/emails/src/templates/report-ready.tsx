@@ -20,7 +20,9 @@ const copy: Record<
     subject: (title) => (title ? `Отчёт по чекапу «${title}» готов` : "Ваш отчёт готов"),
     heading: "Отчёт готов",
     ready: (title) =>
-      title ? `Ваш отчёт по чекапу «${title}» готов. Откройте его по ссылке ниже.` : "Ваш отчёт по чекапу готов. Откройте его по ссылке ниже.",
+      title
+        ? `Ваш отчёт по чекапу «${title}» готов. Откройте его по ссылке ниже.`
+        : "Ваш отчёт по чекапу готов. Откройте его по ссылке ниже.",
     openReport: "Открыть отчёт",
     expires: (when) => `Ссылка действует до ${when}.`,
     reference: (id) => `Номер чекапа: ${id}`,
@@ -29,7 +31,9 @@ const copy: Record<
     subject: (title) => (title ? `Your report for “${title}” is ready` : "Your report is ready"),
     heading: "Your report is ready",
     ready: (title) =>
-      title ? `Your report for the “${title}” checkup is ready. Open it with the link below.` : "Your checkup report is ready. Open it with the link below.",
+      title
+        ? `Your report for the “${title}” checkup is ready. Open it with the link below.`
+        : "Your checkup report is ready. Open it with the link below.",
     openReport: "Open the report",
     expires: (when) => `The link works until ${when}.`,
     reference: (id) => `Checkup ID: ${id}`,
@@ -51,7 +55,9 @@ export const reportReady: EmailTemplate<Variables> = {
         <Greeting context={context} name={variables.user_name} />
         <Paragraph>{t.ready(variables.assessment_title)}</Paragraph>
         <ActionButton href={variables.report_url}>{t.openReport}</ActionButton>
-        {variables.expires_at ? <Paragraph>{t.expires(context.format.dateTime(variables.expires_at))}</Paragraph> : null}
+        {variables.expires_at ? (
+          <Paragraph>{t.expires(context.format.dateTime(variables.expires_at))}</Paragraph>
+        ) : null}
       </EmailLayout>
     );
   },

@@ -1,0 +1,44 @@
+import { ConfigError } from "@balansity/db";
+import { pino } from "pino";
+import { loadConfig } from "./config/load-config.ts";
+import { buildProcessors } from "./processors/build-processors.ts";
+import { startWorker } from "./worker.ts";
+
+// The only place that reads process.env; everything else gets the frozen config.
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG: a supervisor should not restart-loop on this.
+  }
+  throw error;
+}
+
+const logger = pino({
+  level: config.logLevel,
+  base: { service: "balansity-worker" },
+  redact: { paths: ["*.password", "*.pass", "*.secretKey", "*.authorization"], remove: true },
+});
+
+const worker = await startWorker({ config, logger, processors: (pool) => buildProcessors({ config, pool, logger }) });
+
+let signals = 0;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: exiting now; unfinished messages reappear after their visibility timeout");
+      process.exit(1);
+    }
+    logger.info({ signal, deadline_ms: config.shutdownTimeoutMs }, "shutting down");
+    worker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,103 @@
+import { createHash } from "node:crypto";
+import { EmailTemplateError, renderEmail } from "@balansity/emails";
+import type { QueueMessage } from "@balansity/queues";
+import type { Queryable } from "@balansity/queues/consumer";
+import type { SmtpConfig } from "../config/worker-config.ts";
+import { classifySmtpError } from "../email/classify-smtp-error.ts";
+import { claimDelivery, markDeliveryFailed, markDeliverySent } from "../email/email-deliveries.ts";
+import type { SmtpTransport } from "../email/smtp-transport.ts";
+import { PermanentError, RetryableError } from "./errors.ts";
+import type { Processor, ProcessorContext } from "./processor.ts";
+
+/**
+ * email_queue: render the template in the user's language and time zone, then send it over SMTP,
+ * at most once per idempotency key once the server has accepted it (automation.email_deliveries).
+ * The Message-ID is derived from the key, so even the one unavoidable duplicate (the worker dies
+ * between the server's "250 OK" and our record of it) carries the same Message-ID.
+ */
+export class EmailProcessor implements Processor<"email_queue"> {
+  readonly queue = "email_queue" as const;
+  readonly #db: Queryable;
+  readonly #transport: SmtpTransport;
+  readonly #smtp: SmtpConfig;
+  readonly #leaseSeconds: number;
+
+  constructor(options: { db: Queryable; transport: SmtpTransport; smtp: SmtpConfig; leaseSeconds: number }) {
+    this.#db = options.db;
+    this.#transport = options.transport;
+    this.#smtp = options.smtp;
+    this.#leaseSeconds = options.leaseSeconds;
+  }
+
+  async process(message: QueueMessage<"email_queue">, context: ProcessorContext): Promise<void> {
+    const rendered = await this.#render(message);
+    const key = message.idempotency_key;
+    const claim = await claimDelivery(this.#db, {
+      idempotencyKey: key,
+      msgId: context.msgId,
+      template: message.template,
+      recipient: message.to,
+      leaseSeconds: this.#leaseSeconds,
+    });
+    if (claim === "already_sent") {
+      context.logger.info({ template: message.template }, "email already sent for this idempotency key; skipped");
+      return;
+    }
+    if (claim === "in_progress") {
+      throw new RetryableError("delivery_in_progress", "another worker is sending this email right now");
+    }
+    let info: { messageId: string; response: string };
+    try {
+      info = await this.#transport.sendMail({
+        from: { name: this.#smtp.fromName, address: this.#smtp.from },
+        to: message.to,
+        subject: message.subject ?? rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        messageId: messageIdFor(key, this.#smtp.from),
+        headers: { "Content-Language": message.locale },
+      });
+    } catch (error) {
+      const classified = classifySmtpError(error);
+      await markDeliveryFailed(this.#db, key, `${classified.code}: ${classified.message}`);
+      throw classified;
+    }
+    await this.#recordSent(key, info, context);
+    context.logger.info({ template: message.template, smtp_message_id: info.messageId }, "email accepted by SMTP");
+  }
+
+  async #render(message: QueueMessage<"email_queue">) {
+    try {
+      return await renderEmail({
+        template: message.template,
+        locale: message.locale,
+        timezone: message.timezone,
+        variables: message.variables as never,
+      });
+    } catch (error) {
+      if (error instanceof EmailTemplateError) throw new PermanentError(error.code, error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  /** The server has the email: try hard to record that, since a lost record means a resend later. */
+  async #recordSent(key: string, info: { messageId: string; response: string }, context: ProcessorContext) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await markDeliverySent(this.#db, key, info);
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        context.logger.warn({ err: error }, "could not record the delivery; trying again");
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+/** Stable per idempotency key: `<sha256(key)[0:32]@domain-of-from>`. */
+export function messageIdFor(idempotencyKey: string, from: string): string {
+  const hash = createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 32);
+  const domain = from.split("@")[1] ?? "balansity.local";
+  return `<${hash}@${domain}>`;
+}

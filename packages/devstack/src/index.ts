@@ -1,0 +1,14 @@
+// The public surface of @balansity/devstack (test helpers: "./testing"; vitest: "./vitest-global-setup").
+export { type Devstack, type DevstackOptions, devstackEnv, startDevstack } from "./devstack.ts";
+export type { DevstackInfo } from "./devstack-info.ts";
+export { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
+export {
+  type FailureMode,
+  failureModeSchema,
+  type ReceivedMessage,
+  type SmtpSink,
+  SmtpSinkError,
+  startSmtpSink,
+} from "./smtp-sink.ts";
+export { spawnSmtpSinkProcess } from "./smtp-sink-process.ts";
+export { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";

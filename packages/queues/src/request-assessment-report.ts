@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { reportMessageSchema } from "./catalog.ts";
+import { type QueueTransport, toMsgId } from "./queue-transport.ts";
+import { validateInput } from "./validate-input.ts";
+
+const requestSchema = z.strictObject({ assessment_id: reportMessageSchema.shape.assessment_id });
+
+/**
+ * Asks for a PDF report of the signed-in user's own completed checkup, through
+ * `public.request_assessment_report`: the one queue RPC the browser may call (role authenticated).
+ * The database checks that the checkup is the caller's (`auth.uid()`) and completed; asking again
+ * within the same hour returns the pending request instead of queuing another.
+ *
+ * ### Examples
+ * ```ts
+ * import { createClient } from "@supabase/supabase-js";
+ * import { requestAssessmentReport } from "@balansity/queues";
+ * import { supabaseTransport } from "@balansity/queues/supabase";
+ *
+ * const supabase = createClient(SUPABASE_URL, SUPABASE_ANON_KEY); // the user is signed in
+ * const { msgId } = await requestAssessmentReport(supabaseTransport(supabase), assessmentId);
+ * ```
+ *
+ * @throws {InvalidMessageError} when `assessmentId` is not a UUID; nothing is sent.
+ * @throws {QueueRpcError} `reason: "not_found"` (the checkup does not exist or is not the caller's),
+ *   `"invalid_argument"` (not completed yet), `"permission_denied"` (not signed in).
+ */
+export async function requestAssessmentReport(
+  transport: QueueTransport,
+  assessmentId: string,
+): Promise<{ readonly msgId: number }> {
+  validateInput("request_assessment_report", requestSchema, { assessment_id: assessmentId });
+  const result = await transport.call("request_assessment_report", { assessment_id: assessmentId });
+  return { msgId: toMsgId("request_assessment_report", result) };
+}
