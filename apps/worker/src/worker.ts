@@ -117,6 +117,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
       stopping ??= (async () => {
         await scheduler?.stop();
         await Promise.all([...consumers.values()].map((consumer) => consumer.stop(config.shutdownTimeoutMs)));
+        await Promise.all(processors.map((processor) => processor.close?.()));
         await notifier?.stop();
         await http.close();
         await pool.end();

@@ -1,8 +1,9 @@
 /**
  * GENERATED FILE, DO NOT EDIT.
  *
- * The kysely `Database` types of the `public` schema, as supabase/migrations leave it. To change
- * them, add a migration, then regenerate and commit this file:
+ * The kysely `Database` types of the schemas supabase/migrations create (public, automation,
+ * analytics); tables outside `public` are keyed "schema.table". To change them, add a migration,
+ * then regenerate and commit this file:
  *
  *   pnpm db:types   (with DATABASE_URL pointing at a database migrated with every migration)
  *
@@ -15,6 +16,8 @@ import type { ColumnType } from "kysely";
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
+
+export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
 export type Json = JsonValue;
 
@@ -31,6 +34,28 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface AnalyticsDailyActiveUserCounts {
+  day: Timestamp | null;
+  users: Int8 | null;
+}
+
+export interface AnalyticsDailyActiveUsers {
+  day: Timestamp;
+  user_id: string;
+}
+
+export interface AnalyticsDailyEventCounts {
+  day: Timestamp;
+  event: string;
+  events: Int8;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AnalyticsProcessedEvents {
+  idempotency_key: string;
+  processed_at: Generated<Timestamp>;
+}
 
 export interface Appointments {
   created_at: Generated<Timestamp>;
@@ -91,6 +116,77 @@ export interface Assessments {
   user_id: string;
 }
 
+export interface AutomationCronJobs {
+  /**
+   * The SQL the job runs, e.g. select public.update_appointment_statuses().
+   */
+  command: string;
+  /**
+   * What the job does and when, in Moscow time.
+   */
+  description: string | null;
+  /**
+   * False: not scheduled (unscheduled from pg_cron; skipped by the worker).
+   */
+  enabled: Generated<boolean>;
+  /**
+   * Job name (kebab-case); the pg_cron job name.
+   */
+  name: string;
+  /**
+   * Five-field cron expression evaluated in UTC (03:00 Moscow = 0 0 * * *).
+   */
+  schedule: string;
+}
+
+export interface AutomationEmailDeliveries {
+  attempts: Generated<number>;
+  created_at: Generated<Timestamp>;
+  error: string | null;
+  idempotency_key: string;
+  lease_until: Timestamp | null;
+  msg_id: Int8;
+  recipient: string;
+  sent_at: Timestamp | null;
+  smtp_message_id: string | null;
+  smtp_response: string | null;
+  status: string;
+  template: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AutomationJobRunDetails {
+  /**
+   * The SQL the run executed.
+   */
+  command: string | null;
+  end_time: Timestamp | null;
+  /**
+   * automation.cron_jobs.name (kept after a definition is removed).
+   */
+  job_name: string;
+  /**
+   * The command's result (e.g. the function's jsonb summary) or the error message.
+   */
+  return_message: string | null;
+  runid: Generated<Int8>;
+  /**
+   * The tick this run belongs to (UTC, whole minute); unique per job so only one worker runs it.
+   */
+  scheduled_for: Timestamp | null;
+  start_time: Generated<Timestamp>;
+  /**
+   * running -> succeeded or failed (end_time set with it).
+   */
+  status: Generated<string>;
+}
+
+export interface AutomationSettings {
+  description: string | null;
+  key: string;
+  value: string;
+}
+
 export interface Payments {
   amount: Numeric;
   appointment_id: string | null;
@@ -134,8 +230,16 @@ export interface Profiles {
 }
 
 export interface DB {
+  "analytics.daily_active_user_counts": AnalyticsDailyActiveUserCounts;
+  "analytics.daily_active_users": AnalyticsDailyActiveUsers;
+  "analytics.daily_event_counts": AnalyticsDailyEventCounts;
+  "analytics.processed_events": AnalyticsProcessedEvents;
   appointments: Appointments;
   assessments: Assessments;
+  "automation.cron_jobs": AutomationCronJobs;
+  "automation.email_deliveries": AutomationEmailDeliveries;
+  "automation.job_run_details": AutomationJobRunDetails;
+  "automation.settings": AutomationSettings;
   payments: Payments;
   profiles: Profiles;
 }

@@ -3,14 +3,23 @@ import { Kysely, PostgresDialect } from "kysely";
 import { createPool } from "./create-pool.ts";
 import { loadDatabaseConfig } from "./load-database-config.ts";
 
+/**
+ * The schemas our migrations own, whose tables and views the `Database` type describes. Platform
+ * schemas (auth, extensions, pgmq, cron, supabase_migrations) are left out: they differ between
+ * Supabase and the local stack, and code reaches them through functions, not tables. A test fails
+ * when a migration creates a schema missing here.
+ */
+export const databaseTypeSchemas: readonly string[] = Object.freeze(["public", "automation", "analytics"]);
+
 /** Absolute path of the committed `Database` types, `packages/db/src/database.generated.ts`. */
 export const databaseTypesPath: string = fileURLToPath(new URL("./database.generated.ts", import.meta.url));
 
 const HEADER = `/**
  * GENERATED FILE, DO NOT EDIT.
  *
- * The kysely \`Database\` types of the \`public\` schema, as supabase/migrations leave it. To change
- * them, add a migration, then regenerate and commit this file:
+ * The kysely \`Database\` types of the schemas supabase/migrations create (public, automation,
+ * analytics); tables outside \`public\` are keyed "schema.table". To change them, add a migration,
+ * then regenerate and commit this file:
  *
  *   pnpm db:types   (with DATABASE_URL pointing at a database migrated with every migration)
  *
@@ -21,8 +30,9 @@ const HEADER = `/**
 `;
 
 /**
- * Introspects the `public` schema of a (migrated) database and returns the TypeScript source of
- * its kysely types: `export interface DB { <table>: <Table> }`, column names as in SQL (no
+ * Introspects the schemas in {@link databaseTypeSchemas} of a (migrated) database and returns the
+ * TypeScript source of their kysely types: `export interface DB { appointments: Appointments;
+ * "automation.email_deliveries": AutomationEmailDeliveries; ... }`, column names as in SQL (no
  * camelCase). The result is what `database.generated.ts` must contain; write it to
  * {@link databaseTypesPath}.
  *
@@ -48,7 +58,7 @@ export async function generateDatabaseTypes(connectionString: string): Promise<s
       db: db as unknown as Parameters<typeof codegen.generate>[0]["db"],
       dialect: new codegen.PostgresDialect({ defaultSchemas: ["public"] }),
       defaultSchemas: ["public"],
-      includePattern: "public.*",
+      includePattern: `{${databaseTypeSchemas.join(",")}}.*`,
       camelCase: false,
       runtimeEnums: false,
       typeOnlyImports: true,

@@ -10,7 +10,7 @@ export type {
   SslMode,
 } from "./database-config.ts";
 export { describeDatabaseConfig } from "./describe-database-config.ts";
-export { databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
+export { databaseTypeSchemas, databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
 export { type DatabaseEnv, loadDatabaseConfig } from "./load-database-config.ts";
 export { MigrationChangedError, MigrationError, MigrationFileError } from "./migrations/migration-errors.ts";
 export type { MigrationLog } from "./migrations/migration-log.ts";

@@ -230,6 +230,8 @@ function fromUrl(env: DatabaseEnv, issues: string[]): ConnectionTarget | undefin
   const port = url.port === "" ? 5432 : Number(url.port);
 
   if (host === "") issues.push(`DATABASE_URL has no host: write it as ${shape}`);
+  if (port === 0)
+    issues.push("DATABASE_URL has port 0: use 5432, or 6543 for the Supabase transaction pooler");
   if (user === "") issues.push(`DATABASE_URL has no user: write it as ${shape}`);
   if (database === "") {
     issues.push(

@@ -124,6 +124,15 @@ select public.add_event('from function');
     expect(rows.map((row) => row.label)).toEqual(["semi;colon", "it's; fine", "from function"]);
   });
 
+  it("starts every file from the connection's own settings, whatever the previous file set", async () => {
+    write({
+      "001_strict_path.sql": "set search_path = '';\ncreate table public.first (id int);\n",
+      "002_unqualified.sql": "create table second (id int);\n",
+    });
+    await runMigrations({ connectionString: database.url, directory });
+    expect(await tableExists("public.second")).toBe(true);
+  });
+
   it("refuses a file changed after it was applied, and applies nothing after it", async () => {
     write({ "001_create_notes.sql": FIRST });
     await runMigrations({ connectionString: database.url, directory });

@@ -1,14 +1,9 @@
-import {
-  type EmailLocale,
-  type EmailTemplateName,
-  type EmailTemplateVariables,
-  emailTemplateVariableSchemas,
-  isEmailTemplateName,
-} from "@balansity/emails/catalog";
+import type { EmailLocale, EmailTemplateName, EmailTemplateVariables } from "@balansity/emails/catalog";
 import { type emailPriorities, emailMessageSchema } from "./catalog.ts";
 import { InvalidMessageError } from "./errors.ts";
-import { type FieldIssue, readableIssueMessages, toFieldIssues } from "./field-issues.ts";
+import type { FieldIssue } from "./field-issues.ts";
 import { definedArguments, type QueueTransport, toMsgId } from "./queue-transport.ts";
+import { checkTemplateVariables } from "./template-variables.ts";
 import { checkInput } from "./validate-input.ts";
 
 /** An `email_queue` message as a producer writes it: no `version`; the database fills in the rest. */
@@ -50,23 +45,8 @@ export function checkEmailTask(input: unknown): FieldIssue[] {
   const checked = checkInput(emailTaskInputSchema, input);
   const fields = checked.ok ? [] : [...checked.fields];
   if (typeof input !== "object" || input === null) return fields;
-  const { template, variables } = input as { template?: unknown; variables?: unknown };
-  if (typeof template !== "string" || !isEmailTemplateName(template)) return fields;
-  if (typeof variables !== "object" || variables === null || Array.isArray(variables)) return fields;
-
-  const schema = emailTemplateVariableSchemas[template];
-  const result = schema.safeParse(variables, { error: readableIssueMessages });
-  if (!result.success) fields.push(...toFieldIssues(result.error.issues, ["variables"]));
-  const known = Object.keys(schema.shape);
-  for (const name of Object.keys(variables)) {
-    if (!known.includes(name)) {
-      fields.push({
-        path: `variables.${name}`,
-        message: `is not a variable of template ${template} (expected one of ${known.join(", ")})`,
-      });
-    }
-  }
-  return fields;
+  const { template, variables } = input as { readonly template?: unknown; readonly variables?: unknown };
+  return [...fields, ...checkTemplateVariables(template, variables, { unknown: "refuse" })];
 }
 
 /**

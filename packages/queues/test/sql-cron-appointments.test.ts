@@ -286,8 +286,14 @@ describe("public.send_appointment_reminders", () => {
         `appointment_reminder_1h ${justAfter}`,
       ].sort(),
     );
-    expect(await appointment(pastOneDay)).toMatchObject({ reminder_24h_sent_at: null, reminder_1h_sent_at: null });
-    expect(await appointment(startingNow)).toMatchObject({ reminder_24h_sent_at: null, reminder_1h_sent_at: null });
+    expect(await appointment(pastOneDay)).toMatchObject({
+      reminder_24h_sent_at: null,
+      reminder_1h_sent_at: null,
+    });
+    expect(await appointment(startingNow)).toMatchObject({
+      reminder_24h_sent_at: null,
+      reminder_1h_sent_at: null,
+    });
   });
 
   it("sends each reminder exactly once across hourly runs, skipped hours and repeated runs", async () => {
@@ -380,7 +386,10 @@ describe("public.send_appointment_reminders", () => {
 
   it("queues each reminder once when two runs start at the same moment", async () => {
     for (let i = 0; i < 200; i += 1) await insertAppointment({ startsIn: 2 * HOUR + i * MINUTE });
-    const runners = [new pg.Client({ connectionString: db.url }), new pg.Client({ connectionString: db.url })];
+    const runners = [
+      new pg.Client({ connectionString: db.url }),
+      new pg.Client({ connectionString: db.url }),
+    ];
     await Promise.all(runners.map((runner) => runner.connect()));
     try {
       const summaries = await Promise.all(runners.map((runner) => sendReminders(0, runner)));

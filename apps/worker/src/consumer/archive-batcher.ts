@@ -13,7 +13,7 @@ export class ArchiveBatcher {
   readonly #maxBatch: number;
   readonly #delayMs: number;
   readonly #onError: (error: unknown) => void;
-  #pending: string[] = [];
+  #pending: number[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -31,7 +31,7 @@ export class ArchiveBatcher {
     this.#onError = options.onError;
   }
 
-  add(msgId: string): void {
+  add(msgId: number): void {
     this.#pending.push(msgId);
     if (this.#pending.length >= this.#maxBatch) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#delayMs);

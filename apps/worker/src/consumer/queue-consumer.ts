@@ -1,9 +1,9 @@
-import { emailPriorities, type QueueName } from "@balansity/queues";
+import { emailPriorities, type QueueMessage, type QueueName } from "@balansity/queues";
 import {
   moveToDeadLetter,
   parseMessage,
   type Queryable,
-  type RawMessage,
+  type QueueRecord,
   read,
   setVisibilityTimeout,
 } from "@balansity/queues/consumer";
@@ -51,7 +51,7 @@ export interface QueueConsumerOptions<Q extends QueueName> {
 }
 
 interface InFlight {
-  readonly msgId: string;
+  readonly msgId: number;
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
@@ -62,7 +62,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   readonly queue: Q;
   readonly #options: QueueConsumerOptions<Q>;
   readonly #archiver: ArchiveBatcher;
-  readonly #inFlight = new Map<string, InFlight>();
+  readonly #inFlight = new Map<number, InFlight>();
   #state: ConsumerState = "idle";
   #wake: (() => void) | undefined;
   #waitingForSlot = false;
@@ -144,7 +144,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         continue;
       }
       const wanted = Math.min(free, settings.batchSize);
-      let messages: RawMessage[];
+      let messages: QueueRecord[];
       try {
         messages = await this.#read(wanted);
         if (this.#readFailures > 0) logger.info({ queue: this.queue }, "reading again after failures");
@@ -162,7 +162,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   }
 
   /** High-priority emails are read first, then the rest fills the batch. */
-  async #read(qty: number): Promise<RawMessage[]> {
+  async #read(qty: number): Promise<QueueRecord[]> {
     const { db, settings } = this.#options;
     const vt = settings.visibilityTimeoutSeconds;
     if (this.queue !== "email_queue") return read(db, this.queue, { vt, qty });
@@ -184,9 +184,9 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     });
   }
 
-  #dispatch(raw: RawMessage): void {
+  #dispatch(raw: QueueRecord): void {
     const controller = new AbortController();
-    const msgId = String(raw.msg_id);
+    const msgId = raw.msgId;
     const done = this.#handle(raw, msgId, controller).finally(() => {
       this.#inFlight.delete(msgId);
       if (this.#waitingForSlot) this.#wake?.();
@@ -194,9 +194,9 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#inFlight.set(msgId, { msgId, controller, done });
   }
 
-  async #handle(raw: RawMessage, msgId: string, controller: AbortController): Promise<void> {
+  async #handle(raw: QueueRecord, msgId: number, controller: AbortController): Promise<void> {
     const { db, processor, settings, metrics } = this.#options;
-    const attempt = raw.read_ct;
+    const attempt = raw.readCount;
     const logger = this.#options.logger.child({ queue: this.queue, msg_id: msgId, attempt });
     const started = performance.now();
     const parsed = parseMessage(this.queue, raw.message);
@@ -218,11 +218,12 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       (settings.visibilityTimeoutSeconds * 1000) / 2,
     );
     try {
-      await processor.process(parsed.message, {
+      // parseMessage narrows by queue name; Q is a catalog queue here, never a dead-letter queue.
+      await processor.process(parsed.message as QueueMessage<Q>, {
         queue: this.queue,
-        msgId,
+        msgId: String(msgId),
         attempt,
-        enqueuedAt: new Date(raw.enqueued_at),
+        enqueuedAt: raw.enqueuedAt,
         logger,
         signal: controller.signal,
       });
@@ -237,7 +238,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
-  async #fail(msgId: string, attempt: number, error: unknown, logger: Logger): Promise<void> {
+  async #fail(msgId: number, attempt: number, error: unknown, logger: Logger): Promise<void> {
     const { db, settings, metrics } = this.#options;
     const code = errorCode(error);
     const message = error instanceof Error ? error.message : String(error);
@@ -261,7 +262,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
-  async #deadLetter(msgId: string, code: string, message: string, attempt: number, logger: Logger): Promise<void> {
+  async #deadLetter(msgId: number, code: string, message: string, attempt: number, logger: Logger): Promise<void> {
     try {
       await moveToDeadLetter(this.#options.db, this.queue, msgId, { code, message }, attempt);
       this.#options.metrics.deadLettered(this.queue, code);

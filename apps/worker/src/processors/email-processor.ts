@@ -66,6 +66,10 @@ export class EmailProcessor implements Processor<"email_queue"> {
     context.logger.info({ template: message.template, smtp_message_id: info.messageId }, "email accepted by SMTP");
   }
 
+  async close(): Promise<void> {
+    this.#transport.close();
+  }
+
   async #render(message: QueueMessage<"email_queue">) {
     try {
       return await renderEmail({

@@ -17,4 +17,6 @@ export interface ProcessorContext {
 export interface Processor<Q extends QueueName = QueueName> {
   readonly queue: Q;
   process(message: QueueMessage<Q>, context: ProcessorContext): Promise<void>;
+  /** Releases what the processor holds (an SMTP pool, timers); called once its consumer has stopped. */
+  close?(): Promise<void>;
 }

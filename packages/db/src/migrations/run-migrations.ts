@@ -17,6 +17,7 @@
  *     <the file, as one simple-protocol query: multi-statement files work, nothing is prepared>
  *     insert into schema_migrations
  *     commit
+ *     reset all; reset role     -- the next file starts from the connection's own settings
  *   On an error: rollback (the file and its record vanish together) and MigrationError, naming the
  *   file, the failing statement and its line. The server's error `position` points into the file;
  *   when there is none (a constraint violation, a `raise` in a `do` block), the file is replayed
@@ -88,6 +89,8 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<RunM
   const config =
     "config" in options ? options.config : loadDatabaseConfig({ DATABASE_URL: options.connectionString });
   const client = new pg.Client(toPoolConfig(config));
+  // A dropped connection also fails the query in flight; this only keeps the event from ending the process.
+  client.on("error", (error) => log.warn(`migration connection lost: ${error.message}`));
   await client.connect();
   try {
     await ensureHistoryTable(client);
@@ -125,10 +128,9 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<RunM
         );
       }
     }
-    const newest = [...history.keys()].reduce(
-      (max, version) => (BigInt(version) > max ? BigInt(version) : max),
-      -1n,
-    );
+    const newest = [...history.keys()]
+      .filter((version) => /^\d+$/.test(version))
+      .reduce((max, version) => (BigInt(version) > max ? BigInt(version) : max), -1n);
 
     const applied: string[] = [];
     for (const file of pending) {
@@ -170,6 +172,8 @@ async function applyFile(client: pg.Client, file: MigrationFile): Promise<boolea
     }
     await recordMigration(client, file);
     await client.query("commit");
+    // A file's session-level `set` (search_path, role) must not leak into the next file.
+    await client.query("reset all; reset role");
     return true;
   } catch (error) {
     // Safe after a commit or rollback too: the server only warns that no transaction is open.

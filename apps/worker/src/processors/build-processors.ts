@@ -1,0 +1,98 @@
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { WorkerConfig } from "../config/worker-config.ts";
+import { createSmtpTransport } from "../email/smtp-transport.ts";
+import type { PaymentProvider } from "../payments/payment-provider.ts";
+import { UnconfiguredPaymentProvider } from "../payments/unconfigured-provider.ts";
+import { YooKassaClient } from "../payments/yookassa-client.ts";
+import type { ReportRenderer } from "../reports/report-renderer.ts";
+import type { ReportStore } from "../reports/report-store.ts";
+import { AnalyticsProcessor } from "./analytics-processor.ts";
+import { EmailProcessor } from "./email-processor.ts";
+import { PaymentProcessor } from "./payment-processor.ts";
+import type { Processor } from "./processor.ts";
+import { ReportProcessor } from "./report-processor.ts";
+
+export interface BuildProcessorsOptions {
+  readonly config: WorkerConfig;
+  readonly pool: pg.Pool;
+  readonly logger: Logger;
+  /** Renders checkup reports; without it (and a store) report_generation_queue is not consumed. */
+  readonly reportRenderer?: ReportRenderer;
+  readonly reportStore?: ReportStore;
+  /** Replaces the YooKassa client built from config.payments (tests, another provider). */
+  readonly paymentProvider?: PaymentProvider;
+}
+
+/**
+ * The processors the worker runs, one per queue it consumes.
+ *
+ *   email_queue               always (SMTP from config.smtp)
+ *   payment_processing_queue  always; without PAYMENT_SHOP_ID / PAYMENT_SECRET_KEY `verify` is retried
+ *                             (provider_not_configured) while `completed` / `failed` work
+ *   analytics_queue           always (micro-batched, up to the queue's concurrency per statement)
+ *   report_generation_queue   only with a renderer and a store; until then its messages wait in the queue
+ *
+ * ### Examples
+ * ```ts
+ * const worker = await startWorker({ config, logger, processors: (pool) => buildProcessors({ config, pool, logger }) });
+ * ```
+ */
+export async function buildProcessors(options: BuildProcessorsOptions): Promise<Processor[]> {
+  const { config, pool, logger } = options;
+  const processors: Processor[] = [];
+
+  processors.push(
+    new EmailProcessor({
+      db: pool,
+      transport: createSmtpTransport(config.smtp),
+      smtp: config.smtp,
+      leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
+    }),
+  );
+
+  processors.push(
+    new PaymentProcessor({ pool, provider: options.paymentProvider ?? paymentProviderFromConfig(config, logger) }),
+  );
+
+  const analytics = config.queues.analytics_queue;
+  const maxBatchSize = Math.min(analytics.batchSize, analytics.concurrency);
+  if (maxBatchSize < analytics.batchSize) {
+    logger.warn(
+      { queue: "analytics_queue", concurrency: analytics.concurrency, batch_size: analytics.batchSize },
+      "analytics events are written at most <concurrency> per statement: raise QUEUE_ANALYTICS_QUEUE_CONCURRENCY to the batch size to batch them",
+    );
+  }
+  processors.push(new AnalyticsProcessor({ db: pool, logger, maxBatchSize }));
+
+  if (options.reportRenderer && options.reportStore) {
+    processors.push(
+      new ReportProcessor({
+        db: pool,
+        renderer: options.reportRenderer,
+        store: options.reportStore,
+        appUrl: config.appUrl,
+      }),
+    );
+  } else {
+    logger.warn(
+      { queue: "report_generation_queue" },
+      "report_generation_queue is not consumed until the PDF renderer and report storage are configured; its messages wait safely in the queue",
+    );
+  }
+
+  return processors;
+}
+
+function paymentProviderFromConfig(config: WorkerConfig, logger: Logger): PaymentProvider {
+  const { apiUrl, shopId, secretKey } = config.payments;
+  if (shopId && secretKey) return new YooKassaClient({ apiUrl, shopId, secretKey });
+  const missing = [shopId ? undefined : "PAYMENT_SHOP_ID", secretKey ? undefined : "PAYMENT_SECRET_KEY"].filter(
+    (name): name is string => name !== undefined,
+  );
+  logger.warn(
+    { queue: "payment_processing_queue", missing },
+    "YooKassa is not configured: payment verify messages are retried until it is; completed/failed messages are processed",
+  );
+  return new UnconfiguredPaymentProvider("yookassa", `set ${missing.join(" and ")}`);
+}

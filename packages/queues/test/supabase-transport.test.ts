@@ -1,0 +1,213 @@
+import { randomUUID } from "node:crypto";
+import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  emailMessageSchema,
+  QueueRpcError,
+  queueEmailTask,
+  reportMessageSchema,
+  requestAssessmentReport,
+} from "../src/index.ts";
+import { supabaseTransport } from "../src/supabase/index.ts";
+import { createAssessment, createUser, messagesIn, messagesWithKey, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
+
+// End to end: supabase-js → HTTP → a PostgREST stand-in → PostgreSQL with the real roles, grants,
+// JWT claims and auth.uid(). The JWT secret is made for this run only.
+
+let database: QueueDatabase;
+let api: PostgrestRpc;
+
+beforeAll(async () => {
+  database = await openQueueDatabase();
+  api = await startPostgrestRpc({ databaseUrl: database.db.url, jwtSecret: randomJwtSecret() });
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await database?.close();
+});
+
+const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
+
+/** A server's client: the service-role key. */
+function serviceClient(): SupabaseClient {
+  return createClient(api.url, api.serviceRoleKey, clientOptions);
+}
+
+/** A browser without a session: the anon key only. */
+function anonClient(): SupabaseClient {
+  return createClient(api.url, api.anonKey, clientOptions);
+}
+
+/** A browser with a signed-in user: the anon key and the user's access token. */
+function userClient(userId: string): SupabaseClient {
+  const accessToken = api.signJwt({
+    role: "authenticated",
+    sub: userId,
+    aud: "authenticated",
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
+  return createClient(api.url, api.anonKey, {
+    ...clientOptions,
+    global: { headers: { Authorization: `Bearer ${accessToken}` } },
+  });
+}
+
+const emailInput = (key: string) =>
+  ({
+    to: "anna@example.com",
+    template: "report_ready",
+    variables: { assessment_id: randomUUID(), report_url: "https://app.balansity.ru/reports/1" },
+    idempotency_key: key,
+  }) as const;
+
+async function rpcError(promise: Promise<unknown>): Promise<QueueRpcError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(QueueRpcError);
+  return error as QueueRpcError;
+}
+
+describe("service_role (servers, Edge Functions)", () => {
+  it("queues an email with queueEmailTask", async () => {
+    const key = `service:${randomUUID()}`;
+    const { msgId } = await queueEmailTask(supabaseTransport(serviceClient()), emailInput(key));
+    const [row] = await messagesWithKey(database.pool, "email_queue", key);
+    expect(row?.msg_id).toBe(msgId);
+    expect(emailMessageSchema.parse(row?.message).to).toBe("anna@example.com");
+  });
+
+  it("reads and archives with pgmq_read / pgmq_archive, as the Edge Function of the seed does", async () => {
+    const service = serviceClient();
+    const { msgId } = await queueEmailTask(supabaseTransport(service), emailInput(`edge:${randomUUID()}`));
+
+    const read = await service.rpc("pgmq_read", { queue_name: "email_queue", vt: 30, qty: 100 });
+    expect(read.error).toBeNull();
+    expect(Array.isArray(read.data)).toBe(true);
+    const task = (read.data as { msg_id: number; read_ct: number; message: unknown }[]).find(
+      (record) => record.msg_id === msgId,
+    );
+    expect(task?.read_ct).toBe(1);
+    expect(emailMessageSchema.safeParse(task?.message).success).toBe(true);
+
+    const archived = await service.rpc("pgmq_archive", { queue_name: "email_queue", msg_id: msgId });
+    expect(archived).toMatchObject({ data: true, error: null, status: 200 });
+    const metrics = await service.rpc("pgmq_metrics", { queue_name: "email_queue" });
+    expect(metrics.data).toMatchObject({ queue_name: "email_queue" });
+  });
+
+  it("names an unknown queue (22023, HTTP 400)", async () => {
+    const { error, status } = await serviceClient().rpc("pgmq_read", { queue_name: "emails" });
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ code: "22023", message: expect.stringContaining('queue_name "emails" is not a queue') });
+  });
+});
+
+describe("the browser cannot address an email or read a queue", () => {
+  it("anon gets permission denied on queue_email_task (42501, HTTP 401) and nothing is queued", async () => {
+    const key = `anon:${randomUUID()}`;
+    const error = await rpcError(queueEmailTask(supabaseTransport(anonClient()), emailInput(key)));
+    expect(error).toMatchObject({ sqlState: "42501", status: 401, reason: "permission_denied" });
+    expect(error.message).toMatch(/permission denied for function queue_email_task/);
+    expect(await messagesWithKey(database.pool, "email_queue", key)).toEqual([]);
+  });
+
+  it("an authenticated user gets permission denied on queue_email_task (42501, HTTP 403)", async () => {
+    const user = await createUser(database.pool);
+    const key = `user:${randomUUID()}`;
+    const error = await rpcError(queueEmailTask(supabaseTransport(userClient(user.id)), emailInput(key)));
+    expect(error).toMatchObject({ sqlState: "42501", status: 403, reason: "permission_denied" });
+    expect(await messagesWithKey(database.pool, "email_queue", key)).toEqual([]);
+  });
+
+  it.each(["anon", "authenticated"] as const)("%s gets permission denied on pgmq_read and pgmq_send", async (role) => {
+    const user = await createUser(database.pool);
+    const client = role === "anon" ? anonClient() : userClient(user.id);
+    const before = await messagesIn(database.pool, "email_queue");
+
+    const read = await client.rpc("pgmq_read", { queue_name: "email_queue", vt: 30, qty: 10 });
+    expect(read.error).toMatchObject({ code: "42501", message: "permission denied for function pgmq_read" });
+    expect(read.status).toBe(role === "anon" ? 401 : 403);
+    const sent = await client.rpc("pgmq_send", { queue_name: "email_queue", message: { to: "x@example.com" } });
+    expect(sent.error?.code).toBe("42501");
+
+    // Nothing was read (read_ct unchanged) and nothing was sent.
+    expect(await messagesIn(database.pool, "email_queue")).toEqual(before);
+  });
+});
+
+describe("request_assessment_report (the browser's one queue RPC)", () => {
+  it("queues a report of the signed-in owner's completed checkup", async () => {
+    const owner = await createUser(database.pool);
+    const assessmentId = await createAssessment(database.pool, owner.id);
+
+    const { msgId } = await requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId);
+
+    const row = (await messagesIn(database.pool, "report_generation_queue")).find((message) => message.msg_id === msgId);
+    const message = reportMessageSchema.parse(row?.message);
+    expect(message).toMatchObject({
+      assessment_id: assessmentId,
+      user_id: owner.id,
+      report_type: "pdf",
+      requested_by: "user",
+    });
+    expect(message.idempotency_key).toMatch(new RegExp(`^report_requested:${assessmentId}:\\d{4}-\\d{2}-\\d{2}T\\d{2}$`));
+  });
+
+  it("returns the pending request when asked again within the hour", async () => {
+    const owner = await createUser(database.pool);
+    const assessmentId = await createAssessment(database.pool, owner.id);
+    const transport = supabaseTransport(userClient(owner.id));
+
+    const first = await requestAssessmentReport(transport, assessmentId);
+    const again = await Promise.all([1, 2, 3].map(() => requestAssessmentReport(transport, assessmentId)));
+
+    expect(again.map((result) => result.msgId)).toEqual([first.msgId, first.msgId, first.msgId]);
+    const queued = (await messagesIn(database.pool, "report_generation_queue")).filter(
+      (row) => row.message.assessment_id === assessmentId,
+    );
+    expect(queued).toHaveLength(1);
+  });
+
+  it("answers someone else's checkup and a missing one alike: assessment not found (P0002)", async () => {
+    const owner = await createUser(database.pool);
+    const stranger = await createUser(database.pool);
+    const assessmentId = await createAssessment(database.pool, owner.id);
+    const transport = supabaseTransport(userClient(stranger.id));
+
+    const notTheirs = await rpcError(requestAssessmentReport(transport, assessmentId));
+    const missing = await rpcError(requestAssessmentReport(transport, randomUUID()));
+
+    for (const error of [notTheirs, missing]) {
+      expect(error).toMatchObject({ sqlState: "P0002", reason: "not_found" });
+      expect(error.message).toBe("request_assessment_report failed: assessment not found (P0002)");
+    }
+    // PostgREST maps P0002 (not P0001) to 500; both answers are identical, so nothing leaks.
+    expect(notTheirs.status).toBe(missing.status);
+    const queued = (await messagesIn(database.pool, "report_generation_queue")).filter(
+      (row) => row.message.assessment_id === assessmentId,
+    );
+    expect(queued).toEqual([]);
+  });
+
+  it("refuses a checkup that is not completed yet (22023)", async () => {
+    const owner = await createUser(database.pool);
+    const assessmentId = await createAssessment(database.pool, owner.id, "in_progress");
+    const error = await rpcError(requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId));
+    expect(error).toMatchObject({ sqlState: "22023", status: 400, reason: "invalid_argument" });
+    expect(error.message).toMatch(/assessment is not completed \(status in_progress\)/);
+  });
+
+  it("is not callable without a user: anon and service_role get permission denied", async () => {
+    const owner = await createUser(database.pool);
+    const assessmentId = await createAssessment(database.pool, owner.id);
+    const anon = await rpcError(requestAssessmentReport(supabaseTransport(anonClient()), assessmentId));
+    expect(anon).toMatchObject({ sqlState: "42501", status: 401 });
+    expect(anon.message).toMatch(/Sign in first/);
+    const service = await rpcError(requestAssessmentReport(supabaseTransport(serviceClient()), assessmentId));
+    expect(service.sqlState).toBe("42501");
+  });
+});

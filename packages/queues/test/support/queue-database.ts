@@ -1,0 +1,55 @@
+import { randomUUID } from "node:crypto";
+import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import pg from "pg";
+
+/** A migrated database of its own for one test file, and a pool on it (superuser, like the worker's owner role). */
+export interface QueueDatabase {
+  readonly db: TestDatabase;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export async function openQueueDatabase(): Promise<QueueDatabase> {
+  const db = await createTestDatabase("migrated");
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  return {
+    db,
+    pool,
+    async close() {
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+
+/** Messages now in `queue` (pending, visible or not), oldest first. */
+export async function messagesIn(
+  pool: pg.Pool,
+  queue: string,
+): Promise<{ msg_id: number; message: Record<string, unknown> }[]> {
+  const { rows } = await pool.query<{ msg_id: string; message: Record<string, unknown> }>(
+    `select msg_id, message from pgmq.${pg.escapeIdentifier(`q_${queue}`)} order by msg_id`,
+  );
+  return rows.map((row) => ({ msg_id: Number(row.msg_id), message: row.message }));
+}
+
+/** Messages in `queue` carrying `idempotency_key`. */
+export async function messagesWithKey(pool: pg.Pool, queue: string, key: string) {
+  return (await messagesIn(pool, queue)).filter((row) => row.message.idempotency_key === key);
+}
+
+/** A user (auth.users; the 001 trigger makes the profile). */
+export async function createUser(pool: pg.Pool, email = `user-${randomUUID().slice(0, 8)}@example.com`) {
+  const id = randomUUID();
+  await pool.query("insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, '{}')", [id, email]);
+  return { id, email };
+}
+
+/** A checkup of `userId`, completed unless said otherwise (inserted directly: no trigger fires). */
+export async function createAssessment(pool: pg.Pool, userId: string, status: "completed" | "in_progress" = "completed") {
+  const { rows } = await pool.query<{ id: string }>(
+    "insert into public.assessments (user_id, kind, title, status) values ($1, 'wellbeing', 'Checkup', $2) returning id",
+    [userId, status],
+  );
+  return rows[0]!.id;
+}
