@@ -216,8 +216,8 @@ async function explain(client: pg.Client, fn: string): Promise<void> {
     client.off("notice", onNotice);
   }
   console.log(`\nEXPLAIN (ANALYZE, BUFFERS) of the statements in ${fn}():`);
-  // The last plan is the outer `select fn()`; the ones before it are the function's own statements.
-  for (const plan of plans.slice(0, -1)) console.log(`\n${plan}`);
+  // The function's own statements; not the outer `select fn()` nor the functions they call.
+  for (const plan of plans.filter((text) => text.includes("from public.appointments"))) console.log(`\n${plan}`);
 }
 
 await main();

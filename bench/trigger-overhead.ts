@@ -27,8 +27,12 @@ interface Options {
   readonly durability: "durable" | "fast";
 }
 
+/** off: trigger disabled; on: as deployed; on-quiet: trigger on, the NOTIFY triggers on pgmq.q_* off. */
+type Mode = "off" | "on" | "on-quiet";
+const MODES: readonly Mode[] = ["off", "on", "on-quiet"];
+
 interface Round {
-  readonly trigger: "off" | "on";
+  readonly trigger: Mode;
   readonly transactions: number;
   readonly seconds: number;
 }
@@ -123,6 +127,15 @@ async function completeAll(url: string, ids: readonly string[], clients: number)
   }
 }
 
+async function setMode(client: pg.Client, mode: Mode): Promise<void> {
+  const checkup = mode === "off" ? "disable" : "enable";
+  const notify = mode === "on" ? "enable" : "disable";
+  await client.query(`alter table public.assessments ${checkup} trigger on_checkup_completed`);
+  for (const queue of ["email_queue", "report_generation_queue", "analytics_queue"]) {
+    await client.query(`alter table pgmq.${pg.escapeIdentifier(`q_${queue}`)} ${notify} trigger notify_insert`);
+  }
+}
+
 function table(rounds: readonly Round[]): string {
   const lines = ["| round | trigger | transactions | seconds | TPS |", "| ---: | --- | ---: | ---: | ---: |"];
   rounds.forEach((round, index) => {
@@ -139,6 +152,10 @@ function totalTps(rounds: readonly Round[], trigger: Round["trigger"]): number {
   const transactions = chosen.reduce((sum, round) => sum + round.transactions, 0);
   const seconds = chosen.reduce((sum, round) => sum + round.seconds, 0);
   return transactions / seconds;
+}
+
+function ms(clients: number, tps: number): string {
+  return `${((1000 * clients) / tps).toFixed(2)} ms`;
 }
 
 async function main(): Promise<void> {
@@ -169,16 +186,12 @@ async function main(): Promise<void> {
       return { version: rows[0]?.server_version ?? "?", ids: await prepareData(client, options.rows) };
     });
 
-    const roundCount = options.rounds * 2;
+    const roundCount = options.rounds * MODES.length;
     const perRound = Math.floor(ids.length / roundCount);
     const rounds: Round[] = [];
     for (let index = 0; index < roundCount; index += 1) {
-      const trigger = index % 2 === 0 ? "off" : "on";
-      await withClient(benchUrl, (client) =>
-        client.query(
-          `alter table public.assessments ${trigger === "on" ? "enable" : "disable"} trigger on_checkup_completed`,
-        ),
-      );
+      const trigger = MODES[index % MODES.length] as Mode;
+      await withClient(benchUrl, (client) => setMode(client, trigger));
       const slice = ids.slice(index * perRound, (index + 1) * perRound);
       const seconds = await completeAll(benchUrl, slice, options.clients);
       rounds.push({ trigger, transactions: slice.length, seconds });
@@ -189,11 +202,12 @@ async function main(): Promise<void> {
       const { rows } = await client.query<{ count: string }>("select count(*) from pgmq.q_email_queue");
       return Number(rows[0]?.count);
     });
-    const expected = rounds.filter((round) => round.trigger === "on").reduce((sum, r) => sum + r.transactions, 0);
+    const expected = rounds.filter((round) => round.trigger !== "off").reduce((sum, r) => sum + r.transactions, 0);
     if (queued !== expected) throw new Error(`expected ${expected} queued emails, found ${queued}`);
 
     const off = totalTps(rounds, "off");
     const on = totalTps(rounds, "on");
+    const quiet = totalTps(rounds, "on-quiet");
     const date = new Date().toISOString().slice(0, 10);
     console.log(
       [
@@ -204,7 +218,8 @@ async function main(): Promise<void> {
         table(rounds),
         "",
         `TPS without the trigger: ${off.toFixed(0)}; with it: ${on.toFixed(0)}; cost ratio (off / on): ${(off / on).toFixed(2)}x (target <= 2x)`,
-        `per transaction: ${((1000 * options.clients) / off).toFixed(3)} ms without, ${((1000 * options.clients) / on).toFixed(3)} ms with`,
+        `without the NOTIFY wake-ups: ${quiet.toFixed(0)} TPS, ratio ${(off / quiet).toFixed(2)}x`,
+        `latency per transaction (clients / TPS): ${ms(options.clients, off)} without, ${ms(options.clients, on)} with, ${ms(options.clients, quiet)} with but no NOTIFY`,
       ].join("\n"),
     );
   } finally {

@@ -177,8 +177,11 @@ begin
   -- appointments never match. `skip locked`: a row another transaction holds (a user cancelling, a
   -- concurrent run) is left to the next run instead of waited for, so runs never queue up or deadlock;
   -- the lock re-checks the status, so a row changed meanwhile is not overwritten.
+  -- `id = any(array(...))`, not a join: the planner cannot know how few of the scheduled rows are due
+  -- (the partial index has no statistics of its own) and would hash-join against a scan of the whole
+  -- table; an array of ids is always looked up in the primary key.
   with due as (
-    select a.id, case when a.ends_at <= p_now then 'completed' else 'in_progress' end as next_status
+    select a.id
     from public.appointments as a
     where (a.status = 'scheduled' and a.starts_at <= p_now)
        or (a.status = 'in_progress' and a.ends_at <= p_now)
@@ -186,9 +189,8 @@ begin
   ),
   moved as (
     update public.appointments as a
-    set status = due.next_status
-    from due
-    where a.id = due.id
+    set status = case when a.ends_at <= p_now then 'completed' else 'in_progress' end
+    where a.id = any (array(select due.id from due))
     returning a.status
   )
   select count(*) filter (where moved.status = 'in_progress'),
@@ -227,7 +229,8 @@ begin
   -- emails, so both commit together or neither does. A repeated run finds the mark; a late run (hours
   -- skipped) still finds every unmarked appointment whose window it is in; a concurrent run skips the
   -- rows this one has locked (`skip locked`), and a row it reaches after this one committed fails the
-  -- `is null` re-check of the lock.
+  -- `is null` re-check of the lock. The update finds the locked rows by primary key (see
+  -- update_appointment_statuses for why not by a join).
   --
   -- Windows (hourly runs): 24 h reminder while starts_at is in (now + 1 h, now + 24 h], 1 h reminder
   -- while it is in (now, now + 1 h]. They do not overlap, so one run never sends both; a 24 h reminder
@@ -257,8 +260,7 @@ begin
   marked as (
     update public.appointments as a
     set reminder_24h_sent_at = p_now
-    from due
-    where a.id = due.id
+    where a.id = any (array(select due.id from due))
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (
@@ -305,8 +307,7 @@ begin
   marked as (
     update public.appointments as a
     set reminder_1h_sent_at = p_now
-    from due
-    where a.id = due.id
+    where a.id = any (array(select due.id from due))
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (

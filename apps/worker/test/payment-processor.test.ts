@@ -61,7 +61,12 @@ function message(
   paymentId: string,
   action: QueueMessage<"payment_processing_queue">["action"],
 ): QueueMessage<"payment_processing_queue"> {
-  return { version: 1, idempotency_key: `${action}:${paymentId}:${randomUUID()}`, payment_id: paymentId, action };
+  return {
+    version: 1,
+    idempotency_key: `${action}:${paymentId}:${randomUUID()}`,
+    payment_id: paymentId,
+    action,
+  };
 }
 
 interface Fixture {
@@ -71,7 +76,9 @@ interface Fixture {
 }
 
 /** A user, a future appointment, and a pending payment for it (amount 1500.00 RUB unless told). */
-async function fixture(options: { providerPaymentId?: string | null; amount?: string } = {}): Promise<Fixture> {
+async function fixture(
+  options: { providerPaymentId?: string | null; amount?: string } = {},
+): Promise<Fixture> {
   const userId = randomUUID();
   const appointmentId = randomUUID();
   const paymentId = randomUUID();
@@ -99,7 +106,11 @@ async function fixture(options: { providerPaymentId?: string | null; amount?: st
 }
 
 async function paymentRow(paymentId: string) {
-  const { rows } = await admin.query<{ status: string; failure_reason: string | null; payment_status: string }>(
+  const { rows } = await admin.query<{
+    status: string;
+    failure_reason: string | null;
+    payment_status: string;
+  }>(
     `select p.status, p.failure_reason, a.payment_status
        from public.payments p left join public.appointments a on a.id = p.appointment_id
       where p.id = $1`,
@@ -156,10 +167,17 @@ describe("verify", () => {
 
     await processor.process(message(f.paymentId, "verify"), context());
 
-    expect(await paymentRow(f.paymentId)).toEqual({ status: "completed", failure_reason: null, payment_status: "paid" });
+    expect(await paymentRow(f.paymentId)).toEqual({
+      status: "completed",
+      failure_reason: null,
+      payment_status: "paid",
+    });
     const queued = await emails(`payment_succeeded:${f.paymentId}`);
     expect(queued).toHaveLength(1);
-    expect(queued[0]).toMatchObject({ template: "payment_succeeded", variables: { amount: 1500, currency: "RUB" } });
+    expect(queued[0]).toMatchObject({
+      template: "payment_succeeded",
+      variables: { amount: 1500, currency: "RUB" },
+    });
     expect(await events(`analytics:payment_completed:${f.paymentId}`)).toBe(1);
   });
 
@@ -303,7 +321,11 @@ describe("completed and failed", () => {
     await processor.process(message(f.paymentId, "completed"), context());
     await processor.process(message(f.paymentId, "completed"), context());
 
-    expect(await paymentRow(f.paymentId)).toEqual({ status: "completed", failure_reason: null, payment_status: "paid" });
+    expect(await paymentRow(f.paymentId)).toEqual({
+      status: "completed",
+      failure_reason: null,
+      payment_status: "paid",
+    });
     expect(await emails(`payment_succeeded:${f.paymentId}`)).toHaveLength(1);
     expect(await events(`analytics:payment_completed:${f.paymentId}`)).toBe(1);
   });
@@ -321,7 +343,9 @@ describe("completed and failed", () => {
 
   it("failed marks a pending payment failed and keeps a reason stored before", async () => {
     const f = await fixture();
-    await admin.query("update public.payments set failure_reason = 'card_expired' where id = $1", [f.paymentId]);
+    await admin.query("update public.payments set failure_reason = 'card_expired' where id = $1", [
+      f.paymentId,
+    ]);
 
     await processor.process(message(f.paymentId, "failed"), context());
     await processor.process(message(f.paymentId, "failed"), context());

@@ -2,8 +2,8 @@
 // reads a payment, and how every failure is classified (retry vs dead-letter queue).
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PermanentError, RetryableError } from "../src/processors/errors.ts";
 import { YooKassaClient } from "../src/payments/yookassa-client.ts";
+import { PermanentError, RetryableError } from "../src/processors/errors.ts";
 import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 
 let yookassa: FakeYooKassa;
@@ -67,7 +67,11 @@ describe("YooKassaClient.getPayment", () => {
   it("401 (wrong secret key): RetryableError provider_auth, and the secret appears nowhere", async () => {
     const remote = yookassa.putPayment({ status: "succeeded" });
     const wrongSecret = `${yookassa.secretKey}-wrong`;
-    const wrong = new YooKassaClient({ apiUrl: yookassa.apiUrl, shopId: yookassa.shopId, secretKey: wrongSecret });
+    const wrong = new YooKassaClient({
+      apiUrl: yookassa.apiUrl,
+      shopId: yookassa.shopId,
+      secretKey: wrongSecret,
+    });
     const error = await failure(wrong.getPayment(remote.id));
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.code).toBe("provider_auth");

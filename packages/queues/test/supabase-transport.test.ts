@@ -28,7 +28,20 @@ afterAll(async () => {
   await database?.close();
 });
 
-const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
+/**
+ * supabase-js makes a realtime client up front and, on Node 20, wants a WebSocket class for it.
+ * rpc() never opens a socket; this one refuses to, so a test that did would fail loudly.
+ */
+class NoWebSocket {
+  constructor() {
+    throw new Error("these tests use rpc() only: no realtime connection");
+  }
+}
+
+const clientOptions = {
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  realtime: { transport: NoWebSocket as unknown as typeof WebSocket },
+};
 
 /** A server's client: the service-role key. */
 function serviceClient(): SupabaseClient {

@@ -66,7 +66,10 @@ select (select pg_catalog.count(*) from input)::int as received,
  * ]);
  * ```
  */
-export async function recordEvents(db: Queryable, events: readonly AnalyticsEventRow[]): Promise<RecordEventsResult> {
+export async function recordEvents(
+  db: Queryable,
+  events: readonly AnalyticsEventRow[],
+): Promise<RecordEventsResult> {
   const result = await db.query(RECORD_EVENTS, [JSON.stringify(events)]);
   const row = result.rows[0] as { received: number; counted: number } | undefined;
   return { received: row?.received ?? 0, counted: row?.counted ?? 0 };

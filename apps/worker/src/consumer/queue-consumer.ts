@@ -228,12 +228,16 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         signal: controller.signal,
       });
       clearInterval(heartbeat);
+      // Past the shutdown deadline the message was released to other workers: archiving it now could
+      // lose work the handler cut short. Leave it; idempotency makes the redo harmless.
+      if (controller.signal.aborted) return;
       this.#archiver.add(msgId);
       const seconds = (performance.now() - started) / 1000;
       metrics.processed(this.queue, seconds);
       logger.info({ duration_ms: Math.round(seconds * 1000) }, "processed");
     } catch (error) {
       clearInterval(heartbeat);
+      if (controller.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
       await this.#fail(msgId, attempt, error, logger);
     }
   }

@@ -28,5 +28,8 @@ export interface ProviderPayment {
 export interface PaymentProvider {
   /** The provider's name as public.payments.provider spells it, e.g. `yookassa`. */
   readonly name: string;
-  getPayment(providerPaymentId: string, options?: { readonly signal?: AbortSignal }): Promise<ProviderPayment>;
+  getPayment(
+    providerPaymentId: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<ProviderPayment>;
 }

@@ -16,6 +16,9 @@ export class UnconfiguredPaymentProvider implements PaymentProvider {
   }
 
   async getPayment(): Promise<ProviderPayment> {
-    throw new RetryableError("provider_not_configured", `the ${this.name} client is not configured: ${this.#hint}`);
+    throw new RetryableError(
+      "provider_not_configured",
+      `the ${this.name} client is not configured: ${this.#hint}`,
+    );
   }
 }

@@ -63,7 +63,10 @@ export class YooKassaClient implements PaymentProvider {
     this.#fetch = options.fetch ?? fetch;
   }
 
-  async getPayment(providerPaymentId: string, options?: { readonly signal?: AbortSignal }): Promise<ProviderPayment> {
+  async getPayment(
+    providerPaymentId: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<ProviderPayment> {
     const url = `${this.#baseUrl}/payments/${encodeURIComponent(providerPaymentId)}`;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = options?.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
@@ -166,6 +169,7 @@ function describeErrorBody(text: string): string {
 
 function describeNetworkError(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string") return cause.code;
+  if (cause && typeof cause === "object" && "code" in cause && typeof cause.code === "string")
+    return cause.code;
   return cause instanceof Error ? cause.message : String(cause);
 }

@@ -3,7 +3,7 @@ import type { Queryable } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
 import { type AnalyticsEventRow, recordEvents } from "../analytics/record-events.ts";
 import { PermanentError } from "./errors.ts";
-import type { Processor } from "./processor.ts";
+import type { Processor, ProcessorContext } from "./processor.ts";
 
 export interface AnalyticsProcessorOptions {
   readonly db: Queryable;
@@ -55,7 +55,8 @@ export class AnalyticsProcessor implements Processor<"analytics_queue"> {
     this.#maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS);
   }
 
-  process(message: QueueMessage<"analytics_queue">): Promise<void> {
+  /** Settles when the batch holding this event is written (the context is not needed: batches span messages). */
+  process(message: QueueMessage<"analytics_queue">, _context?: ProcessorContext): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({
         row: {

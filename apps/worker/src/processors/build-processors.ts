@@ -52,7 +52,10 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   );
 
   processors.push(
-    new PaymentProcessor({ pool, provider: options.paymentProvider ?? paymentProviderFromConfig(config, logger) }),
+    new PaymentProcessor({
+      pool,
+      provider: options.paymentProvider ?? paymentProviderFromConfig(config, logger),
+    }),
   );
 
   const analytics = config.queues.analytics_queue;
@@ -87,9 +90,10 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
 function paymentProviderFromConfig(config: WorkerConfig, logger: Logger): PaymentProvider {
   const { apiUrl, shopId, secretKey } = config.payments;
   if (shopId && secretKey) return new YooKassaClient({ apiUrl, shopId, secretKey });
-  const missing = [shopId ? undefined : "PAYMENT_SHOP_ID", secretKey ? undefined : "PAYMENT_SECRET_KEY"].filter(
-    (name): name is string => name !== undefined,
-  );
+  const missing = [
+    shopId ? undefined : "PAYMENT_SHOP_ID",
+    secretKey ? undefined : "PAYMENT_SECRET_KEY",
+  ].filter((name): name is string => name !== undefined);
   logger.warn(
     { queue: "payment_processing_queue", missing },
     "YooKassa is not configured: payment verify messages are retried until it is; completed/failed messages are processed",

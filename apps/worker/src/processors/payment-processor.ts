@@ -46,7 +46,10 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
     const payment = await findPayment(this.#pool, paymentId);
     if (!payment) throw notFound(paymentId);
     if (payment.status !== "pending") {
-      context.logger.info({ payment_id: paymentId, status: payment.status }, "payment already settled; nothing to verify");
+      context.logger.info(
+        { payment_id: paymentId, status: payment.status },
+        "payment already settled; nothing to verify",
+      );
       return;
     }
     if (payment.provider !== this.#provider.name) {

@@ -112,7 +112,9 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
         bytes: report.body.byteLength,
         email_msg_id: emailMsgId,
       },
-      emailMsgId === null ? "report stored; its email was already queued or sent" : "report stored and email queued",
+      emailMsgId === null
+        ? "report stored; its email was already queued or sent"
+        : "report stored and email queued",
     );
   }
 }

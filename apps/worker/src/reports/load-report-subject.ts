@@ -26,7 +26,10 @@ interface SubjectRow {
 }
 
 /** Loads an assessment and its owner's profile (every assessment has one: user_id references profiles). */
-export async function loadReportSubject(db: Queryable, assessmentId: string): Promise<ReportSubject | undefined> {
+export async function loadReportSubject(
+  db: Queryable,
+  assessmentId: string,
+): Promise<ReportSubject | undefined> {
   const result = await db.query(
     `select a.id, a.user_id, a.kind, a.title, a.status, a.answers, a.results, a.completed_at,
             p.email, p.full_name, p.locale, p.timezone

@@ -87,7 +87,11 @@ export async function startFakeYooKassa(): Promise<FakeYooKassa> {
     }
     const payment = payments.get(decodeURIComponent(match[1]));
     if (!payment) {
-      sendJson(response, 404, error("not_found", "Incorrect payment_id. Payment doesn't exist or access denied."));
+      sendJson(
+        response,
+        404,
+        error("not_found", "Incorrect payment_id. Payment doesn't exist or access denied."),
+      );
       return;
     }
     sendJson(response, 200, payment);

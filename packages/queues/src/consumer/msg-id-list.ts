@@ -9,6 +9,8 @@ export type MsgIds = bigint | number | readonly (bigint | number)[];
 export const batchArguments = z.object({
   queue: consumerQueueNameSchema,
   ids: z
-    .union([msgIdSchema, z.array(msgIdSchema).max(consumerLimits.maxBatchSize)])
+    .union([msgIdSchema, z.array(msgIdSchema).max(consumerLimits.maxBatchSize)], {
+      error: `must be a positive integer msg_id or a list of at most ${consumerLimits.maxBatchSize} of them`,
+    })
     .transform((ids) => (Array.isArray(ids) ? ids : [ids]).map((id) => id.toString())),
 });

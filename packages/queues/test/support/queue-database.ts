@@ -12,6 +12,9 @@ export interface QueueDatabase {
 export async function openQueueDatabase(): Promise<QueueDatabase> {
   const db = await createTestDatabase("migrated");
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  // `drop database … with (force)` can reach a connection the pool is still closing; the server's
+  // "terminating connection" then arrives as an idle-client error, which is expected here.
+  pool.on("error", () => {});
   return {
     db,
     pool,
@@ -52,4 +55,44 @@ export async function createAssessment(pool: pg.Pool, userId: string, status: "c
     [userId, status],
   );
   return rows[0]!.id;
+}
+
+/** Sends `message` straight with pgmq.send (no checks): for consumer tests. */
+export async function sendRaw(pool: pg.Pool, queue: string, message: unknown, delaySeconds = 0): Promise<number> {
+  const { rows } = await pool.query<{ msg_id: string }>(
+    "select pgmq.send($1::text, $2::jsonb, $3::integer) as msg_id",
+    [queue, JSON.stringify(message), delaySeconds],
+  );
+  return Number(rows[0]!.msg_id);
+}
+
+/** A valid email_queue message, as queue_email_task would make it. */
+export function emailMessage(overrides: Record<string, unknown> = {}) {
+  return {
+    version: 1,
+    idempotency_key: `test:${randomUUID()}`,
+    to: "anna@example.com",
+    template: "report_ready",
+    subject: null,
+    locale: "ru",
+    timezone: "Europe/Moscow",
+    variables: { assessment_id: randomUUID(), report_url: "https://app.balansity.ru/reports/1" },
+    priority: 0,
+    user_id: null,
+    ...overrides,
+  };
+}
+
+/** Wraps a pool to count the statements a primitive sends. */
+export function countingQueryable(pool: pg.Pool) {
+  const statements: string[] = [];
+  return {
+    statements,
+    queryable: {
+      query(text: string, values?: unknown[]) {
+        statements.push(text);
+        return pool.query(text, values);
+      },
+    },
+  };
 }

@@ -1,0 +1,63 @@
+import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import pg from "pg";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FallbackScheduler } from "../src/scheduler/fallback-scheduler.ts";
+import { startSchedulerIfNeeded } from "../src/scheduler/start-scheduler.ts";
+
+let db: TestDatabase;
+let pool: pg.Pool;
+const logger = pino({ level: "silent" });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 10 });
+});
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+async function runs(job: string) {
+  const { rows } = await pool.query<{ status: string; return_message: string | null; command: string }>(
+    "select status, return_message, command from automation.job_run_details where job_name = $1 order by runid",
+    [job],
+  );
+  return rows;
+}
+
+describe("the worker's fallback scheduler", () => {
+  it("runs one tick of a job once, however many workers reach it", async () => {
+    const job = { name: "update-appointment-statuses", schedule: "*/5 * * * *", command: "select public.update_appointment_statuses()" };
+    const tick = new Date("2026-11-23T10:05:00Z");
+    const schedulers = [1, 2, 3, 4].map(() => new FallbackScheduler(pool, logger));
+    await Promise.all(schedulers.map((scheduler) => scheduler.runTick(job, tick)));
+    await Promise.all(schedulers.map((scheduler) => scheduler.runTick(job, tick)));
+
+    const recorded = await runs(job.name);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.status).toBe("succeeded");
+    expect(recorded[0]?.command).toBe(job.command);
+
+    await schedulers[0]!.runTick(job, new Date("2026-11-23T10:10:00Z"));
+    expect(await runs(job.name)).toHaveLength(2);
+  });
+
+  it("records a failing job with its error message", async () => {
+    const job = { name: "broken-job", schedule: "* * * * *", command: "select 1/0" };
+    await new FallbackScheduler(pool, logger).runTick(job, new Date("2026-11-23T10:00:00Z"));
+    const [run] = await runs(job.name);
+    expect(run?.status).toBe("failed");
+    expect(run?.return_message).toContain("division by zero");
+  });
+
+  it("starts in auto mode where pg_cron is absent and reads the migration's job definitions", async () => {
+    const scheduler = await startSchedulerIfNeeded({ pool, mode: "auto", logger });
+    try {
+      expect(scheduler).toBeDefined();
+    } finally {
+      await scheduler?.stop();
+    }
+    expect(await startSchedulerIfNeeded({ pool, mode: "off", logger })).toBeUndefined();
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { archive, deleteMessages, read } from "../src/consumer/index.ts";
+import { InvalidArgumentError } from "../src/index.ts";
+import { countingQueryable, openQueueDatabase, type QueueDatabase, sendRaw } from "./support/queue-database.ts";
+
+let database: QueueDatabase;
+
+beforeAll(async () => {
+  database = await openQueueDatabase();
+});
+
+afterAll(async () => {
+  await database?.close();
+});
+
+async function idsIn(table: string): Promise<number[]> {
+  const { rows } = await database.pool.query<{ msg_id: string }>(`select msg_id from pgmq.${table} order by msg_id`);
+  return rows.map((row) => Number(row.msg_id));
+}
+
+describe("archive", () => {
+  it("archives a batch in one statement and returns the ids it moved", async () => {
+    const ids = await Promise.all([1, 2, 3].map((n) => sendRaw(database.pool, "analytics_queue", { n })));
+    const gone = 999_999;
+    const { queryable, statements } = countingQueryable(database.pool);
+
+    const archived = await archive(queryable, "analytics_queue", [...ids, gone]);
+
+    expect(statements).toHaveLength(1);
+    expect(archived.sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+    expect(await idsIn("q_analytics_queue")).toEqual([]);
+    expect(await idsIn("a_analytics_queue")).toEqual(expect.arrayContaining(ids));
+  });
+
+  it("takes one id, as number or bigint", async () => {
+    const one = await sendRaw(database.pool, "analytics_queue", { one: true });
+    const two = await sendRaw(database.pool, "analytics_queue", { two: true });
+    expect(await archive(database.pool, "analytics_queue", one)).toEqual([one]);
+    expect(await archive(database.pool, "analytics_queue", BigInt(two))).toEqual([two]);
+    expect(await archive(database.pool, "analytics_queue", one)).toEqual([]);
+  });
+
+  it("sends nothing for an empty list and refuses a bad id", async () => {
+    const { queryable, statements } = countingQueryable(database.pool);
+    expect(await archive(queryable, "analytics_queue", [])).toEqual([]);
+    expect(statements).toEqual([]);
+    await expect(archive(queryable, "analytics_queue", [1, -2])).rejects.toThrow(InvalidArgumentError);
+    await expect(archive(queryable, "analytics_queue", 1.5)).rejects.toThrow(/archive: "ids" must be a positive integer msg_id or a list/);
+  });
+});
+
+describe("deleteMessages", () => {
+  it("deletes a batch for good (no archive copy) in one statement", async () => {
+    const ids = await Promise.all([1, 2].map((n) => sendRaw(database.pool, "payment_processing_queue", { n })));
+    await read(database.pool, "payment_processing_queue", { vt: 60, qty: 10 });
+    const { queryable, statements } = countingQueryable(database.pool);
+
+    const deleted = await deleteMessages(queryable, "payment_processing_queue", ids);
+
+    expect(statements).toHaveLength(1);
+    expect(deleted.sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+    expect(await idsIn("q_payment_processing_queue")).toEqual([]);
+    expect(await idsIn("a_payment_processing_queue")).toEqual([]);
+  });
+});
