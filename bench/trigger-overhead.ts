@@ -1,20 +1,23 @@
 // What the on_checkup_completed trigger (032_webhook_triggers.sql) costs the transaction that completes
-// a checkup: three pgmq sends (report, email, analytics), a profile lookup and three NOTIFYs.
+// a checkup: three pgmq sends (report, email, analytics), a profile lookup and the NOTIFY wake-ups.
 //
 // Starts a throwaway PostgreSQL through the devstack, applies every migration, creates N users with
 // one in_progress checkup each, then completes them one row per transaction from C concurrent
-// clients, alternating rounds with the trigger disabled and enabled (off, on, off, on, ...) so that
-// warm-up and table growth do not favour one side. Each round completes its own rows.
+// clients in rounds that cycle through three modes, each round on its own rows:
+//   off       the trigger disabled (alter table ... disable trigger on_checkup_completed)
+//   on        as deployed
+//   on-quiet  the trigger on, the NOTIFY triggers on pgmq.q_* off (what the wake-ups cost)
+// Cycling (off, on, on-quiet, off, ...) keeps warm-up and table growth from favouring one mode.
 //
-//   node --import tsx bench/trigger-overhead.ts [--rows 20000] [--clients 4] [--rounds 2]
-//                                                [--durability durable|fast]
+//   pnpm --filter @balansity/bench trigger-overhead [-- --rows 20000 --clients 4 --rounds 2 --durability durable]
+//   (or, in bench/: node --import tsx trigger-overhead.ts ...)
 //
 // durable (default) is what Supabase does: fsync and synchronous_commit on. fast turns them off (as
 // the test cluster does), which leaves the trigger's own CPU cost as the whole difference.
-// Environment: DEVSTACK_POSTGRES (auto | system | embedded), PG_BIN, as for the devstack.
+// Environment: DEVSTACK_POSTGRES (auto | system | embedded) and PG_BIN, as for the devstack.
 
-import { mkdtempSync, chmodSync, rmSync } from "node:fs";
-import { cpus, availableParallelism, tmpdir } from "node:os";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { applyMigrations, installPlatform, parsePostgresChoice, startPostgres } from "@balansity/devstack";
@@ -50,15 +53,13 @@ function readOptions(argv: readonly string[]): Options {
   const rows = Number(values.rows);
   const clients = Number(values.clients);
   const rounds = Number(values.rounds);
-  const durability = values.durability;
+  const durability = values.durability === "fast" ? "fast" : "durable";
   const problems: string[] = [];
   if (!Number.isInteger(rows) || rows < 100) problems.push("--rows must be an integer >= 100");
   if (!Number.isInteger(clients) || clients < 1) problems.push("--clients must be a positive integer");
   if (!Number.isInteger(rounds) || rounds < 1) problems.push("--rounds must be a positive integer");
-  if (durability !== "durable" && durability !== "fast") problems.push("--durability must be durable or fast");
-  if (problems.length > 0 || (durability !== "durable" && durability !== "fast")) {
-    throw new Error(`trigger-overhead: ${problems.join("; ")}`);
-  }
+  if (values.durability !== durability) problems.push("--durability must be durable or fast");
+  if (problems.length > 0) throw new Error(`trigger-overhead: ${problems.join("; ")}`);
   return { rows, clients, rounds, durability };
 }
 
@@ -132,7 +133,9 @@ async function setMode(client: pg.Client, mode: Mode): Promise<void> {
   const notify = mode === "on" ? "enable" : "disable";
   await client.query(`alter table public.assessments ${checkup} trigger on_checkup_completed`);
   for (const queue of ["email_queue", "report_generation_queue", "analytics_queue"]) {
-    await client.query(`alter table pgmq.${pg.escapeIdentifier(`q_${queue}`)} ${notify} trigger notify_insert`);
+    await client.query(
+      `alter table pgmq.${pg.escapeIdentifier(`q_${queue}`)} ${notify} trigger notify_insert`,
+    );
   }
 }
 
@@ -202,7 +205,9 @@ async function main(): Promise<void> {
       const { rows } = await client.query<{ count: string }>("select count(*) from pgmq.q_email_queue");
       return Number(rows[0]?.count);
     });
-    const expected = rounds.filter((round) => round.trigger !== "off").reduce((sum, r) => sum + r.transactions, 0);
+    const expected = rounds
+      .filter((round) => round.trigger !== "off")
+      .reduce((sum, r) => sum + r.transactions, 0);
     if (queued !== expected) throw new Error(`expected ${expected} queued emails, found ${queued}`);
 
     const off = totalTps(rounds, "off");

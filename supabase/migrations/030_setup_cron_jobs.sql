@@ -13,8 +13,8 @@
 --     service_role, runs each command on its schedule under an advisory lock, and records each run in
 --     automation.job_run_details (shaped like cron.job_run_details).
 --
--- Time: pg_cron evaluates schedules in UTC (Supabase's cron.timezone is GMT), and so does the
--- fallback scheduler. Moscow is UTC+3 all year (no daylight saving time since 2014), so 03:00 Moscow
+-- Time: pg_cron evaluates schedules in GMT (its default cron.timezone, which Supabase keeps; the
+-- devstack sets UTC), and so does the fallback scheduler. Moscow is UTC+3 all year (no daylight saving time since 2014), so 03:00 Moscow
 -- is `0 0 * * *`. Each definition says its Moscow time in its description.
 --
 --   job                          schedule (UTC)   Moscow time            command
@@ -174,23 +174,15 @@ begin
   --   scheduled,   ends_at <= now              -> completed (the job missed the whole appointment)
   --   in_progress, ends_at <= now              -> completed
   -- Boundaries: an appointment starts at starts_at and is over at ends_at. Cancelled and completed
-  -- appointments never match. `skip locked`: a row another transaction holds (a user cancelling, a
-  -- concurrent run) is left to the next run instead of waited for, so runs never queue up or deadlock;
-  -- the lock re-checks the status, so a row changed meanwhile is not overwritten.
-  -- `id = any(array(...))`, not a join: the planner cannot know how few of the scheduled rows are due
-  -- (the partial index has no statistics of its own) and would hash-join against a scan of the whole
-  -- table; an array of ids is always looked up in the primary key.
-  with due as (
-    select a.id
-    from public.appointments as a
-    where (a.status = 'scheduled' and a.starts_at <= p_now)
-       or (a.status = 'in_progress' and a.ends_at <= p_now)
-    for update of a skip locked
-  ),
-  moved as (
+  -- appointments never match. Concurrency is the update's own row locks: a row another transaction
+  -- is changing (a user cancelling, a concurrent run) is waited for, then the whole `where` is
+  -- re-checked on the committed row (READ COMMITTED), so a cancellation is never overwritten and a
+  -- transition never made twice.
+  with moved as (
     update public.appointments as a
     set status = case when a.ends_at <= p_now then 'completed' else 'in_progress' end
-    where a.id = any (array(select due.id from due))
+    where (a.status = 'scheduled' and a.starts_at <= p_now)
+       or (a.status = 'in_progress' and a.ends_at <= p_now)
     returning a.status
   )
   select count(*) filter (where moved.status = 'in_progress'),
@@ -227,10 +219,11 @@ declare
 begin
   -- Exactly once: one statement per reminder marks the due rows (reminder_*_sent_at) and queues their
   -- emails, so both commit together or neither does. A repeated run finds the mark; a late run (hours
-  -- skipped) still finds every unmarked appointment whose window it is in; a concurrent run skips the
-  -- rows this one has locked (`skip locked`), and a row it reaches after this one committed fails the
-  -- `is null` re-check of the lock. The update finds the locked rows by primary key (see
-  -- update_appointment_statuses for why not by a join).
+  -- skipped) still finds every unmarked appointment whose window it is in; a concurrent run waits for
+  -- the row locks of this one's update and then re-checks its `where` on the committed rows (READ
+  -- COMMITTED), where `reminder_*_sent_at is null` no longer holds. (Runs seldom overlap: pg_cron
+  -- never starts a job while its previous run is going, and the worker's scheduler holds an advisory
+  -- lock per job; this covers a run by hand.)
   --
   -- Windows (hourly runs): 24 h reminder while starts_at is in (now + 1 h, now + 24 h], 1 h reminder
   -- while it is in (now, now + 1 h]. They do not overlap, so one run never sends both; a 24 h reminder
@@ -247,20 +240,14 @@ begin
   -- built here rather than by public.queue_email_task (031) to send them in one insert instead of
   -- one call per row. An address the email queue refuses (public.is_email_address, 031) is marked
   -- handled but not queued, as the confirmation trigger of 032 does, and counted as undeliverable.
-  with due as (
-    select a.id
-    from public.appointments as a
+  with marked as (
+    update public.appointments as a
+    set reminder_24h_sent_at = p_now
     where a.status = 'scheduled'
       and a.starts_at > p_now + interval '1 hour'
       and a.starts_at <= p_now + interval '24 hours'
       and a.reminder_24h_sent_at is null
       and a.created_at < a.starts_at - interval '24 hours'
-    for update of a skip locked
-  ),
-  marked as (
-    update public.appointments as a
-    set reminder_24h_sent_at = p_now
-    where a.id = any (array(select due.id from due))
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (
@@ -295,19 +282,13 @@ begin
   )
   select (select count(*) from marked), (select count(*) from sent) into marked_24h, sent_24h;
 
-  with due as (
-    select a.id
-    from public.appointments as a
+  with marked as (
+    update public.appointments as a
+    set reminder_1h_sent_at = p_now
     where a.status = 'scheduled'
       and a.starts_at > p_now
       and a.starts_at <= p_now + interval '1 hour'
       and a.reminder_1h_sent_at is null
-    for update of a skip locked
-  ),
-  marked as (
-    update public.appointments as a
-    set reminder_1h_sent_at = p_now
-    where a.id = any (array(select due.id from due))
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (
@@ -463,7 +444,8 @@ begin
   cutoff := p_now - coalesce(retention, interval '14 days');
 
   -- pg_cron's own history exists only in the database pg_cron lives in. A run still going (no
-  -- end_time) is judged by its start.
+  -- end_time) is judged by its start. pg_cron's row security limits a role that is not a superuser
+  -- (postgres on Supabase) to the runs of its own jobs: the ones this file scheduled.
   if pg_catalog.to_regclass('cron.job_run_details') is not null then
     execute 'delete from cron.job_run_details where coalesce(end_time, start_time) < $1' using cutoff;
     get diagnostics deleted_cron = row_count;

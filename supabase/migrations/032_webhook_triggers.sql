@@ -4,17 +4,17 @@
 -- Runs unchanged on Supabase Cloud and on local PostgreSQL, inside one transaction; needs 001
 -- (the tables) and 031 (the queues and the queue_* helpers, which hold all message validation).
 --
---   trigger                   fires                                              queues
---   on_checkup_completed      assessments: status becomes completed              report (pdf), email
---                                                                                checkup_completed,
---                                                                                event checkup_completed
---   on_new_appointment        appointments: insert, unless cancelled             email appointment_confirmation,
---                                                                                event appointment_booked
---   on_payment_status_change  payments: status changes to completed              email payment_succeeded,
---                                                                                appointment marked paid,
---                                                                                event payment_completed
---                             ... to failed                                      email payment_failed,
---                                                                                event payment_failed
+--   trigger                   fires when                         queues
+--   on_checkup_completed      assessments.status becomes         report (pdf, requested_by trigger),
+--                             completed                          email checkup_completed,
+--                                                                event checkup_completed
+--   on_new_appointment        an appointment is inserted,        email appointment_confirmation (high),
+--                             unless cancelled                   event appointment_booked
+--   on_payment_status_change  payments.status becomes completed  email payment_succeeded (high),
+--                                                                event payment_completed; and marks
+--                                                                the appointment's payment_status paid
+--                             ... becomes failed                 email payment_failed (high),
+--                                                                event payment_failed
 --
 -- Only real transitions fire: the WHEN clauses compare old and new status, so an update that
 -- leaves the status alone costs nothing. Idempotency keys are deterministic
@@ -28,6 +28,9 @@
 -- The functions are security definer (owner: the migrating role) because the user whose change
 -- fires them (authenticated, through PostgREST) has no rights on pgmq or on the queue helpers.
 -- Trigger functions need no execute grant to fire, so execute is revoked from everyone.
+--
+-- Bulk copies of existing rows (a data transfer to a new project) must not send emails for the
+-- past: load them with `set session_replication_role = replica`, which skips these triggers.
 
 -- ---------------------------------------------------------------------------------------------
 -- on_checkup_completed

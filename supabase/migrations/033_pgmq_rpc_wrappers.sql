@@ -18,13 +18,15 @@
 --
 -- The browser holds only the anon key and a user JWT: it can never read a queue, address an email
 -- or send an arbitrary message. Its one door here is request_assessment_report, which checks
--- auth.uid() itself. Every function is security definer (the API roles have no rights on the pgmq
--- schema) with an empty search_path and fully qualified names. Supabase grants execute on new
+-- auth.uid() itself. Every function is security definer (anon and authenticated have no rights on the
+-- pgmq schema) with an empty search_path and fully qualified names. Supabase grants execute on new
 -- functions in public to anon, authenticated and service_role by default privileges, so each grant
 -- is revoked from public, anon and authenticated explicitly and then given to exactly its caller.
 --
 -- Errors (SQLSTATE): an unknown queue or a bad argument is 22023 (invalid_parameter_value) and the
 -- message names the argument; a message that is not in its queue is P0002 (no_data_found).
+-- Through PostgREST these become HTTP 400 (22023), 401/403 (42501: anon / a signed-in role) and
+-- 500 (P0002: PostgREST sends every P0 code but P0001 to 500); clients go by the SQLSTATE.
 
 -- ---------------------------------------------------------------------------------------------
 -- pgmq_send
@@ -37,6 +39,8 @@ volatile
 security definer
 set search_path = ''
 as $$
+declare
+  sent_msg_id bigint;
 begin
   if not exists (select from pgmq.meta m where m.queue_name = pgmq_send.queue_name) then
     raise exception 'pgmq_send: queue_name "%" is not a queue (pgmq.list_queues() lists them)', pgmq_send.queue_name
@@ -50,7 +54,9 @@ begin
     raise exception 'pgmq_send: delay must be 0 or more seconds (got %)', pgmq_send.delay
       using errcode = 'invalid_parameter_value';
   end if;
-  return pgmq.send(pgmq_send.queue_name, pgmq_send.message, pgmq_send.delay);
+  -- pgmq.send returns setof bigint (one row).
+  select sent.id into sent_msg_id from pgmq.send(pgmq_send.queue_name, pgmq_send.message, pgmq_send.delay) as sent (id);
+  return sent_msg_id;
 end;
 $$;
 
@@ -217,7 +223,9 @@ begin
   end if;
 
   -- The shape is deadLetterSchema in packages/queues/src/catalog.ts.
-  dead_letter_msg_id := pgmq.send(
+  select sent.id
+  into dead_letter_msg_id
+  from pgmq.send(
     dead_letter_queue,
     pg_catalog.jsonb_build_object(
       'queue', pgmq_dead_letter.queue_name,
@@ -231,7 +239,7 @@ begin
       'enqueued_at', original_enqueued_at,
       'failed_at', pg_catalog.now()
     )
-  );
+  ) as sent (id);
   perform pgmq.delete(pgmq_dead_letter.queue_name, pgmq_dead_letter.msg_id);
   return dead_letter_msg_id;
 end;

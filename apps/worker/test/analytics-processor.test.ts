@@ -25,7 +25,12 @@ const silent = pino({ level: "silent" });
 beforeAll(async () => {
   db = await createTestDatabase("migrated");
   admin = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool = new pg.Pool({ connectionString: db.url, max: 4, options: "-c role=service_role" });
+  // A session time zone far from UTC, so that counting on the UTC day is really tested.
+  pool = new pg.Pool({
+    connectionString: db.url,
+    max: 4,
+    options: "-c role=service_role -c timezone=Pacific/Kiritimati",
+  });
   counting = {
     query: (text: string, values?: unknown[]) => {
       statements += 1;

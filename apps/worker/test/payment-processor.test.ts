@@ -341,6 +341,28 @@ describe("completed and failed", () => {
     expect(await emails(`payment_succeeded:${f.paymentId}`)).toHaveLength(1);
   });
 
+  it("completed and failed at the same moment: one wins, the other is a conflict, one email", async () => {
+    const f = await fixture();
+
+    const results = await Promise.allSettled([
+      processor.process(message(f.paymentId, "completed"), context()),
+      processor.process(message(f.paymentId, "failed"), context()),
+    ]);
+
+    const rejected = results.filter((result) => result.status === "rejected");
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: "payment_status_conflict" });
+    const { status } = (await paymentRow(f.paymentId)) ?? {};
+    const sent = [
+      ...(await emails(`payment_succeeded:${f.paymentId}`)),
+      ...(await emails(`payment_failed:${f.paymentId}`)),
+    ];
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      template: status === "completed" ? "payment_succeeded" : "payment_failed",
+    });
+  });
+
   it("failed marks a pending payment failed and keeps a reason stored before", async () => {
     const f = await fixture();
     await admin.query("update public.payments set failure_reason = 'card_expired' where id = $1", [

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "./postgres/free-port.ts";
 import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
 import { type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
 import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
@@ -54,9 +55,10 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
     options.log(describePostgres(started, pgmqExtension));
     const migrationsApplied = await applyMigrations(databaseUrl);
     if (cluster.created) await applySeed(databaseUrl);
+    // Preferred ports as the Supabase CLI's Inbucket uses them; any free one when they are taken.
     const smtp = await startSmtpSink({
-      smtpPort: options.smtpPort ?? 54325,
-      httpPort: options.smtpHttpPort ?? 54324,
+      smtpPort: await freePort("127.0.0.1", options.smtpPort ?? 54325),
+      httpPort: await freePort("127.0.0.1", options.smtpHttpPort ?? 54324),
     });
     stops.push(() => smtp.stop());
     return {

@@ -132,7 +132,12 @@ class HttpError extends Error {
   }
 }
 
-function postgrestError(code: string | null, message: string, details?: string, hint?: string): PostgrestErrorBody {
+function postgrestError(
+  code: string | null,
+  message: string,
+  details?: string,
+  hint?: string,
+): PostgrestErrorBody {
   return { code, message, details: details ?? null, hint: hint ?? null };
 }
 
@@ -141,7 +146,10 @@ async function handle(request: IncomingMessage, response: ServerResponse, pool: 
     const url = new URL(request.url ?? "/", "http://localhost");
     const match = RPC_PATH.exec(url.pathname);
     if (!match) {
-      throw new HttpError(404, postgrestError("PGRST125", `Invalid path specified in request URL: ${url.pathname}`));
+      throw new HttpError(
+        404,
+        postgrestError("PGRST125", `Invalid path specified in request URL: ${url.pathname}`),
+      );
     }
     if (request.method !== "POST") {
       throw new HttpError(
@@ -237,7 +245,12 @@ function checkApiKey(header: string | string[] | undefined, secret: string) {
   if (!verifyHs256(key, secret)) {
     throw new HttpError(
       401,
-      postgrestError(null, "Invalid API key", undefined, "Double check your Supabase `anon` or `service_role` API key."),
+      postgrestError(
+        null,
+        "Invalid API key",
+        undefined,
+        "Double check your Supabase `anon` or `service_role` API key.",
+      ),
     );
   }
 }
@@ -250,7 +263,8 @@ interface RequestClaims {
 function authenticate(header: string | undefined, secret: string): RequestClaims {
   if (header === undefined) return { role: "anon", claims: { role: "anon" } };
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-  if (!token) throw new HttpError(401, postgrestError("PGRST301", "Expected a Bearer token in Authorization"));
+  if (!token)
+    throw new HttpError(401, postgrestError("PGRST301", "Expected a Bearer token in Authorization"));
   const claims = verifyHs256(token, secret);
   if (!claims) throw new HttpError(401, postgrestError("PGRST301", "JWT could not be verified"));
   const now = Math.floor(Date.now() / 1000);
@@ -343,14 +357,19 @@ async function callFunction(
       const names = signature.args.map((arg) => arg.name);
       return (
         given.every((key) => names.includes(key)) &&
-        signature.args.slice(0, signature.required).every((arg) => arg.name !== null && given.includes(arg.name))
+        signature.args
+          .slice(0, signature.required)
+          .every((arg) => arg.name !== null && given.includes(arg.name))
       );
     });
     const signature = matching[0];
     if (signature === undefined || matching.length > 1) {
       const call = `${SCHEMA}.${name}(${given.join(", ")})`;
       throw matching.length > 1
-        ? new HttpError(300, postgrestError("PGRST203", `Could not choose the best candidate function for ${call}`))
+        ? new HttpError(
+            300,
+            postgrestError("PGRST203", `Could not choose the best candidate function for ${call}`),
+          )
         : new HttpError(
             404,
             postgrestError(
@@ -396,7 +415,10 @@ async function callFunction(
           path,
         ],
       );
-      const result = await client.query<{ value: unknown }>(text, args.length === 0 ? [] : [JSON.stringify(body)]);
+      const result = await client.query<{ value: unknown }>(
+        text,
+        args.length === 0 ? [] : [JSON.stringify(body)],
+      );
       await client.query("commit");
       if (signature.returns_void) return { kind: "void" };
       const values = result.rows.map((row) => row.value);

@@ -23,7 +23,9 @@ export const readableIssueMessages: z.core.$ZodErrorMap = (issue) => {
         : `must be at most ${issue.maximum}`;
     case "too_small":
       if (issue.origin === "string") {
-        return Number(issue.minimum) <= 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`;
+        return Number(issue.minimum) <= 1
+          ? "must not be empty"
+          : `must be at least ${issue.minimum} characters`;
       }
       return `must be at least ${issue.minimum}`;
     case "invalid_value":
@@ -34,7 +36,10 @@ export const readableIssueMessages: z.core.$ZodErrorMap = (issue) => {
 };
 
 /** Flattens zod issues to field issues; `prefix` is prepended (e.g. `["variables"]`). */
-export function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FieldIssue[] {
+export function toFieldIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): FieldIssue[] {
   return issues.flatMap((issue): FieldIssue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {

@@ -1,5 +1,5 @@
 import type { EmailLocale, EmailTemplateName, EmailTemplateVariables } from "@balansity/emails/catalog";
-import { type emailPriorities, emailMessageSchema } from "./catalog.ts";
+import { emailMessageSchema, type emailPriorities } from "./catalog.ts";
 import { InvalidMessageError } from "./errors.ts";
 import type { FieldIssue } from "./field-issues.ts";
 import { definedArguments, type QueueTransport, toMsgId } from "./queue-transport.ts";

@@ -34,7 +34,11 @@ export async function queuePaymentProcessing(
   validateInput("payment_processing_queue message", paymentProcessingInputSchema, input);
   const result = await transport.call(
     "queue_payment_processing",
-    definedArguments({ payment_id: input.payment_id, action: input.action, idempotency_key: input.idempotency_key }),
+    definedArguments({
+      payment_id: input.payment_id,
+      action: input.action,
+      idempotency_key: input.idempotency_key,
+    }),
   );
   return { msgId: toMsgId("queue_payment_processing", result) };
 }

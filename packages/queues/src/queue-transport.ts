@@ -62,7 +62,11 @@ export interface QueueTransport {
 /** A msg_id as a transport returns it (JSON number, int8 text from node-postgres, bigint) → number. */
 export function toMsgId(rpc: string, value: unknown): number {
   const id =
-    typeof value === "number" ? value : typeof value === "string" || typeof value === "bigint" ? Number(value) : Number.NaN;
+    typeof value === "number"
+      ? value
+      : typeof value === "string" || typeof value === "bigint"
+        ? Number(value)
+        : Number.NaN;
   if (!Number.isSafeInteger(id) || id <= 0) {
     throw new QueueRpcError({ rpc, message: `expected a msg_id, got ${JSON.stringify(String(value))}` });
   }

@@ -33,7 +33,10 @@ export type TrackEventInput = Omit<z.input<typeof trackEventInputSchema>, "occur
  * @throws {InvalidMessageError} naming every bad field; nothing is sent.
  * @throws {QueueRpcError} when the database refuses the call.
  */
-export async function trackEvent(transport: QueueTransport, input: TrackEventInput): Promise<{ readonly msgId: number }> {
+export async function trackEvent(
+  transport: QueueTransport,
+  input: TrackEventInput,
+): Promise<{ readonly msgId: number }> {
   const occurredAt = input.occurred_at instanceof Date ? input.occurred_at.toISOString() : input.occurred_at;
   const message = definedArguments({ ...input, occurred_at: occurredAt });
   validateInput("analytics_queue message", trackEventInputSchema, message);

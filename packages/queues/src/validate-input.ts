@@ -6,9 +6,13 @@ import { type FieldIssue, readableIssueMessages, toFieldIssues } from "./field-i
 export function checkInput<S extends z.ZodType>(
   schema: S,
   input: unknown,
-): { readonly ok: true; readonly value: z.output<S> } | { readonly ok: false; readonly fields: FieldIssue[] } {
+):
+  | { readonly ok: true; readonly value: z.output<S> }
+  | { readonly ok: false; readonly fields: FieldIssue[] } {
   const result = schema.safeParse(input, { error: readableIssueMessages });
-  return result.success ? { ok: true, value: result.data } : { ok: false, fields: toFieldIssues(result.error.issues) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, fields: toFieldIssues(result.error.issues) };
 }
 
 /** Parses `input` with `schema`; throws {@link InvalidMessageError} naming every bad field. */

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archive, deleteMessages, read } from "../src/consumer/index.ts";
 import { InvalidArgumentError } from "../src/index.ts";
-import { countingQueryable, openQueueDatabase, type QueueDatabase, sendRaw } from "./support/queue-database.ts";
+import {
+  countingQueryable,
+  openQueueDatabase,
+  type QueueDatabase,
+  sendRaw,
+} from "./support/queue-database.ts";
 
 let database: QueueDatabase;
 
@@ -14,7 +19,9 @@ afterAll(async () => {
 });
 
 async function idsIn(table: string): Promise<number[]> {
-  const { rows } = await database.pool.query<{ msg_id: string }>(`select msg_id from pgmq.${table} order by msg_id`);
+  const { rows } = await database.pool.query<{ msg_id: string }>(
+    `select msg_id from pgmq.${table} order by msg_id`,
+  );
   return rows.map((row) => Number(row.msg_id));
 }
 
@@ -45,13 +52,17 @@ describe("archive", () => {
     expect(await archive(queryable, "analytics_queue", [])).toEqual([]);
     expect(statements).toEqual([]);
     await expect(archive(queryable, "analytics_queue", [1, -2])).rejects.toThrow(InvalidArgumentError);
-    await expect(archive(queryable, "analytics_queue", 1.5)).rejects.toThrow(/archive: "ids" must be a positive integer msg_id or a list/);
+    await expect(archive(queryable, "analytics_queue", 1.5)).rejects.toThrow(
+      /archive: "ids" must be a positive integer msg_id or a list/,
+    );
   });
 });
 
 describe("deleteMessages", () => {
   it("deletes a batch for good (no archive copy) in one statement", async () => {
-    const ids = await Promise.all([1, 2].map((n) => sendRaw(database.pool, "payment_processing_queue", { n })));
+    const ids = await Promise.all(
+      [1, 2].map((n) => sendRaw(database.pool, "payment_processing_queue", { n })),
+    );
     await read(database.pool, "payment_processing_queue", { vt: 60, qty: 10 });
     const { queryable, statements } = countingQueryable(database.pool);
 

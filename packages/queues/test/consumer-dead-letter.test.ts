@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { moveToDeadLetter, parseMessage, read } from "../src/consumer/index.ts";
 import { deadLetterSchema, InvalidArgumentError } from "../src/index.ts";
-import { emailMessage, messagesIn, openQueueDatabase, type QueueDatabase, sendRaw } from "./support/queue-database.ts";
+import {
+  emailMessage,
+  messagesIn,
+  openQueueDatabase,
+  type QueueDatabase,
+  sendRaw,
+} from "./support/queue-database.ts";
 
 let database: QueueDatabase;
 
@@ -68,7 +74,9 @@ describe("moveToDeadLetter", () => {
   it("dead-letters a message once when two workers try at the same time", async () => {
     const msgId = await sendRaw(database.pool, "analytics_queue", { event: "x" });
     const attempts = await Promise.allSettled(
-      [1, 2].map(() => moveToDeadLetter(database.pool, "analytics_queue", msgId, { code: "boom", message: "b" }, 3)),
+      [1, 2].map(() =>
+        moveToDeadLetter(database.pool, "analytics_queue", msgId, { code: "boom", message: "b" }, 3),
+      ),
     );
     expect(attempts.map((attempt) => attempt.status).sort()).toEqual(["fulfilled", "rejected"]);
     const letters = (await messagesIn(database.pool, "analytics_queue_dlq")).filter(

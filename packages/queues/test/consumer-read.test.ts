@@ -36,14 +36,20 @@ describe("read", () => {
     const normal = await sendRaw(database.pool, "email_queue", emailMessage({ priority: 0 }));
     const high = await sendRaw(database.pool, "email_queue", emailMessage({ priority: 1 }));
 
-    const highFirst = await read(database.pool, "email_queue", { vt: 30, qty: 10, conditional: { priority: 1 } });
+    const highFirst = await read(database.pool, "email_queue", {
+      vt: 30,
+      qty: 10,
+      conditional: { priority: 1 },
+    });
     expect(highFirst.map((record) => record.msgId)).toEqual([high]);
     const rest = await read(database.pool, "email_queue", { vt: 30, qty: 10 });
     expect(rest.map((record) => record.msgId)).toEqual([normal]);
   });
 
   it("refuses arguments out of range before any query, naming them", async () => {
-    const error = await read(database.pool, "email_queue", { vt: -1, qty: 0 }).catch((reason: unknown) => reason);
+    const error = await read(database.pool, "email_queue", { vt: -1, qty: 0 }).catch(
+      (reason: unknown) => reason,
+    );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).issues).toEqual([
       'read: "vt" must be 0 or more seconds',
@@ -52,7 +58,9 @@ describe("read", () => {
     await expect(read(database.pool, "emails" as "email_queue", { vt: 1, qty: 1 })).rejects.toThrow(
       /read: "queue" must be one of email_queue, /,
     );
-    await expect(read(database.pool, "email_queue", { vt: 1, qty: 1001 })).rejects.toThrow(/must be at most 1000/);
+    await expect(read(database.pool, "email_queue", { vt: 1, qty: 1001 })).rejects.toThrow(
+      /must be at most 1000/,
+    );
   });
 });
 

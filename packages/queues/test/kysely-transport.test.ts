@@ -13,7 +13,14 @@ import {
   trackEvent,
 } from "../src/index.ts";
 import { kyselyTransport } from "../src/kysely/index.ts";
-import { createAssessment, createUser, messagesIn, messagesWithKey, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
+import {
+  createAssessment,
+  createUser,
+  messagesIn,
+  messagesWithKey,
+  openQueueDatabase,
+  type QueueDatabase,
+} from "./support/queue-database.ts";
 
 let database: QueueDatabase;
 let db: Kysely<unknown>;
@@ -46,7 +53,11 @@ describe("kyselyTransport inside the caller's transaction", () => {
         });
         expect(msgId).toBeGreaterThan(0);
         // Visible inside the transaction ...
-        const inside = await sql<{ n: string }>`select count(*) as n from pgmq.q_email_queue where message->>'idempotency_key' = ${key}`.execute(trx);
+        const inside = await sql<{
+          n: string;
+        }>`select count(*) as n from pgmq.q_email_queue where message->>'idempotency_key' = ${key}`.execute(
+          trx,
+        );
         expect(Number(inside.rows[0]?.n)).toBe(1);
         throw rolledBack;
       }),
@@ -74,9 +85,10 @@ describe("kyselyTransport inside the caller's transaction", () => {
 describe("messages the producers make through SQL parse with the catalog", () => {
   it("email: the database fills version, locale, timezone from the profile", async () => {
     const user = await createUser(database.pool);
-    await database.pool.query("update public.profiles set locale = 'en', timezone = 'Asia/Tokyo' where id = $1", [
-      user.id,
-    ]);
+    await database.pool.query(
+      "update public.profiles set locale = 'en', timezone = 'Asia/Tokyo' where id = $1",
+      [user.id],
+    );
     const { msgId } = await queueEmailTask(kyselyTransport(db), {
       to: user.email,
       template: "report_ready",
@@ -85,7 +97,13 @@ describe("messages the producers make through SQL parse with the catalog", () =>
     });
     const row = (await messagesIn(database.pool, "email_queue")).find((message) => message.msg_id === msgId);
     const parsed = emailMessageSchema.parse(row?.message);
-    expect(parsed).toMatchObject({ version: 1, to: user.email, locale: "en", timezone: "Asia/Tokyo", priority: 0 });
+    expect(parsed).toMatchObject({
+      version: 1,
+      to: user.email,
+      locale: "en",
+      timezone: "Asia/Tokyo",
+      priority: 0,
+    });
     expect(parsed.idempotency_key.length).toBeGreaterThan(0);
   });
 
@@ -110,7 +128,9 @@ describe("messages the producers make through SQL parse with the catalog", () =>
       report_type: "pdf",
       requested_by: "service",
     });
-    expect(paymentMessageSchema.parse(await find("payment_processing_queue", payment.msgId)).action).toBe("verify");
+    expect(paymentMessageSchema.parse(await find("payment_processing_queue", payment.msgId)).action).toBe(
+      "verify",
+    );
     expect(analyticsMessageSchema.parse(await find("analytics_queue", event.msgId)).properties).toEqual({
       source: "test",
       tags: ["a", "b"],
@@ -125,13 +145,20 @@ describe("kyselyTransport errors", () => {
       .call("queue_payment_processing", { payment_id: randomUUID(), action: "refund" })
       .catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(QueueRpcError);
-    expect(error).toMatchObject({ rpc: "queue_payment_processing", sqlState: "22023", reason: "invalid_argument" });
+    expect(error).toMatchObject({
+      rpc: "queue_payment_processing",
+      sqlState: "22023",
+      reason: "invalid_argument",
+    });
     expect((error as QueueRpcError).message).toMatch(/action "refund" is unknown/);
   });
 
   it("refuses an argument the function does not have", async () => {
     await expect(
-      kyselyTransport(db).call("request_assessment_report", { assessment_id: randomUUID(), user: "x" } as never),
+      kyselyTransport(db).call("request_assessment_report", {
+        assessment_id: randomUUID(),
+        user: "x",
+      } as never),
     ).rejects.toThrow(/request_assessment_report has no argument "user"/);
   });
 });

@@ -43,7 +43,11 @@ describe("queueEmailTask", () => {
   it('refuses a bad address, naming "to", and calls nothing', async () => {
     const { transport, calls } = recordingTransport();
     const error = await invalid(
-      queueEmailTask(transport, { to: "not-an-address", template: "report_ready", variables: reportVariables }),
+      queueEmailTask(transport, {
+        to: "not-an-address",
+        template: "report_ready",
+        variables: reportVariables,
+      }),
     );
     expect(error.code).toBe("invalid_message");
     expect(error.issues).toEqual(['email_queue message: "to" must be an email address']);
@@ -65,7 +69,9 @@ describe("queueEmailTask", () => {
     );
     expect(error.fields.map((field) => field.path)).toEqual(["to", "template", "locale", "priority"]);
     expect(error.issues).toContain('email_queue message: "priority" must be 0 (normal) or 1 (high)');
-    expect(error.issues.find((issue) => issue.includes('"template"'))).toMatch(/must be one of checkup_completed, /);
+    expect(error.issues.find((issue) => issue.includes('"template"'))).toMatch(
+      /must be one of checkup_completed, /,
+    );
     expect(calls).toEqual([]);
   });
 
@@ -78,7 +84,9 @@ describe("queueEmailTask", () => {
         variables: { assessment_id: assessmentId, report_url: "javascript:alert(1)" },
       }),
     );
-    expect(error.issues).toEqual(['email_queue message: "variables.report_url" must be an absolute http(s) URL']);
+    expect(error.issues).toEqual([
+      'email_queue message: "variables.report_url" must be an absolute http(s) URL',
+    ]);
     expect(calls).toEqual([]);
   });
 
@@ -91,7 +99,9 @@ describe("queueEmailTask", () => {
         variables: { assessment_id: assessmentId } as typeof reportVariables,
       }),
     );
-    expect(error.fields).toEqual([{ path: "variables.report_url", message: "must be an absolute http(s) URL" }]);
+    expect(error.fields).toEqual([
+      { path: "variables.report_url", message: "must be an absolute http(s) URL" },
+    ]);
   });
 
   it("refuses a variable the template does not declare (a typo would be a silent blank)", async () => {
@@ -104,13 +114,20 @@ describe("queueEmailTask", () => {
       }),
     );
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0]).toMatch(/^email_queue message: "variables.reportUrl" is not a variable of template report_ready/);
+    expect(error.issues[0]).toMatch(
+      /^email_queue message: "variables.reportUrl" is not a variable of template report_ready/,
+    );
     expect(calls).toEqual([]);
   });
 
   it("refuses a field the message does not have", async () => {
     const { transport, calls } = recordingTransport();
-    const input = { to: "anna@example.com", template: "report_ready", variables: reportVariables, cc: "boss@example.com" };
+    const input = {
+      to: "anna@example.com",
+      template: "report_ready",
+      variables: reportVariables,
+      cc: "boss@example.com",
+    };
     const error = await invalid(queueEmailTask(transport, input as Parameters<typeof queueEmailTask>[1]));
     expect(error.issues).toEqual(['email_queue message: "cc" is not a known field']);
     expect(calls).toEqual([]);
@@ -128,7 +145,13 @@ describe("queueEmailTask", () => {
     expect(calls).toEqual([
       {
         name: "queue_email_task",
-        args: { to: "anna@example.com", subject: null, template: "report_ready", variables: reportVariables, priority: 1 },
+        args: {
+          to: "anna@example.com",
+          subject: null,
+          template: "report_ready",
+          variables: reportVariables,
+          priority: 1,
+        },
       },
     ]);
   });
@@ -136,7 +159,11 @@ describe("queueEmailTask", () => {
   it("refuses a transport answer that is not a msg_id", async () => {
     const { transport } = recordingTransport(null);
     await expect(
-      queueEmailTask(transport, { to: "anna@example.com", template: "report_ready", variables: reportVariables }),
+      queueEmailTask(transport, {
+        to: "anna@example.com",
+        template: "report_ready",
+        variables: reportVariables,
+      }),
     ).rejects.toThrow(QueueRpcError);
   });
 });

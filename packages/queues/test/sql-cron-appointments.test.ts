@@ -135,6 +135,25 @@ async function queuedReminders(): Promise<QueuedReminder[]> {
   return result.rows;
 }
 
+async function backendPid(session: pg.Client): Promise<number> {
+  const result = await session.query<{ pid: number }>("select pg_backend_pid() as pid");
+  return result.rows[0]!.pid;
+}
+
+/** Resolves once session `pid` waits for a lock (its query is in flight). */
+async function waitUntilBlocked(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const result = await client.query(
+      "select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'",
+      [pid],
+    );
+    if (result.rowCount) return;
+    if (Date.now() > deadline) throw new Error(`session ${pid} did not wait for a lock within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** "<template> <appointment id>" per queued reminder, sorted: duplicates show up as repeats. */
 async function reminderKeys(): Promise<string[]> {
   const messages = await queuedReminders();
@@ -190,26 +209,26 @@ describe("public.update_appointment_statuses", () => {
     expect(await updateStatuses()).toEqual({ in_progress: 0, completed: 0 });
   });
 
-  it("skips an appointment another transaction holds instead of waiting, and moves it on the next run", async () => {
-    const held = await insertAppointment({ startsIn: -MINUTE });
-    const free = await insertAppointment({ startsIn: -MINUTE });
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
+  it("waits for an appointment a user is cancelling and leaves it cancelled", async () => {
+    const cancelling = await insertAppointment({ startsIn: -MINUTE });
+    const other = await insertAppointment({ startsIn: -MINUTE });
+    const user = new pg.Client({ connectionString: db.url });
+    const job = new pg.Client({ connectionString: db.url });
+    await Promise.all([user.connect(), job.connect()]);
     try {
-      await other.query("begin");
-      await other.query("select 1 from public.appointments where id = $1 for update", [held]);
-      await client.query("set statement_timeout = '5s'");
+      await user.query("begin");
+      await user.query("update public.appointments set status = 'cancelled' where id = $1", [cancelling]);
 
-      expect(await updateStatuses()).toEqual({ in_progress: 1, completed: 0 });
-      expect((await appointment(held)).status).toBe("scheduled");
-      expect((await appointment(free)).status).toBe("in_progress");
+      const jobPid = await backendPid(job);
+      const run = updateStatuses(0, job);
+      await waitUntilBlocked(jobPid);
+      await user.query("commit");
 
-      await other.query("commit");
-      expect(await updateStatuses()).toEqual({ in_progress: 1, completed: 0 });
-      expect((await appointment(held)).status).toBe("in_progress");
+      expect(await run).toEqual({ in_progress: 1, completed: 0 });
+      expect((await appointment(cancelling)).status).toBe("cancelled");
+      expect((await appointment(other)).status).toBe("in_progress");
     } finally {
-      await client.query("reset statement_timeout");
-      await other.end();
+      await Promise.all([user.end(), job.end()]);
     }
   });
 });
@@ -361,10 +380,9 @@ describe("public.send_appointment_reminders", () => {
     );
   });
 
-  it("lets a concurrent run skip the reminders another run is sending, so each is queued once", async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 20; i += 1) ids.push(await insertAppointment({ startsIn: 3 * HOUR + i * MINUTE }));
-    for (let i = 0; i < 10; i += 1) ids.push(await insertAppointment({ startsIn: 20 * MINUTE + i * MINUTE }));
+  it("makes a concurrent run wait for the run in progress and then queue nothing twice", async () => {
+    for (let i = 0; i < 20; i += 1) await insertAppointment({ startsIn: 3 * HOUR + i * MINUTE });
+    for (let i = 0; i < 10; i += 1) await insertAppointment({ startsIn: 20 * MINUTE + i * MINUTE });
     const first = new pg.Client({ connectionString: db.url });
     const second = new pg.Client({ connectionString: db.url });
     await Promise.all([first.connect(), second.connect()]);
@@ -372,16 +390,35 @@ describe("public.send_appointment_reminders", () => {
       await first.query("begin");
       expect(await sendReminders(0, first)).toEqual({ reminder_24h: 20, reminder_1h: 10, undeliverable: 0 });
 
-      // The first run has not committed: the second neither waits for it nor sends again.
-      await second.query("set statement_timeout = '5s'");
-      expect(await sendReminders(0, second)).toEqual({ reminder_24h: 0, reminder_1h: 0, undeliverable: 0 });
-
+      // The first run has not committed: the second waits for its row locks, then finds them sent.
+      const secondPid = await backendPid(second);
+      const secondRun = sendReminders(0, second);
+      await waitUntilBlocked(secondPid);
       await first.query("commit");
-      expect(await sendReminders(0, second)).toEqual({ reminder_24h: 0, reminder_1h: 0, undeliverable: 0 });
+      expect(await secondRun).toEqual({ reminder_24h: 0, reminder_1h: 0, undeliverable: 0 });
     } finally {
       await Promise.all([first.end(), second.end()]);
     }
     expect(await queuedReminders()).toHaveLength(30);
+  });
+
+  it("sends no reminder for an appointment cancelled while the run waited for it", async () => {
+    const id = await insertAppointment({ startsIn: 30 * MINUTE });
+    const user = new pg.Client({ connectionString: db.url });
+    const job = new pg.Client({ connectionString: db.url });
+    await Promise.all([user.connect(), job.connect()]);
+    try {
+      await user.query("begin");
+      await user.query("update public.appointments set status = 'cancelled' where id = $1", [id]);
+      const jobPid = await backendPid(job);
+      const run = sendReminders(0, job);
+      await waitUntilBlocked(jobPid);
+      await user.query("commit");
+      expect(await run).toEqual({ reminder_24h: 0, reminder_1h: 0, undeliverable: 0 });
+    } finally {
+      await Promise.all([user.end(), job.end()]);
+    }
+    expect(await queuedReminders()).toEqual([]);
   });
 
   it("queues each reminder once when two runs start at the same moment", async () => {

@@ -221,6 +221,38 @@ describe("scheduling without pg_cron in the database", () => {
   });
 });
 
+describe("applying the migration where pg_cron cannot be", () => {
+  it("applies where pg_cron cannot live and says the worker's scheduler runs the jobs", async () => {
+    const info = devstackInfo();
+    // A database with the platform objects but no migrations: 030 applied on its own.
+    const platform = await createTestDatabase("platform");
+    const session = new pg.Client({ connectionString: platform.url });
+    await session.connect();
+    const notices: string[] = [];
+    session.on("notice", (notice) => {
+      notices.push(notice.message ?? "");
+    });
+    try {
+      await rolledBack(session, async () => {
+        await session.query(MIGRATION);
+        expect(await cronJobs(session)).toHaveLength(JOBS.length);
+      });
+    } finally {
+      await session.end();
+      await platform.drop();
+    }
+    // With pg_cron preloaded it lives in the cron database; without it, the server has none to offer
+    // (or cannot load it).
+    expect(notices.join("\n")).toMatch(
+      info.pgCron
+        ? new RegExp(
+            `pg_cron lives in database ${info.cronDatabase}, not ${platform.name}: the worker's scheduler`,
+          )
+        : /pg_cron (is not available on this server|could not be created in database \S+ \(.*\)): the worker's scheduler/,
+    );
+  });
+});
+
 describe("scheduling with pg_cron", () => {
   const info = devstackInfo();
   let cron: pg.Client;

@@ -95,9 +95,10 @@ describe("service_role", () => {
     await asRole("service_role", async () => {
       const sent = await client.query<{ id: string }>(`select pgmq.send('analytics_queue', '{}') as id`);
       const id = sent.rows[0]?.id;
-      const archived = await client.query<{ ok: boolean }>("select pgmq.archive('analytics_queue', $1::bigint) as ok", [
-        id,
-      ]);
+      const archived = await client.query<{ ok: boolean }>(
+        "select pgmq.archive('analytics_queue', $1::bigint) as ok",
+        [id],
+      );
       expect(archived.rows[0]?.ok).toBe(true);
       const metrics = await client.query<{ total_messages: string }>(
         "select total_messages from pgmq.metrics('analytics_queue')",

@@ -101,9 +101,7 @@ it("notifies each queue a transaction sends to, on its own channel", async () =>
 });
 
 it("notifies for a plain pgmq.send_batch too (the cron reminders use it)", async () => {
-  await producer.query(
-    `select pgmq.send_batch('email_queue', array['{"a": 1}', '{"a": 2}']::jsonb[])`,
-  );
+  await producer.query(`select pgmq.send_batch('email_queue', array['{"a": 1}', '{"a": 2}']::jsonb[])`);
   expect(await drain()).toEqual([{ channel: "pgmq_email_queue", payload: "email_queue" }]);
 });
 

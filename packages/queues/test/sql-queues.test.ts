@@ -196,7 +196,9 @@ describe("queue_email_task", () => {
   });
 
   it("refuses priority 2 and queues nothing", async () => {
-    const error = await refusal(`public.queue_email_task('a@example.com', null, 'report_ready', priority => 2)`);
+    const error = await refusal(
+      `public.queue_email_task('a@example.com', null, 'report_ready', priority => 2)`,
+    );
     expect(error.code).toBe("22023");
     expect(error.message).toBe("queue_email_task: priority 2 is invalid (expected 0 normal or 1 high)");
     expect(await messages("email_queue")).toEqual([]);
@@ -217,7 +219,10 @@ describe("queue_email_task", () => {
     ["locale", `public.queue_email_task('a@example.com', null, 'report_ready', locale => 'de')`],
     ["timezone", `public.queue_email_task('a@example.com', null, 'report_ready', timezone => 'Mars/Base')`],
     ["timezone", `public.queue_email_task('a@example.com', null, 'report_ready', timezone => 'MSK')`],
-    ["idempotency_key", `public.queue_email_task('a@example.com', null, 'report_ready', idempotency_key => '')`],
+    [
+      "idempotency_key",
+      `public.queue_email_task('a@example.com', null, 'report_ready', idempotency_key => '')`,
+    ],
   ])("refuses a bad %s (%s) with SQLSTATE 22023", async (argument, call) => {
     const error = await refusal(call);
     expect(error.code).toBe("22023");
@@ -394,7 +399,12 @@ describe("queues", () => {
   });
 
   it("every helper is security definer with an empty search_path and a comment", async () => {
-    const { rows } = await client.query<{ name: string; definer: boolean; config: string[]; comment: string }>(
+    const { rows } = await client.query<{
+      name: string;
+      definer: boolean;
+      config: string[];
+      comment: string;
+    }>(
       `select p.proname as name, p.prosecdef as definer, p.proconfig as config,
               coalesce(obj_description(p.oid, 'pg_proc'), '') as comment
        from pg_proc p

@@ -82,11 +82,10 @@ async function createUser(email = `user-${randomUUID()}@example.com`): Promise<U
 
 async function createAssessment(user: User, title: string | null = "Wellbeing checkup"): Promise<string> {
   const id = randomUUID();
-  await client.query("insert into public.assessments (id, user_id, kind, title) values ($1, $2, 'wellbeing', $3)", [
-    id,
-    user.id,
-    title,
-  ]);
+  await client.query(
+    "insert into public.assessments (id, user_id, kind, title) values ($1, $2, 'wellbeing', $3)",
+    [id, user.id, title],
+  );
   return id;
 }
 
@@ -175,9 +174,10 @@ describe("on_checkup_completed", () => {
 
   it("does not fire for an update that leaves the status alone", async () => {
     const assessmentId = await createAssessment(await createUser());
-    await client.query("update public.assessments set title = 'Renamed', answers = '{\"q1\": 3}' where id = $1", [
-      assessmentId,
-    ]);
+    await client.query(
+      "update public.assessments set title = 'Renamed', answers = '{\"q1\": 3}' where id = $1",
+      [assessmentId],
+    );
     await client.query("update public.assessments set status = 'in_progress' where id = $1", [assessmentId]);
     expect(await counts()).toEqual(NOTHING);
   });
@@ -204,7 +204,12 @@ describe("on_checkup_completed", () => {
     try {
       await client.query("update public.assessments set status = 'completed' where id = $1", [assessmentId]);
       // Inside the transaction the messages are there, beside the change ...
-      expect(await counts()).toEqual({ ...NOTHING, email_queue: 1, report_generation_queue: 1, analytics_queue: 1 });
+      expect(await counts()).toEqual({
+        ...NOTHING,
+        email_queue: 1,
+        report_generation_queue: 1,
+        analytics_queue: 1,
+      });
     } finally {
       await client.query("rollback");
     }
@@ -236,7 +241,12 @@ describe("on_checkup_completed", () => {
       await client.query("rollback");
       throw error;
     }
-    expect(await counts()).toEqual({ ...NOTHING, email_queue: 1, report_generation_queue: 1, analytics_queue: 1 });
+    expect(await counts()).toEqual({
+      ...NOTHING,
+      email_queue: 1,
+      report_generation_queue: 1,
+      analytics_queue: 1,
+    });
     expect(emailMessageSchema.parse(await only("email_queue")).to).toBe(user.email);
   });
 
@@ -379,13 +389,17 @@ describe("on_payment_status_change", () => {
     const appointmentId = await createAppointment(user);
     const paymentId = await createPayment(user, appointmentId);
     await purge();
-    await client.query("update public.payments set status = 'failed', failure_reason = 'Card declined' where id = $1", [
-      paymentId,
-    ]);
+    await client.query(
+      "update public.payments set status = 'failed', failure_reason = 'Card declined' where id = $1",
+      [paymentId],
+    );
 
     expect(await appointmentState(appointmentId)).toEqual({ status: "scheduled", payment_status: "unpaid" });
     const email = emailMessageSchema.parse(await only("email_queue"));
-    expect(email).toMatchObject({ template: "payment_failed", idempotency_key: `payment_failed:${paymentId}` });
+    expect(email).toMatchObject({
+      template: "payment_failed",
+      idempotency_key: `payment_failed:${paymentId}`,
+    });
     expect(emailTemplateVariableSchemas.payment_failed.parse(email.variables)).toMatchObject({
       payment_id: paymentId,
       amount: 1500.5,
@@ -400,7 +414,9 @@ describe("on_payment_status_change", () => {
     const paymentId = await createPayment(user, await createAppointment(user));
     await purge();
     await client.query("update public.payments set status = 'pending' where id = $1", [paymentId]);
-    await client.query("update public.payments set provider_payment_id = 'pay_123' where id = $1", [paymentId]);
+    await client.query("update public.payments set provider_payment_id = 'pay_123' where id = $1", [
+      paymentId,
+    ]);
     expect(await counts()).toEqual(NOTHING);
   });
 

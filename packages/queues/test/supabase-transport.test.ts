@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   emailMessageSchema,
@@ -10,7 +10,14 @@ import {
   requestAssessmentReport,
 } from "../src/index.ts";
 import { supabaseTransport } from "../src/supabase/index.ts";
-import { createAssessment, createUser, messagesIn, messagesWithKey, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
+import {
+  createAssessment,
+  createUser,
+  messagesIn,
+  messagesWithKey,
+  openQueueDatabase,
+  type QueueDatabase,
+} from "./support/queue-database.ts";
 
 // End to end: supabase-js → HTTP → a PostgREST stand-in → PostgreSQL with the real roles, grants,
 // JWT claims and auth.uid(). The JWT secret is made for this run only.
@@ -32,6 +39,8 @@ afterAll(async () => {
  * supabase-js makes a realtime client up front and, on Node 20, wants a WebSocket class for it.
  * rpc() never opens a socket; this one refuses to, so a test that did would fail loudly.
  */
+type RealtimeTransport = NonNullable<NonNullable<SupabaseClientOptions<"public">["realtime"]>["transport"]>;
+
 class NoWebSocket {
   constructor() {
     throw new Error("these tests use rpc() only: no realtime connection");
@@ -40,8 +49,8 @@ class NoWebSocket {
 
 const clientOptions = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  realtime: { transport: NoWebSocket as unknown as typeof WebSocket },
-};
+  realtime: { transport: NoWebSocket as unknown as RealtimeTransport },
+} satisfies SupabaseClientOptions<"public">;
 
 /** A server's client: the service-role key. */
 function serviceClient(): SupabaseClient {
@@ -115,7 +124,10 @@ describe("service_role (servers, Edge Functions)", () => {
   it("names an unknown queue (22023, HTTP 400)", async () => {
     const { error, status } = await serviceClient().rpc("pgmq_read", { queue_name: "emails" });
     expect(status).toBe(400);
-    expect(error).toMatchObject({ code: "22023", message: expect.stringContaining('queue_name "emails" is not a queue') });
+    expect(error).toMatchObject({
+      code: "22023",
+      message: expect.stringContaining('queue_name "emails" is not a queue'),
+    });
   });
 });
 
@@ -136,20 +148,29 @@ describe("the browser cannot address an email or read a queue", () => {
     expect(await messagesWithKey(database.pool, "email_queue", key)).toEqual([]);
   });
 
-  it.each(["anon", "authenticated"] as const)("%s gets permission denied on pgmq_read and pgmq_send", async (role) => {
-    const user = await createUser(database.pool);
-    const client = role === "anon" ? anonClient() : userClient(user.id);
-    const before = await messagesIn(database.pool, "email_queue");
+  it.each(["anon", "authenticated"] as const)(
+    "%s gets permission denied on pgmq_read and pgmq_send",
+    async (role) => {
+      const user = await createUser(database.pool);
+      const client = role === "anon" ? anonClient() : userClient(user.id);
+      const before = await messagesIn(database.pool, "email_queue");
 
-    const read = await client.rpc("pgmq_read", { queue_name: "email_queue", vt: 30, qty: 10 });
-    expect(read.error).toMatchObject({ code: "42501", message: "permission denied for function pgmq_read" });
-    expect(read.status).toBe(role === "anon" ? 401 : 403);
-    const sent = await client.rpc("pgmq_send", { queue_name: "email_queue", message: { to: "x@example.com" } });
-    expect(sent.error?.code).toBe("42501");
+      const read = await client.rpc("pgmq_read", { queue_name: "email_queue", vt: 30, qty: 10 });
+      expect(read.error).toMatchObject({
+        code: "42501",
+        message: "permission denied for function pgmq_read",
+      });
+      expect(read.status).toBe(role === "anon" ? 401 : 403);
+      const sent = await client.rpc("pgmq_send", {
+        queue_name: "email_queue",
+        message: { to: "x@example.com" },
+      });
+      expect(sent.error?.code).toBe("42501");
 
-    // Nothing was read (read_ct unchanged) and nothing was sent.
-    expect(await messagesIn(database.pool, "email_queue")).toEqual(before);
-  });
+      // Nothing was read (read_ct unchanged) and nothing was sent.
+      expect(await messagesIn(database.pool, "email_queue")).toEqual(before);
+    },
+  );
 });
 
 describe("request_assessment_report (the browser's one queue RPC)", () => {
@@ -159,7 +180,9 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
 
     const { msgId } = await requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId);
 
-    const row = (await messagesIn(database.pool, "report_generation_queue")).find((message) => message.msg_id === msgId);
+    const row = (await messagesIn(database.pool, "report_generation_queue")).find(
+      (message) => message.msg_id === msgId,
+    );
     const message = reportMessageSchema.parse(row?.message);
     expect(message).toMatchObject({
       assessment_id: assessmentId,
@@ -167,7 +190,9 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
       report_type: "pdf",
       requested_by: "user",
     });
-    expect(message.idempotency_key).toMatch(new RegExp(`^report_requested:${assessmentId}:\\d{4}-\\d{2}-\\d{2}T\\d{2}$`));
+    expect(message.idempotency_key).toMatch(
+      new RegExp(`^report_requested:${assessmentId}:\\d{4}-\\d{2}-\\d{2}T\\d{2}$`),
+    );
   });
 
   it("returns the pending request when asked again within the hour", async () => {
@@ -209,7 +234,9 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
   it("refuses a checkup that is not completed yet (22023)", async () => {
     const owner = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id, "in_progress");
-    const error = await rpcError(requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId));
+    const error = await rpcError(
+      requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId),
+    );
     expect(error).toMatchObject({ sqlState: "22023", status: 400, reason: "invalid_argument" });
     expect(error.message).toMatch(/assessment is not completed \(status in_progress\)/);
   });

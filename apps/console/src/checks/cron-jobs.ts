@@ -99,10 +99,7 @@ export const cronJobsCheck: Check = {
       (newest, run) => (newest === undefined || run.start_time > newest ? run.start_time : newest),
       undefined,
     );
-    const seen =
-      latest === undefined
-        ? "no runs recorded yet"
-        : `last run started ${latest.toISOString()}`;
+    const seen = latest === undefined ? "no runs recorded yet" : `last run started ${latest.toISOString()}`;
     return report(findings, `${enabled.length} enabled jobs, run by the worker's scheduler (${seen})`);
   },
 };

@@ -9,7 +9,7 @@ const DEFAULT_QUEUE_SETTINGS: Readonly<Record<QueueName, QueueSettings>> = {
   email_queue: { concurrency: 32, batchSize: 32, visibilityTimeoutSeconds: 60, maxAttempts: 8 },
   report_generation_queue: { concurrency: 2, batchSize: 2, visibilityTimeoutSeconds: 120, maxAttempts: 5 },
   payment_processing_queue: { concurrency: 8, batchSize: 8, visibilityTimeoutSeconds: 60, maxAttempts: 10 },
-  analytics_queue: { concurrency: 1, batchSize: 500, visibilityTimeoutSeconds: 60, maxAttempts: 5 },
+  analytics_queue: { concurrency: 500, batchSize: 500, visibilityTimeoutSeconds: 60, maxAttempts: 5 },
 };
 
 const int = (min: number, max: number) =>

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import type { EmailTemplate } from "../email-template.ts";
 import type { EmailLocale } from "../template-catalog.ts";
 import { type AppointmentCopy, type AppointmentVariables, appointmentEmail } from "./appointment-email.tsx";

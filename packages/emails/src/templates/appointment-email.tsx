@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import type { ReactElement } from "react";
 import type { EmailContext } from "../email-template.ts";
 import type { EmailLocale, ParsedEmailTemplateVariables } from "../template-catalog.ts";

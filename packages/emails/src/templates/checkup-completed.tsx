@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import type { EmailTemplate } from "../email-template.ts";
 import type { EmailLocale, ParsedEmailTemplateVariables } from "../template-catalog.ts";
 import { ActionButton, Details, EmailLayout, Greeting, Paragraph } from "./email-parts.tsx";

@@ -23,9 +23,12 @@ export const consumerQueueNames: readonly ConsumerQueueName[] = Object.freeze([
   ...queueNames.map((queue) => queueCatalog[queue].deadLetterQueue),
 ]);
 
-export const consumerQueueNameSchema = z.enum(consumerQueueNames as [ConsumerQueueName, ...ConsumerQueueName[]], {
-  error: `must be one of ${consumerQueueNames.join(", ")}`,
-});
+export const consumerQueueNameSchema = z.enum(
+  consumerQueueNames as [ConsumerQueueName, ...ConsumerQueueName[]],
+  {
+    error: `must be one of ${consumerQueueNames.join(", ")}`,
+  },
+);
 
 export const queueNameSchema = z.enum(queueNames as [QueueName, ...QueueName[]], {
   error: `must be one of ${queueNames.join(", ")}`,

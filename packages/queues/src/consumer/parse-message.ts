@@ -2,7 +2,12 @@ import { deadLetterSchema, queueCatalog } from "../catalog.ts";
 import { describeFieldIssue, type FieldIssue } from "../field-issues.ts";
 import { checkTemplateVariables } from "../template-variables.ts";
 import { checkInput } from "../validate-input.ts";
-import { type ConsumerQueueName, consumerQueueNames, isQueueName, type MessageOf } from "./consumer-queues.ts";
+import {
+  type ConsumerQueueName,
+  consumerQueueNames,
+  isQueueName,
+  type MessageOf,
+} from "./consumer-queues.ts";
 
 /** The outcome of {@link parseMessage}. */
 export type ParsedMessage<Q extends ConsumerQueueName> =
@@ -32,7 +37,9 @@ export type ParsedMessage<Q extends ConsumerQueueName> =
  */
 export function parseMessage<Q extends ConsumerQueueName>(queue: Q, raw: unknown): ParsedMessage<Q> {
   if (!consumerQueueNames.includes(queue)) {
-    throw new TypeError(`parseMessage: "${String(queue)}" is not a queue of the catalog (${consumerQueueNames.join(", ")})`);
+    throw new TypeError(
+      `parseMessage: "${String(queue)}" is not a queue of the catalog (${consumerQueueNames.join(", ")})`,
+    );
   }
   const schema = isQueueName(queue) ? queueCatalog[queue].schema : deadLetterSchema;
   const checked = checkInput(schema, raw);
@@ -52,4 +59,3 @@ export function parseMessage<Q extends ConsumerQueueName>(queue: Q, raw: unknown
     fields,
   };
 }
-

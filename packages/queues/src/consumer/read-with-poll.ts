@@ -41,7 +41,14 @@ export async function readWithPoll<Q extends ConsumerQueueName>(
   const { rows } = await q.query(
     `select msg_id, read_ct, enqueued_at, vt, message, headers
      from pgmq.read_with_poll($1::text, $2::integer, $3::integer, $4::integer, $5::integer, $6::jsonb)`,
-    [queue, args.vt, args.qty, args.maxPollSeconds, args.pollIntervalMs, JSON.stringify(args.conditional ?? {})],
+    [
+      queue,
+      args.vt,
+      args.qty,
+      args.maxPollSeconds,
+      args.pollIntervalMs,
+      JSON.stringify(args.conditional ?? {}),
+    ],
   );
   return rows.map((row) => toQueueRecord(queue, row));
 }

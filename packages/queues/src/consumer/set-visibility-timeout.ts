@@ -27,7 +27,11 @@ export async function setVisibilityTimeout<Q extends ConsumerQueueName>(
   msgId: bigint | number,
   seconds: number,
 ): Promise<QueueRecord<Q> | undefined> {
-  const args = checkArguments("setVisibilityTimeout", setVisibilityTimeoutArguments, { queue, msgId, seconds });
+  const args = checkArguments("setVisibilityTimeout", setVisibilityTimeoutArguments, {
+    queue,
+    msgId,
+    seconds,
+  });
   const { rows } = await q.query(
     "select msg_id, read_ct, enqueued_at, vt, message, headers from pgmq.set_vt($1::text, $2::bigint, $3::integer)",
     [queue, args.msgId.toString(), args.seconds],

@@ -38,7 +38,9 @@ export function kyselyTransport(db: QueryExecutorProvider): QueueTransport {
           const parameter = type === "jsonb" && value !== null ? JSON.stringify(value) : value;
           return sql`${sql.id(argument)} => ${parameter}::${sql.raw(type)}`;
         });
-      const query = sql<{ result: unknown }>`select ${sql.id("public", name)}(${sql.join(namedArguments)}) as result`;
+      const query = sql<{
+        result: unknown;
+      }>`select ${sql.id("public", name)}(${sql.join(namedArguments)}) as result`;
       try {
         const { rows } = await query.execute(db);
         return rows[0]?.result;

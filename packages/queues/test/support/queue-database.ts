@@ -44,12 +44,19 @@ export async function messagesWithKey(pool: pg.Pool, queue: string, key: string)
 /** A user (auth.users; the 001 trigger makes the profile). */
 export async function createUser(pool: pg.Pool, email = `user-${randomUUID().slice(0, 8)}@example.com`) {
   const id = randomUUID();
-  await pool.query("insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, '{}')", [id, email]);
+  await pool.query("insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, '{}')", [
+    id,
+    email,
+  ]);
   return { id, email };
 }
 
 /** A checkup of `userId`, completed unless said otherwise (inserted directly: no trigger fires). */
-export async function createAssessment(pool: pg.Pool, userId: string, status: "completed" | "in_progress" = "completed") {
+export async function createAssessment(
+  pool: pg.Pool,
+  userId: string,
+  status: "completed" | "in_progress" = "completed",
+) {
   const { rows } = await pool.query<{ id: string }>(
     "insert into public.assessments (user_id, kind, title, status) values ($1, 'wellbeing', 'Checkup', $2) returning id",
     [userId, status],
@@ -58,7 +65,12 @@ export async function createAssessment(pool: pg.Pool, userId: string, status: "c
 }
 
 /** Sends `message` straight with pgmq.send (no checks): for consumer tests. */
-export async function sendRaw(pool: pg.Pool, queue: string, message: unknown, delaySeconds = 0): Promise<number> {
+export async function sendRaw(
+  pool: pg.Pool,
+  queue: string,
+  message: unknown,
+  delaySeconds = 0,
+): Promise<number> {
   const { rows } = await pool.query<{ msg_id: string }>(
     "select pgmq.send($1::text, $2::jsonb, $3::integer) as msg_id",
     [queue, JSON.stringify(message), delaySeconds],

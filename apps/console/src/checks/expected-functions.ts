@@ -1,0 +1,36 @@
+import { type MigrationSource, migrationSources } from "./migration-sources.ts";
+
+/**
+ * Who may execute a function through the API roles:
+ * - `service_role`: service_role only (servers, the worker, the schedulers); never anon or authenticated.
+ * - `authenticated`: signed-in users (the function checks auth.uid() itself); never anon.
+ * - `none`: trigger functions, which need no execute grant to fire; never anon or authenticated.
+ */
+export type FunctionAccess = "service_role" | "authenticated" | "none";
+
+export interface ExpectedFunction {
+  /** Name in schema public (every overload is checked). */
+  readonly name: string;
+  readonly migration: MigrationSource;
+  readonly access: FunctionAccess;
+}
+
+/** The functions of schema public the integrations rely on (docs/queue-contract.md, seeds/002). */
+export const expectedFunctions: readonly ExpectedFunction[] = [
+  { name: "handle_completed_checkup", migration: migrationSources.triggers, access: "none" },
+  { name: "handle_new_appointment", migration: migrationSources.triggers, access: "none" },
+  { name: "handle_payment_status_change", migration: migrationSources.triggers, access: "none" },
+  { name: "update_appointment_statuses", migration: migrationSources.cronJobs, access: "service_role" },
+  { name: "send_appointment_reminders", migration: migrationSources.cronJobs, access: "service_role" },
+  { name: "queue_email_task", migration: migrationSources.queues, access: "service_role" },
+  { name: "queue_report_generation", migration: migrationSources.queues, access: "service_role" },
+  { name: "queue_payment_processing", migration: migrationSources.queues, access: "service_role" },
+  { name: "track_event", migration: migrationSources.queues, access: "service_role" },
+  { name: "pgmq_send", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "pgmq_read", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "pgmq_archive", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "pgmq_delete", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "pgmq_metrics", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "pgmq_dead_letter", migration: migrationSources.rpcWrappers, access: "service_role" },
+  { name: "request_assessment_report", migration: migrationSources.rpcWrappers, access: "authenticated" },
+];
