@@ -26,8 +26,8 @@ import { markdownTable } from "./support/markdown-table.ts";
 import { pgBossNoopSystem } from "./support/pgboss-noop-system.ts";
 import { pgmqNoopSystem } from "./support/pgmq-noop-system.ts";
 import { treeCpuMeter } from "./support/proc-stats.ts";
-import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
 import type { NoopQueueSystem } from "./support/queue-system.ts";
+import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
 import { startThrowawayPostgres, withClient } from "./support/throwaway-postgres.ts";
 
 const SYSTEMS = ["balansity", "graphile", "pgboss"] as const;
@@ -96,14 +96,17 @@ function readOptions(argv: readonly string[]): Options {
   const problems: string[] = [];
   const positive = (name: string, raw: string) => {
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) problems.push(`--${name} must be a positive integer (got "${raw}")`);
+    if (!Number.isInteger(value) || value < 1)
+      problems.push(`--${name} must be a positive integer (got "${raw}")`);
     return value;
   };
   const systems = values.systems.split(",").map((name) => name.trim());
   for (const name of systems) {
-    if (!(SYSTEMS as readonly string[]).includes(name)) problems.push(`--systems: unknown "${name}" (${SYSTEMS.join(", ")})`);
+    if (!(SYSTEMS as readonly string[]).includes(name))
+      problems.push(`--systems: unknown "${name}" (${SYSTEMS.join(", ")})`);
   }
-  if (values.durability !== "durable" && values.durability !== "fast") problems.push("--durability must be durable or fast");
+  if (values.durability !== "durable" && values.durability !== "fast")
+    problems.push("--durability must be durable or fast");
   const options = {
     messages: positive("messages", values.messages),
     concurrency: positive("concurrency", values.concurrency),
@@ -117,7 +120,8 @@ function readOptions(argv: readonly string[]): Options {
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
-  if (Number.isNaN(options.maxLoad) || Number.isNaN(options.maxWaitSeconds)) problems.push("--max-load and --max-wait must be numbers");
+  if (Number.isNaN(options.maxLoad) || Number.isNaN(options.maxWaitSeconds))
+    problems.push("--max-load and --max-wait must be numbers");
   if (problems.length > 0) throw new Error(`worker-throughput: ${problems.join("; ")}`);
   return options;
 }
@@ -125,7 +129,12 @@ function readOptions(argv: readonly string[]): Options {
 async function makeSystem(id: SystemId, url: string, options: Options): Promise<NoopQueueSystem> {
   switch (id) {
     case "balansity":
-      return pgmqNoopSystem({ url, concurrency: options.concurrency, batchSize: options.concurrency, logLevel: options.logLevel });
+      return pgmqNoopSystem({
+        url,
+        concurrency: options.concurrency,
+        batchSize: options.concurrency,
+        logLevel: options.logLevel,
+      });
     case "graphile":
       return graphileNoopSystem({ url, concurrency: options.concurrency, maxPoolSize: 10 });
     case "pgboss":
@@ -134,7 +143,11 @@ async function makeSystem(id: SystemId, url: string, options: Options): Promise<
 }
 
 /** Resolves once `condition()` is true (checked every `intervalMs`), or false at the deadline. */
-async function until(condition: () => boolean | Promise<boolean>, deadline: number, intervalMs: number): Promise<boolean> {
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  deadline: number,
+  intervalMs: number,
+): Promise<boolean> {
   for (;;) {
     if (await condition()) return true;
     if (performance.now() > deadline) return false;
@@ -188,7 +201,9 @@ async function measureSystem(
   // Whatever a timed-out system left behind is handled before the latency phase starts.
   onHandle = () => undefined;
   if (throughput.timedOut) {
-    process.stdout.write(`  ${system.name}: throughput phase stopped at ${options.timeoutSeconds} s; purging the rest\n`);
+    process.stdout.write(
+      `  ${system.name}: throughput phase stopped at ${options.timeoutSeconds} s; purging the rest\n`,
+    );
     await system.purge();
     await until(async () => (await system.pending()) === 0, performance.now() + 60_000, 100);
   }
@@ -268,7 +283,9 @@ function median(values: readonly number[]): number {
   const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -281,7 +298,9 @@ async function main(): Promise<void> {
       for (const id of options.systems) {
         const database = `bench_${id}_${round}`;
         const url =
-          id === "balansity" ? (await postgres.createAppDatabase(database)).url : await postgres.createDatabase(database);
+          id === "balansity"
+            ? (await postgres.createAppDatabase(database)).url
+            : await postgres.createDatabase(database);
         const system = await makeSystem(id, url, options);
         process.stdout.write(`round ${round}: measuring ${system.name} …\n`);
         try {
@@ -323,8 +342,12 @@ async function main(): Promise<void> {
     );
   }
   if (ours) {
-    verdicts.push(`latency p50 ≤ ${TARGET_P50_MS} ms: ${ours.p50 <= TARGET_P50_MS ? "MET" : "NOT MET"} (${ms(ours.p50)} ms)`);
-    verdicts.push(`latency p99 ≤ ${TARGET_P99_MS} ms: ${ours.p99 <= TARGET_P99_MS ? "MET" : "NOT MET"} (${ms(ours.p99)} ms)`);
+    verdicts.push(
+      `latency p50 ≤ ${TARGET_P50_MS} ms: ${ours.p50 <= TARGET_P50_MS ? "MET" : "NOT MET"} (${ms(ours.p50)} ms)`,
+    );
+    verdicts.push(
+      `latency p99 ≤ ${TARGET_P99_MS} ms: ${ours.p99 <= TARGET_P99_MS ? "MET" : "NOT MET"} (${ms(ours.p99)} ms)`,
+    );
   }
   const medianOf = options.rounds > 1 ? ` (median of ${options.rounds} rounds; max: the largest)` : "";
 
@@ -355,13 +378,26 @@ async function main(): Promise<void> {
       "Throughput per round (N pre-enqueued; time from starting the workers; load = 1-min load average per CPU before → after):",
       "",
       markdownTable(
-        ["round", "system", "handled", "last handler (s)", "queue empty (s)", "msgs/s", "PG CPU s / 1k", "Node CPU s / 1k", "load"],
+        [
+          "round",
+          "system",
+          "handled",
+          "last handler (s)",
+          "queue empty (s)",
+          "msgs/s",
+          "PG CPU s / 1k",
+          "Node CPU s / 1k",
+          "load",
+        ],
         results.map((result) => throughputRow(result, options.messages)),
       ),
       "",
       `Latency per round, enqueue → handler start (ms), ${options.rate} msg/s for ${options.seconds} s:`,
       "",
-      markdownTable(["round", "system", "handled / sent", "p50", "p95", "p99", "max", "mean", "load"], results.map(latencyRow)),
+      markdownTable(
+        ["round", "system", "handled / sent", "p50", "p95", "p99", "max", "mean", "load"],
+        results.map(latencyRow),
+      ),
       "",
       "Producer side of the latency runs (ms): how late sends left their schedule, and how long a send took to commit:",
       "",

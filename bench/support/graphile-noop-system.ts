@@ -1,5 +1,5 @@
 // graphile-worker 0.16.6 (run + makeWorkerUtils) with a no-op task, in its own database.
-import { Logger, makeWorkerUtils, run, type Runner, type WorkerUtils } from "graphile-worker";
+import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
 import { packageVersion } from "./package-version.ts";
 import type { NoopQueueSystem } from "./queue-system.ts";
 
@@ -26,7 +26,9 @@ export async function graphileNoopSystem(options: GraphileNoopOptions): Promise<
     settings: `concurrency ${options.concurrency}, pollInterval 2000 ms (default) + LISTEN, maxPoolSize ${options.maxPoolSize}, prepared statements on (default), logger silent`,
     async enqueueBulk(keys) {
       for (let start = 0; start < keys.length; start += BULK_CHUNK) {
-        const specs = keys.slice(start, start + BULK_CHUNK).map((key) => ({ identifier: TASK, payload: { key } }));
+        const specs = keys
+          .slice(start, start + BULK_CHUNK)
+          .map((key) => ({ identifier: TASK, payload: { key } }));
         // graphile_worker.add_jobs(job_spec[]): the bulk form of add_job, one statement per chunk.
         await utils.withPgClient((client) =>
           client.query(

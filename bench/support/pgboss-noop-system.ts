@@ -28,7 +28,9 @@ export async function pgBossNoopSystem(options: PgBossNoopOptions): Promise<Noop
     settings: `${options.concurrency} × work({ batchSize: 1, pollingIntervalSeconds: ${POLLING_INTERVAL_SECONDS} }) (the minimum), pool max ${options.max}, schedule off`,
     async enqueueBulk(keys) {
       for (let start = 0; start < keys.length; start += BULK_CHUNK) {
-        await boss.insert(keys.slice(start, start + BULK_CHUNK).map((key) => ({ name: QUEUE, data: { key } })));
+        await boss.insert(
+          keys.slice(start, start + BULK_CHUNK).map((key) => ({ name: QUEUE, data: { key } })),
+        );
       }
     },
     async start(onHandle) {

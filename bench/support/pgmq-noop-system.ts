@@ -45,7 +45,9 @@ export function pgmqNoopSystem(options: PgmqNoopOptions): NoopQueueSystem {
     settings: `${QUEUE}: concurrency ${options.concurrency}, batch ${options.batchSize}, poll ${config.pollIntervalMs} ms + LISTEN, pool max ${config.database.poolMax}, log ${env.LOG_LEVEL}`,
     async enqueueBulk(keys) {
       for (let start = 0; start < keys.length; start += BULK_CHUNK) {
-        const messages = keys.slice(start, start + BULK_CHUNK).map((key) => JSON.stringify(paymentMessage(key)));
+        const messages = keys
+          .slice(start, start + BULK_CHUNK)
+          .map((key) => JSON.stringify(paymentMessage(key)));
         await producer.query("select pgmq.send_batch($1::text, $2::jsonb[])", [QUEUE, messages]);
       }
     },
@@ -64,7 +66,10 @@ export function pgmqNoopSystem(options: PgmqNoopOptions): NoopQueueSystem {
       worker = await startWorker({ config, logger, processors: async () => [processor] });
     },
     async sendOne(key) {
-      await producer.query("select pgmq.send($1::text, $2::jsonb)", [QUEUE, JSON.stringify(paymentMessage(key))]);
+      await producer.query("select pgmq.send($1::text, $2::jsonb)", [
+        QUEUE,
+        JSON.stringify(paymentMessage(key)),
+      ]);
     },
     async pending() {
       const { rows } = await producer.query<{ n: string }>(`select count(*) as n from pgmq.q_${QUEUE}`);

@@ -52,7 +52,8 @@ export function memoryStatus(pid: number): { rss: number; peakRss: number } | un
   } catch {
     return undefined;
   }
-  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  const kib = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rss: kib("VmRSS") * 1024, peakRss: kib("VmHWM") * 1024 };
 }
 

@@ -65,7 +65,9 @@ export async function startThrowawayPostgres(durability: "durable" | "fast"): Pr
   }
 
   const createDatabase = async (name: string) => {
-    await withClient(cluster.adminUrl, (client) => client.query(`create database ${pg.escapeIdentifier(name)}`));
+    await withClient(cluster.adminUrl, (client) =>
+      client.query(`create database ${pg.escapeIdentifier(name)}`),
+    );
     return urlOf(name);
   };
 

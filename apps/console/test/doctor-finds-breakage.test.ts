@@ -164,6 +164,23 @@ describe("function-grants", () => {
     ]);
   });
 
+  it("fails when anon may request reports, and its fix keeps them for signed-in users", async () => {
+    const result = await checkAfter(
+      client,
+      "grant execute on function public.request_assessment_report(uuid) to public",
+      functionGrantsCheck,
+      passesAfter(functionGrantsCheck, (r) => only(r).fix),
+    );
+    expect(only(result)).toEqual({
+      severity: "fail",
+      problem:
+        "anon can execute public.request_assessment_report(uuid): anyone holding the public anon key can call it",
+      fix:
+        "revoke execute on function public.request_assessment_report(uuid) from public, anon; " +
+        "grant execute on function public.request_assessment_report(uuid) to authenticated",
+    });
+  });
+
   it("fails when signed-in users lose request_assessment_report", async () => {
     const result = await checkAfter(
       client,

@@ -22,14 +22,21 @@ const logger = pino({
   redact: { paths: ["*.password", "*.pass", "*.secretKey", "*.authorization"], remove: true },
 });
 
-const worker = await startWorker({ config, logger, processors: (pool) => buildProcessors({ config, pool, logger }) });
+const worker = await startWorker({
+  config,
+  logger,
+  processors: (pool) => buildProcessors({ config, pool, logger }),
+});
 
 let signals = 0;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     signals += 1;
     if (signals > 1) {
-      logger.warn({ signal }, "second signal: exiting now; unfinished messages reappear after their visibility timeout");
+      logger.warn(
+        { signal },
+        "second signal: exiting now; unfinished messages reappear after their visibility timeout",
+      );
       process.exit(1);
     }
     logger.info({ signal, deadline_ms: config.shutdownTimeoutMs }, "shutting down");

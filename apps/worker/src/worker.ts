@@ -89,7 +89,8 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         } catch {
           failing.push("database");
         }
-        for (const consumer of consumers.values()) if (!consumer.healthy) failing.push(`consumer:${consumer.queue}`);
+        for (const consumer of consumers.values())
+          if (!consumer.healthy) failing.push(`consumer:${consumer.queue}`);
         if (notifier && !notifier.connected) failing.push("notifications");
         return failing;
       },

@@ -333,10 +333,24 @@ describe(".env.example", () => {
   }
 
   it("lists every variable the worker reads (set, or commented out with its default)", () => {
-    const listed = new Set([...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!));
+    const listed = new Set(
+      [...envExample.matchAll(/^(?:#\s*(?:e\.g\.\s+)?)?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!),
+    );
     const read = variablesTheWorkerReads();
     for (const queue of queueNames) expect(read).toContain(`QUEUE_${queue.toUpperCase()}_CONCURRENCY`);
     expect([...read].filter((name) => !listed.has(name)).sort()).toEqual([]);
+  });
+
+  it("shows the worker's real defaults in its commented-out lines", () => {
+    const commented = Object.fromEntries(
+      [...envExample.matchAll(/^#\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((match) => [
+        match[1]!,
+        match[2]!.trim(),
+      ]),
+    );
+    expect(Object.keys(commented)).toContain("QUEUE_ANALYTICS_QUEUE_CONCURRENCY");
+    // Setting every one of them must change nothing.
+    expect(loadConfig({ ...minimalWorkerEnv, ...commented })).toEqual(defaults);
   });
 
   it("has a comment for every group and no comment after a value (systemd would keep it in the value)", () => {
@@ -346,7 +360,7 @@ describe(".env.example", () => {
   });
 
   it("holds placeholders, never a password or key", () => {
-    const env = parseEnv(envExample.replace(/^#\s*([A-Z][A-Z0-9_]*=)/gm, "$1"));
+    const env = parseEnv(envExample.replace(/^#\s*(?:e\.g\.\s+)?([A-Z][A-Z0-9_]*=)/gm, "$1"));
     expect(env.DATABASE_URL).toBe(
       "postgresql://postgres.<project-ref>:<password>@aws-0-eu-north-1.pooler.supabase.com:5432/postgres",
     );

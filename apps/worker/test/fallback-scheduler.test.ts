@@ -28,7 +28,11 @@ async function runs(job: string) {
 
 describe("the worker's fallback scheduler", () => {
   it("runs one tick of a job once, however many workers reach it", async () => {
-    const job = { name: "update-appointment-statuses", schedule: "*/5 * * * *", command: "select public.update_appointment_statuses()" };
+    const job = {
+      name: "update-appointment-statuses",
+      schedule: "*/5 * * * *",
+      command: "select public.update_appointment_statuses()",
+    };
     const tick = new Date("2026-11-23T10:05:00Z");
     const schedulers = [1, 2, 3, 4].map(() => new FallbackScheduler(pool, logger));
     await Promise.all(schedulers.map((scheduler) => scheduler.runTick(job, tick)));

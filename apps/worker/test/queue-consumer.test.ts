@@ -23,7 +23,9 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await pool.query("select pgmq.purge_queue('payment_processing_queue'), pgmq.purge_queue('payment_processing_queue_dlq')");
+  await pool.query(
+    "select pgmq.purge_queue('payment_processing_queue'), pgmq.purge_queue('payment_processing_queue_dlq')",
+  );
 });
 afterEach(async () => {
   await Promise.all(running.map((consumer) => consumer.stop(1000)));
@@ -52,7 +54,9 @@ describe("QueueConsumer", () => {
     start({ queue: "payment_processing_queue", process: async () => void calls++ });
     await sendRaw(pool, "payment_processing_queue", { ...payment(), action: "refund_everything" });
 
-    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), { what: "dead letter" });
+    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), {
+      what: "dead letter",
+    });
     const parsed = deadLetterSchema.parse(letter);
     expect(parsed.error.code).toBe("invalid_message");
     expect(parsed.error.message).toContain('"action"');
@@ -69,8 +73,13 @@ describe("QueueConsumer", () => {
       },
     });
     await sendRaw(pool, "payment_processing_queue", payment());
-    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), { what: "dead letter" });
-    expect(deadLetterSchema.parse(letter).error).toEqual({ code: "payment_not_found", message: "no such payment" });
+    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), {
+      what: "dead letter",
+    });
+    expect(deadLetterSchema.parse(letter).error).toEqual({
+      code: "payment_not_found",
+      message: "no such payment",
+    });
   });
 
   it("retries a failing message with backoff and dead-letters it after the last attempt", async () => {
@@ -97,7 +106,9 @@ describe("QueueConsumer", () => {
     expect(parsed.attempts).toBe(3);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/balansity_messages_retried_total\{queue="payment_processing_queue"\} 2/);
-    expect(text).toMatch(/balansity_messages_dead_lettered_total\{queue="payment_processing_queue",code="provider_unavailable"\} 1/);
+    expect(text).toMatch(
+      /balansity_messages_dead_lettered_total\{queue="payment_processing_queue",code="provider_unavailable"\} 1/,
+    );
   });
 
   it("dead-letters a message read more often than allowed without a recorded failure (a worker died on it)", async () => {
@@ -105,7 +116,9 @@ describe("QueueConsumer", () => {
     const id = await sendRaw(pool, "payment_processing_queue", payment());
     await pool.query("update pgmq.q_payment_processing_queue set read_ct = 3 where msg_id = $1", [id]);
     start({ queue: "payment_processing_queue", process: async () => void calls++ }, { maxAttempts: 3 });
-    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), { what: "dead letter" });
+    const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), {
+      what: "dead letter",
+    });
     expect(deadLetterSchema.parse(letter).error.code).toBe("max_attempts_exceeded");
     expect(calls).toBe(0);
   });
@@ -136,7 +149,9 @@ describe("QueueConsumer", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     release();
-    await waitFor(async () => (await queueLength(pool, "payment_processing_queue")) === 0, { what: "archived" });
+    await waitFor(async () => (await queueLength(pool, "payment_processing_queue")) === 0, {
+      what: "archived",
+    });
     const archived = await pool.query("select count(*)::int as n from pgmq.a_payment_processing_queue");
     expect(archived.rows[0]?.n).toBeGreaterThan(0);
   });
@@ -158,10 +173,15 @@ describe("QueueConsumer", () => {
     await consumer.stop(300);
 
     expect(consumer.state).toBe("stopped");
-    const archived = await pool.query("select msg_id from pgmq.a_payment_processing_queue where msg_id = $1", [quickId]);
+    const archived = await pool.query(
+      "select msg_id from pgmq.a_payment_processing_queue where msg_id = $1",
+      [quickId],
+    );
     expect(archived.rowCount).toBe(1);
     // Released: visible again right away for another worker.
-    const again = await pool.query<{ msg_id: string }>("select msg_id from pgmq.read('payment_processing_queue', 30, 5)");
+    const again = await pool.query<{ msg_id: string }>(
+      "select msg_id from pgmq.read('payment_processing_queue', 30, 5)",
+    );
     expect(again.rows.map((row) => Number(row.msg_id))).toEqual([slowId]);
   });
 });

@@ -1,4 +1,4 @@
-import { startSmtpSink, type SmtpSink } from "@balansity/devstack";
+import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,21 +78,26 @@ describe("database change → email in the user's language", () => {
     );
     const [paid, failed] = payments.rows;
     await pool.query("update public.payments set status = 'completed' where id = $1", [paid!.id]);
-    await pool.query("update public.payments set status = 'failed', failure_reason = 'card declined' where id = $1", [
-      failed!.id,
-    ]);
+    await pool.query(
+      "update public.payments set status = 'failed', failure_reason = 'card declined' where id = $1",
+      [failed!.id],
+    );
 
     const mails = await smtp.waitForMessages(3, { timeoutMs: 10_000, to: user.email });
     const texts = mails.map((mail) => mail.text ?? "").join("\n");
     expect(texts).toContain("4,500.00");
     expect(texts).toContain("card declined");
-    const appointment = await pool.query("select payment_status from public.appointments where id = $1", [appointmentId]);
+    const appointment = await pool.query("select payment_status from public.appointments where id = $1", [
+      appointmentId,
+    ]);
     expect(appointment.rows[0]?.payment_status).toBe("paid");
   });
 
   it("archives what it processed: the queues end empty and the archive keeps them", async () => {
     await waitFor(async () => (await queueLength(pool, "email_queue")) === 0, { what: "empty email_queue" });
-    await waitFor(async () => (await queueLength(pool, "analytics_queue")) === 0, { what: "empty analytics_queue" });
+    await waitFor(async () => (await queueLength(pool, "analytics_queue")) === 0, {
+      what: "empty analytics_queue",
+    });
     const archived = await pool.query<{ n: string }>("select count(*) as n from pgmq.a_email_queue");
     expect(Number(archived.rows[0]?.n)).toBeGreaterThanOrEqual(6);
     const analytics = await pool.query<{ events: string }>(

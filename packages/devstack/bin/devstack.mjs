@@ -7,5 +7,7 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 const tsx = require.resolve("tsx");
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-const result = spawnSync(process.execPath, ["--import", tsx, cli, ...process.argv.slice(2)], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--import", tsx, cli, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);

@@ -44,7 +44,9 @@ async function up(): Promise<void> {
 }
 
 function printSummary(stack: Devstack, env: Record<string, string>): void {
-  log(`migrations applied now: ${stack.migrationsApplied.length ? stack.migrationsApplied.join(", ") : "none (up to date)"}`);
+  log(
+    `migrations applied now: ${stack.migrationsApplied.length ? stack.migrationsApplied.join(", ") : "none (up to date)"}`,
+  );
   log(`seed: ${stack.seeded ? "loaded supabase/seed.sql into the new cluster" : "kept existing data"}`);
   log(`database   ${stack.databaseUrl}   (psql "${stack.databaseUrl}")`);
   log(`smtp       ${stack.smtp.host}:${stack.smtp.smtpPort}   mail viewer ${stack.smtp.url}/`);
@@ -69,7 +71,9 @@ async function waitForState(timeoutMs: number): Promise<State> {
     const state = readState();
     if (state) return state;
     if (Date.now() > deadline) {
-      throw new Error(`no running devstack after ${timeoutMs / 1000} s: start it with "pnpm dev" or "pnpm --filter @balansity/devstack dev"`);
+      throw new Error(
+        `no running devstack after ${timeoutMs / 1000} s: start it with "pnpm dev" or "pnpm --filter @balansity/devstack dev"`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

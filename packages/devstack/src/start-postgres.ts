@@ -1,5 +1,5 @@
-import { type PostgresChoice, findPostgresBinaries } from "./postgres/find-binaries.ts";
 import { type RunningCluster, startCluster } from "./postgres/cluster.ts";
+import { findPostgresBinaries, type PostgresChoice } from "./postgres/find-binaries.ts";
 
 export interface PostgresStartOptions {
   readonly dataDir: string;

@@ -6,7 +6,9 @@ import { generateDatabaseTypes } from "@balansity/db";
 import { applyMigrations, installPlatform } from "./prepare-database.ts";
 import { parsePostgresChoice, startPostgres } from "./start-postgres.ts";
 
-export const databaseTypesFile = fileURLToPath(new URL("../../db/src/database.generated.ts", import.meta.url));
+export const databaseTypesFile = fileURLToPath(
+  new URL("../../db/src/database.generated.ts", import.meta.url),
+);
 
 /** Migrates a throw-away cluster and writes the kysely `Database` type generated from it. */
 export async function writeDatabaseTypes(log: (line: string) => void): Promise<void> {

@@ -8,8 +8,7 @@ import { emailTemplateExamples } from "./template-examples.ts";
 // Development only: `pnpm --filter @balansity/emails dev` (part of `pnpm dev`).
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "54331" } } });
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 const server = createServer(async (request, response) => {
   const url = new URL(request.url ?? "/", "http://preview");
@@ -17,8 +16,14 @@ const server = createServer(async (request, response) => {
   if (template && isEmailTemplateName(template) && locale && isEmailLocale(locale)) {
     const timezone = url.searchParams.get("tz") ?? "Europe/Moscow";
     try {
-      const email = await renderEmail({ template, locale, timezone, variables: emailTemplateExamples[template] as never });
-      if (format === "text") response.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(email.text);
+      const email = await renderEmail({
+        template,
+        locale,
+        timezone,
+        variables: emailTemplateExamples[template] as never,
+      });
+      if (format === "text")
+        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(email.text);
       else response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(email.html);
     } catch (error) {
       response.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(String(error));
@@ -28,14 +33,19 @@ const server = createServer(async (request, response) => {
   const rows = emailTemplateNames
     .map(
       (name) =>
-        `<tr><td>${escape(name)}</td>${emailLocales
-          .map((lang) => `<td><a href="/${name}/${lang}">${lang} html</a> · <a href="/${name}/${lang}/text">text</a></td>`)
+        `<tr><td>${escapeHtml(name)}</td>${emailLocales
+          .map(
+            (lang) =>
+              `<td><a href="/${name}/${lang}">${lang} html</a> · <a href="/${name}/${lang}/text">text</a></td>`,
+          )
           .join("")}</tr>`,
     )
     .join("");
   response
     .writeHead(200, { "content-type": "text/html; charset=utf-8" })
-    .end(`<!doctype html><meta charset="utf-8"><title>Balansity email previews</title><h1>Email previews</h1><table>${rows}</table>`);
+    .end(
+      `<!doctype html><meta charset="utf-8"><title>Balansity email previews</title><h1>Email previews</h1><table>${rows}</table>`,
+    );
 });
 
 server.listen(Number(values.port), "127.0.0.1", () => {

@@ -53,7 +53,9 @@ function grantFindings(row: PrivilegeRow, access: FunctionAccess): Finding[] {
     findings.push(
       fail(
         `anon can execute ${row.signature}: anyone holding the public anon key can call it`,
-        revoke(access === "authenticated" ? "public, anon" : "public, anon, authenticated"),
+        access === "authenticated"
+          ? `${revoke("public, anon")}; grant execute on function ${row.signature} to authenticated`
+          : revoke("public, anon, authenticated"),
       ),
     );
   }

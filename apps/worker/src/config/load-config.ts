@@ -17,7 +17,13 @@ const int = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
 
 const email = z.email({ error: "must be an email address, e.g. noreply@balansity.ru" });
 const url = z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" });
@@ -42,7 +48,12 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     issues.push(...error.issues);
   }
 
-  const read = <T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, required = false): T | undefined => {
+  const read = <T>(
+    name: string,
+    schema: z.ZodType<T>,
+    fallback: T | undefined,
+    required = false,
+  ): T | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === "") {
       if (required && fallback === undefined) issues.push(`${name} is required`);
@@ -65,8 +76,10 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   );
   const smtpUser = read("SMTP_USER", z.string().min(1), undefined);
   const smtpPass = read("SMTP_PASS", z.string().min(1), undefined);
-  if (smtpUser !== undefined && smtpPass === undefined) issues.push("SMTP_PASS is required when SMTP_USER is set");
-  if (smtpPass !== undefined && smtpUser === undefined) issues.push("SMTP_USER is required when SMTP_PASS is set");
+  if (smtpUser !== undefined && smtpPass === undefined)
+    issues.push("SMTP_PASS is required when SMTP_USER is set");
+  if (smtpPass !== undefined && smtpUser === undefined)
+    issues.push("SMTP_USER is required when SMTP_PASS is set");
   const smtpFrom = read("SMTP_FROM", email, undefined, true);
   const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
   const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);

@@ -75,7 +75,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#archiver = new ArchiveBatcher({
       db: options.db,
       queue: this.queue,
-      onError: (error) => options.logger.error({ queue: this.queue, err: error }, "archive failed; will retry"),
+      onError: (error) =>
+        options.logger.error({ queue: this.queue, err: error }, "archive failed; will retry"),
     });
   }
 
@@ -123,7 +124,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       await Promise.all(
         left.map((entry) =>
           setVisibilityTimeout(this.#options.db, this.queue, entry.msgId, 0).catch((error: unknown) =>
-            this.#options.logger.warn({ queue: this.queue, msg_id: entry.msgId, err: error }, "release failed"),
+            this.#options.logger.warn(
+              { queue: this.queue, msg_id: entry.msgId, err: error },
+              "release failed",
+            ),
           ),
         ),
       );
@@ -211,8 +215,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
     const heartbeat = setInterval(
       () => {
-        setVisibilityTimeout(db, this.queue, msgId, settings.visibilityTimeoutSeconds).catch((error: unknown) =>
-          logger.warn({ err: error }, "heartbeat failed"),
+        setVisibilityTimeout(db, this.queue, msgId, settings.visibilityTimeoutSeconds).catch(
+          (error: unknown) => logger.warn({ err: error }, "heartbeat failed"),
         );
       },
       (settings.visibilityTimeoutSeconds * 1000) / 2,
@@ -255,7 +259,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       await this.#deadLetter(msgId, code, `gave up after ${attempt} attempts: ${message}`, attempt, logger);
       return;
     }
-    const delay = backoffSeconds(attempt, this.#options.backoff ?? DEFAULT_BACKOFF, this.#options.random ?? Math.random);
+    const delay = backoffSeconds(
+      attempt,
+      this.#options.backoff ?? DEFAULT_BACKOFF,
+      this.#options.random ?? Math.random,
+    );
     logger.warn({ err: { code, message }, retry_in_s: delay }, "failed; will retry");
     metrics.retried(this.queue);
     try {
@@ -266,7 +274,13 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
-  async #deadLetter(msgId: number, code: string, message: string, attempt: number, logger: Logger): Promise<void> {
+  async #deadLetter(
+    msgId: number,
+    code: string,
+    message: string,
+    attempt: number,
+    logger: Logger,
+  ): Promise<void> {
     try {
       await moveToDeadLetter(this.#options.db, this.queue, msgId, { code, message }, attempt);
       this.#options.metrics.deadLettered(this.queue, code);
@@ -279,6 +293,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
 }
 
 function errorCode(error: unknown): string {
-  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") return error.code;
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string")
+    return error.code;
   return "unexpected_error";
 }

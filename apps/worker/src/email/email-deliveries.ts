@@ -9,7 +9,13 @@ export type ClaimResult = "claimed" | "already_sent" | "in_progress";
  */
 export async function claimDelivery(
   db: Queryable,
-  delivery: { idempotencyKey: string; msgId: string; template: string; recipient: string; leaseSeconds: number },
+  delivery: {
+    idempotencyKey: string;
+    msgId: string;
+    template: string;
+    recipient: string;
+    leaseSeconds: number;
+  },
 ): Promise<ClaimResult> {
   const claimed = await db.query(
     `insert into automation.email_deliveries as d
@@ -23,10 +29,13 @@ export async function claimDelivery(
     [delivery.idempotencyKey, delivery.msgId, delivery.template, delivery.recipient, delivery.leaseSeconds],
   );
   if (claimed.rowCount) return "claimed";
-  const existing = await db.query("select status from automation.email_deliveries where idempotency_key = $1", [
-    delivery.idempotencyKey,
-  ]);
-  return (existing.rows[0] as { status?: string } | undefined)?.status === "sent" ? "already_sent" : "in_progress";
+  const existing = await db.query(
+    "select status from automation.email_deliveries where idempotency_key = $1",
+    [delivery.idempotencyKey],
+  );
+  return (existing.rows[0] as { status?: string } | undefined)?.status === "sent"
+    ? "already_sent"
+    : "in_progress";
 }
 
 /** Records the server's acceptance: from now on no retry sends this email again. */
@@ -45,7 +54,11 @@ export async function markDeliverySent(
 }
 
 /** Records a failed attempt and frees the key for the next one. */
-export async function markDeliveryFailed(db: Queryable, idempotencyKey: string, error: string): Promise<void> {
+export async function markDeliveryFailed(
+  db: Queryable,
+  idempotencyKey: string,
+  error: string,
+): Promise<void> {
   await db.query(
     `update automation.email_deliveries
         set status = 'failed', error = $2, lease_until = null, updated_at = now()

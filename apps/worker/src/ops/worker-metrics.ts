@@ -59,7 +59,11 @@ export class WorkerMetrics {
         const result = await db.query(
           "select queue_name, queue_length, oldest_msg_age_sec from pgmq.metrics_all()",
         );
-        for (const row of result.rows as Array<{ queue_name: string; queue_length: string; oldest_msg_age_sec: number | null }>) {
+        for (const row of result.rows as Array<{
+          queue_name: string;
+          queue_length: string;
+          oldest_msg_age_sec: number | null;
+        }>) {
           depth.set({ queue: row.queue_name }, Number(row.queue_length));
           this.set({ queue: row.queue_name }, row.oldest_msg_age_sec ?? 0);
         }

@@ -40,7 +40,10 @@ export class EmailProcessor implements Processor<"email_queue"> {
       leaseSeconds: this.#leaseSeconds,
     });
     if (claim === "already_sent") {
-      context.logger.info({ template: message.template }, "email already sent for this idempotency key; skipped");
+      context.logger.info(
+        { template: message.template },
+        "email already sent for this idempotency key; skipped",
+      );
       return;
     }
     if (claim === "in_progress") {
@@ -63,7 +66,10 @@ export class EmailProcessor implements Processor<"email_queue"> {
       throw classified;
     }
     await this.#recordSent(key, info, context);
-    context.logger.info({ template: message.template, smtp_message_id: info.messageId }, "email accepted by SMTP");
+    context.logger.info(
+      { template: message.template, smtp_message_id: info.messageId },
+      "email accepted by SMTP",
+    );
   }
 
   async close(): Promise<void> {
@@ -79,7 +85,8 @@ export class EmailProcessor implements Processor<"email_queue"> {
         variables: message.variables as never,
       });
     } catch (error) {
-      if (error instanceof EmailTemplateError) throw new PermanentError(error.code, error.message, { cause: error });
+      if (error instanceof EmailTemplateError)
+        throw new PermanentError(error.code, error.message, { cause: error });
       throw error;
     }
   }

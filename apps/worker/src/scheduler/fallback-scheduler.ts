@@ -34,7 +34,10 @@ export class FallbackScheduler {
       });
       this.#timers.push(timer);
     }
-    this.#logger.info({ jobs: jobs.map((job) => `${job.name} (${job.schedule} UTC)`) }, "running cron jobs in the worker");
+    this.#logger.info(
+      { jobs: jobs.map((job) => `${job.name} (${job.schedule} UTC)`) },
+      "running cron jobs in the worker",
+    );
   }
 
   /** Claims and runs one tick of a job; returns without running when another worker has it. */
@@ -59,9 +62,14 @@ export class FallbackScheduler {
         const started = performance.now();
         try {
           const result = await client.query(job.command);
-          const message = Array.isArray(result) ? "ok" : `${result.command ?? "ok"} ${result.rowCount ?? ""}`.trim();
+          const message = Array.isArray(result)
+            ? "ok"
+            : `${result.command ?? "ok"} ${result.rowCount ?? ""}`.trim();
           await this.#finish(client, runid, "succeeded", message);
-          this.#logger.info({ job: job.name, duration_ms: Math.round(performance.now() - started) }, "cron job ran");
+          this.#logger.info(
+            { job: job.name, duration_ms: Math.round(performance.now() - started) },
+            "cron job ran",
+          );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           await this.#finish(client, runid, "failed", message);

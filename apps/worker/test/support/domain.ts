@@ -11,7 +11,11 @@ export async function createUser(
   await db.query("insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, $3)", [
     id,
     email,
-    { full_name: options.fullName ?? "Анна", locale: options.locale ?? "ru", timezone: options.timezone ?? "Europe/Moscow" },
+    {
+      full_name: options.fullName ?? "Анна",
+      locale: options.locale ?? "ru",
+      timezone: options.timezone ?? "Europe/Moscow",
+    },
   ]);
   return { id, email };
 }
@@ -42,7 +46,10 @@ export async function deadLetters(db: pg.Pool, queue: string): Promise<Array<Rec
 
 /** Sends a raw message (even an invalid one) the way a buggy producer might. */
 export async function sendRaw(db: pg.Pool, queue: string, message: unknown): Promise<number> {
-  const { rows } = await db.query<{ id: string }>("select pgmq.send($1, $2::jsonb) as id", [queue, JSON.stringify(message)]);
+  const { rows } = await db.query<{ id: string }>("select pgmq.send($1, $2::jsonb) as id", [
+    queue,
+    JSON.stringify(message),
+  ]);
   return Number(rows[0]!.id);
 }
 

@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { type PostgresBinaries, hasExtension } from "./find-binaries.ts";
+import { hasExtension, type PostgresBinaries } from "./find-binaries.ts";
 import { freePort } from "./free-port.ts";
 import { chownTree, type ServerUser, serverUser } from "./os-user.ts";
 
@@ -97,7 +97,18 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 async function initCluster(options: ClusterOptions, user: ServerUser | undefined): Promise<void> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   if (user) chownTree(options.dataDir, user);
-  const args = ["-D", options.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"];
+  const args = [
+    "-D",
+    options.dataDir,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--no-locale",
+    "--no-sync",
+  ];
   try {
     await run(join(options.binaries.binDir, "initdb"), args, {
       cwd: options.dataDir,
@@ -149,7 +160,8 @@ async function waitUntilAccepting(url: string, child: ChildProcess, logFile: str
       await client.query("select 1");
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections in 60 s (${logFile})`);
+      if (Date.now() > deadline)
+        throw new Error(`PostgreSQL did not accept connections in 60 s (${logFile})`);
       void error;
     } finally {
       await client.end().catch(() => undefined);

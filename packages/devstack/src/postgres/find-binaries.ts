@@ -31,10 +31,7 @@ const SYSTEM_ROOTS = ["/usr/lib/postgresql", "/usr/pgsql"];
  * else the embedded PostgreSQL shipped by npm, so a machine with only Node.js works.
  * `choice` forces one kind (`DEVSTACK_POSTGRES=embedded` keeps the embedded path tested).
  */
-export function findPostgresBinaries(
-  choice: PostgresChoice,
-  pgBin: string | undefined,
-): PostgresBinaries {
+export function findPostgresBinaries(choice: PostgresChoice, pgBin: string | undefined): PostgresBinaries {
   if (pgBin && choice === "auto") {
     if (!hasServer(pgBin)) throw new PostgresNotFoundError(`PG_BIN=${pgBin} has no initdb/postgres in it`);
     return { flavor: "pg_bin", binDir: pgBin, extensionDir: extensionDirFor(pgBin) };
