@@ -59,10 +59,12 @@ module.exports = {
         NODE_ENV: "production",
         WORKER_HTTP_PORT: setting("WORKER_HTTP_PORT", "8080"),
       },
-      // Graceful stop: SIGTERM, in-flight messages finish, then exit 0; SIGKILL only after this.
-      kill_signal: "SIGTERM",
+      // Graceful stop: PM2 sends SIGINT (its daemon-wide PM2_KILL_SIGNAL; there is no per-app
+      // setting), which the worker handles as it does SIGTERM: in-flight messages finish, exit 0.
+      // SIGKILL only after this.
       kill_timeout: shutdownTimeoutMs + 15_000,
-      // 78 = invalid configuration: restarting cannot help, so PM2 leaves the process stopped.
+      // 78 = invalid configuration: restarting cannot help, so PM2 does not restart the process
+      // (`pm2 ls` still says "waiting restart", because of the backoff below; the exit code is 78).
       stop_exit_codes: [78],
       autorestart: true,
       exp_backoff_restart_delay: 1_000,

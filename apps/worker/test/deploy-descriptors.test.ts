@@ -414,7 +414,6 @@ describe("ecosystem.config.cjs (PM2)", () => {
       node_args: "--import tsx",
       exec_mode: "fork",
       instances: 1,
-      kill_signal: "SIGTERM",
       stop_exit_codes: [78],
       env: { NODE_ENV: "production", WORKER_HTTP_PORT: String(defaults.http.port) },
     });

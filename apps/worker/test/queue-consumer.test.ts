@@ -39,8 +39,12 @@ const payment = (action = "verify") => ({
   action,
 });
 
-function start(processor: Processor<"payment_processing_queue">, settings = {}) {
-  const { consumer, metrics } = consumerFor(pool, processor, settings);
+function start(
+  processor: Processor<"payment_processing_queue">,
+  settings = {},
+  options: Parameters<typeof consumerFor>[3] = {},
+) {
+  const { consumer, metrics } = consumerFor(pool, processor, settings, options);
   consumer.start();
   running.push(consumer);
   return { consumer, metrics };
@@ -183,5 +187,35 @@ describe("QueueConsumer", () => {
       "select msg_id from pgmq.read('payment_processing_queue', 30, 5)",
     );
     expect(again.rows.map((row) => Number(row.msg_id))).toEqual([slowId]);
+  });
+
+  it("keeps a NOTIFY that arrives while a read is running, instead of sleeping a whole poll interval", async () => {
+    // The first read is held after it ran: a message committed meanwhile is invisible to it.
+    let release: () => void = () => undefined;
+    let held = false;
+    const gate = {
+      query: async (text: string, values?: unknown[]) => {
+        const result = await pool.query(text, values);
+        if (!held && text.includes("pgmq.read(")) {
+          held = true;
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        }
+        return result;
+      },
+    };
+    const seen: string[] = [];
+    const { consumer } = start(
+      { queue: "payment_processing_queue", process: async (message) => void seen.push(message.idempotency_key) },
+      {},
+      { db: gate, pollIntervalMs: 60_000 },
+    );
+    await waitFor(() => held, { what: "the first read to be held" });
+    const message = payment("completed");
+    await sendRaw(pool, "payment_processing_queue", message);
+    consumer.notify();
+    release();
+    await waitFor(() => seen.includes(message.idempotency_key), { what: "the message", timeoutMs: 3000 });
   });
 });

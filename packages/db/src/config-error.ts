@@ -10,9 +10,10 @@ export class ConfigError extends Error {
   /** One entry per problem, each naming the variable and what to do about it. */
   readonly issues: readonly string[];
 
-  constructor(issues: readonly string[]) {
+  /** `heading` names whose configuration it is, e.g. `invalid worker configuration`. */
+  constructor(issues: readonly string[], heading = "invalid database configuration") {
     const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
-    super([`invalid database configuration (${count}):`, ...issues.map((issue) => `- ${issue}`)].join("\n"));
+    super([`${heading} (${count}):`, ...issues.map((issue) => `- ${issue}`)].join("\n"));
     this.name = "ConfigError";
     this.issues = Object.freeze([...issues]);
   }

@@ -22,6 +22,8 @@ export const expectedFunctions: readonly ExpectedFunction[] = [
   { name: "handle_payment_status_change", migration: migrationSources.triggers, access: "none" },
   { name: "update_appointment_statuses", migration: migrationSources.cronJobs, access: "service_role" },
   { name: "send_appointment_reminders", migration: migrationSources.cronJobs, access: "service_role" },
+  // Not in the guide's list, but the cleanup-old-assessments job it verifies calls it.
+  { name: "cleanup_old_assessments", migration: migrationSources.cronJobs, access: "service_role" },
   { name: "queue_email_task", migration: migrationSources.queues, access: "service_role" },
   { name: "queue_report_generation", migration: migrationSources.queues, access: "service_role" },
   { name: "queue_payment_processing", migration: migrationSources.queues, access: "service_role" },

@@ -65,6 +65,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   readonly #inFlight = new Map<number, InFlight>();
   #state: ConsumerState = "idle";
   #wake: (() => void) | undefined;
+  /** A wake-up that came while no one slept (during a read): the next sleep returns at once. */
+  #wakeRequested = false;
   #waitingForSlot = false;
   #loop: Promise<void> = Promise.resolve();
   #readFailures = 0;
@@ -101,7 +103,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
 
   /** A NOTIFY arrived (or a reconnect happened): look for messages now. */
   notify(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wakeRequested = true;
   }
 
   /** Stops reading, lets in-flight messages finish until the deadline, then releases the rest. */
@@ -148,6 +151,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         continue;
       }
       const wanted = Math.min(free, settings.batchSize);
+      // A notification from here on may be for a row this read's snapshot cannot see: keep it.
+      this.#wakeRequested = false;
       let messages: QueueRecord[];
       try {
         messages = await this.#read(wanted);
@@ -176,6 +181,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#wakeRequested) {
+      this.#wakeRequested = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const self = this;

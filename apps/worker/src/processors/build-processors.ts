@@ -47,7 +47,9 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
       db: pool,
       transport: createSmtpTransport(config.smtp),
       smtp: config.smtp,
-      leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
+      // The lease must outlive the slowest send (connect 10 s + greeting 10 s + socket 30 s in
+      // smtp-transport.ts), which the queue's heartbeat does not extend.
+      leaseSeconds: Math.max(config.queues.email_queue.visibilityTimeoutSeconds, 90),
     }),
   );
 

@@ -1,4 +1,5 @@
 import type { QueueName } from "@balansity/queues";
+import type { Queryable } from "@balansity/queues/consumer";
 import type pg from "pg";
 import { pino } from "pino";
 import type { QueueSettings } from "../../src/config/worker-config.ts";
@@ -11,13 +12,14 @@ export function consumerFor<Q extends QueueName>(
   pool: pg.Pool,
   processor: Processor<Q>,
   settings: Partial<QueueSettings> = {},
+  options: { db?: Queryable; pollIntervalMs?: number } = {},
 ): { consumer: QueueConsumer<Q>; metrics: WorkerMetrics } {
   const metrics = new WorkerMetrics(pool);
   const consumer = new QueueConsumer({
-    db: pool,
+    db: options.db ?? pool,
     processor,
     settings: { concurrency: 4, batchSize: 4, visibilityTimeoutSeconds: 30, maxAttempts: 3, ...settings },
-    pollIntervalMs: 50,
+    pollIntervalMs: options.pollIntervalMs ?? 50,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     metrics,
     random: () => 0,
