@@ -101,13 +101,19 @@ function readOptions(argv: readonly string[]): Options {
     if (![concurrency, batchSize, smtpMaxConnections].every((n) => Number.isInteger(n) && (n ?? 0) > 0)) {
       problems.push(`--configs: "${text}" is not CONCURRENCY/BATCH_SIZE/SMTP_MAX_CONNECTIONS`);
     }
-    return { concurrency: concurrency ?? 0, batchSize: batchSize ?? 0, smtpMaxConnections: smtpMaxConnections ?? 0 };
+    return {
+      concurrency: concurrency ?? 0,
+      batchSize: batchSize ?? 0,
+      smtpMaxConnections: smtpMaxConnections ?? 0,
+    };
   });
   const sinks = values.sinks.split(",").map((name) => name.trim());
   for (const sink of sinks) {
-    if (!(SINKS as readonly string[]).includes(sink)) problems.push(`--sinks: unknown "${sink}" (${SINKS.join(", ")})`);
+    if (!(SINKS as readonly string[]).includes(sink))
+      problems.push(`--sinks: unknown "${sink}" (${SINKS.join(", ")})`);
   }
-  if (values.durability !== "durable" && values.durability !== "fast") problems.push("--durability must be durable or fast");
+  if (values.durability !== "durable" && values.durability !== "fast")
+    problems.push("--durability must be durable or fast");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
   return {
     emails,
@@ -270,9 +276,19 @@ async function main(): Promise<void> {
       for (const sink of options.sinks) {
         for (const settings of options.configs) {
           run += 1;
-          process.stdout.write(`run ${run}: sink ${sink}, concurrency/batch/smtp ${settingsText(settings)} …\n`);
-          const result = await runOnce(run, sink, settings, { db, databaseUrl: app.url, serverPid: postgres.serverPid, workDir, options });
-          process.stdout.write(`  ${result.emailsPerSecond.toFixed(0)} emails/s, peak RSS ${result.sampledPeakRssMb.toFixed(0)} MB\n`);
+          process.stdout.write(
+            `run ${run}: sink ${sink}, concurrency/batch/smtp ${settingsText(settings)} …\n`,
+          );
+          const result = await runOnce(run, sink, settings, {
+            db,
+            databaseUrl: app.url,
+            serverPid: postgres.serverPid,
+            workDir,
+            options,
+          });
+          process.stdout.write(
+            `  ${result.emailsPerSecond.toFixed(0)} emails/s, peak RSS ${result.sampledPeakRssMb.toFixed(0)} MB\n`,
+          );
           results.push(result);
         }
       }
@@ -311,7 +327,18 @@ async function main(): Promise<void> {
       "settings = QUEUE_EMAIL_QUEUE_CONCURRENCY / QUEUE_EMAIL_QUEUE_BATCH_SIZE / SMTP_MAX_CONNECTIONS; CPU in cores used on average over the run (2 available); load = 1-min load average per CPU before → after",
       "",
       markdownTable(
-        ["sink", "settings", "seconds", "emails/s", "RSS peak in run (MB)", "VmHWM (MB)", "worker CPU", "SMTP server CPU", "PostgreSQL CPU", "load"],
+        [
+          "sink",
+          "settings",
+          "seconds",
+          "emails/s",
+          "RSS peak in run (MB)",
+          "VmHWM (MB)",
+          "worker CPU",
+          "SMTP server CPU",
+          "PostgreSQL CPU",
+          "load",
+        ],
         results.map((result) => [
           result.sink,
           settingsText(result.settings),
@@ -326,7 +353,9 @@ async function main(): Promise<void> {
         ]),
       ),
       "",
-      best ? `best: ${best.emailsPerSecond.toFixed(0)} emails/s with the ${best.sink} sink at ${settingsText(best.settings)}` : "",
+      best
+        ? `best: ${best.emailsPerSecond.toFixed(0)} emails/s with the ${best.sink} sink at ${settingsText(best.settings)}`
+        : "",
       ...verdicts,
     ].join("\n"),
   );

@@ -19,14 +19,22 @@ export interface WorkerProcess {
  * Starts `node --import tsx src/main.ts` in apps/worker with exactly `env` (plus PATH and a free
  * WORKER_HTTP_PORT) and resolves once /readyz answers 200. Its stdout and stderr go to `logFile`.
  */
-export async function startWorkerProcess(env: Readonly<Record<string, string>>, logFile: string): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  env: Readonly<Record<string, string>>,
+  logFile: string,
+): Promise<WorkerProcess> {
   const port = await freePort();
   const log = openSync(logFile, "a");
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: WORKER_DIR,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env, WORKER_HTTP_HOST: "127.0.0.1", WORKER_HTTP_PORT: String(port) },
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        ...env,
+        WORKER_HTTP_HOST: "127.0.0.1",
+        WORKER_HTTP_PORT: String(port),
+      },
       stdio: ["ignore", log, log],
     });
   } finally {
@@ -36,7 +44,8 @@ export async function startWorkerProcess(env: Readonly<Record<string, string>>, 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode} during start-up; see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`the worker exited with ${child.exitCode} during start-up; see ${logFile}`);
     try {
       const response = await fetch(`${url}/readyz`);
       if (response.ok) break;
@@ -70,7 +79,9 @@ function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

@@ -207,7 +207,10 @@ describe("QueueConsumer", () => {
     };
     const seen: string[] = [];
     const { consumer } = start(
-      { queue: "payment_processing_queue", process: async (message) => void seen.push(message.idempotency_key) },
+      {
+        queue: "payment_processing_queue",
+        process: async (message) => void seen.push(message.idempotency_key),
+      },
       {},
       { db: gate, pollIntervalMs: 60_000 },
     );

@@ -88,6 +88,9 @@ export async function startPostgrestRpc(options: PostgrestRpcOptions): Promise<P
   const secret = options.jwtSecret;
   if (secret.length < 32) throw new Error("startPostgrestRpc: jwtSecret must be at least 32 characters");
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 5 });
+  // An idle connection ended by the server (a test dropping its database with force) is discarded
+  // by the pool; the next request opens a new one. Without a listener Node would crash on it.
+  pool.on("error", () => undefined);
   const signJwt = (claims: JwtClaims) => signHs256(claims, secret);
 
   const server = createServer((request, response) => {

@@ -136,7 +136,10 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   };
 
   if (issues.length > 0 || !database) {
-    throw new ConfigError(issues.length ? issues : ["database configuration is missing"], "invalid worker configuration");
+    throw new ConfigError(
+      issues.length ? issues : ["database configuration is missing"],
+      "invalid worker configuration",
+    );
   }
   return deepFreeze({ ...config, database });
 }
