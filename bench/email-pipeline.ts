@@ -26,6 +26,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSmtpSink } from "@balansity/devstack";
 import pg from "pg";
@@ -37,7 +38,8 @@ import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
-import { startWorkerProcess } from "./support/worker-process.ts";
+import { bundleWorker } from "./support/worker-bundle.ts";
+import { startWorkerProcess, type WorkerCommand } from "./support/worker-process.ts";
 
 const SINKS = ["devstack", "discard"] as const;
 type SinkKind = (typeof SINKS)[number];
@@ -61,6 +63,9 @@ interface Options {
   readonly sinks: readonly SinkKind[];
   readonly durability: "durable" | "fast";
   readonly logLevel: string;
+  readonly entry: "tsx" | "bundle";
+  readonly render: "as-is" | "one-pass";
+  readonly nodeArgs: readonly string[];
   readonly maxLoad: number;
   readonly maxWaitSeconds: number;
 }
@@ -72,6 +77,8 @@ interface RunResult {
   readonly emailsPerSecond: number;
   /** Highest VmRSS sampled during the timed run. */
   readonly sampledPeakRssMb: number;
+  /** VmRSS once the worker is ready, before any email. */
+  readonly idleRssMb: number;
   /** VmHWM at the end: the peak over the worker's whole life (start-up and warm-up included). */
   readonly lifetimePeakRssMb: number;
   readonly workerCpuSeconds: number;
@@ -89,6 +96,9 @@ function readOptions(argv: readonly string[]): Options {
       sinks: { type: "string", default: SINKS.join(",") },
       durability: { type: "string", default: "durable" },
       "log-level": { type: "string", default: "info" },
+      entry: { type: "string", default: "tsx" },
+      render: { type: "string", default: "as-is" },
+      "node-args": { type: "string", default: "" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -114,6 +124,8 @@ function readOptions(argv: readonly string[]): Options {
   }
   if (values.durability !== "durable" && values.durability !== "fast")
     problems.push("--durability must be durable or fast");
+  if (values.entry !== "tsx" && values.entry !== "bundle") problems.push("--entry must be tsx or bundle");
+  if (values.render !== "as-is" && values.render !== "one-pass") problems.push("--render must be as-is or one-pass");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
   return {
     emails,
@@ -121,6 +133,9 @@ function readOptions(argv: readonly string[]): Options {
     sinks: sinks as SinkKind[],
     durability: values.durability === "fast" ? "fast" : "durable",
     logLevel: values["log-level"],
+    entry: values.entry === "bundle" ? "bundle" : "tsx",
+    render: values.render === "one-pass" ? "one-pass" : "as-is",
+    nodeArgs: values["node-args"].split(" ").filter(Boolean),
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
@@ -177,7 +192,14 @@ async function runOnce(
   run: number,
   sinkKind: SinkKind,
   settings: WorkerSettings,
-  context: { db: pg.Pool; databaseUrl: string; serverPid: number; workDir: string; options: Options },
+  context: {
+    db: pg.Pool;
+    databaseUrl: string;
+    serverPid: number;
+    workDir: string;
+    command: WorkerCommand;
+    options: Options;
+  },
 ): Promise<RunResult> {
   const { db, options } = context;
   await db.query("truncate automation.email_deliveries, pgmq.a_email_queue");
@@ -193,7 +215,8 @@ async function runOnce(
       SMTP_MAX_CONNECTIONS: String(settings.smtpMaxConnections),
     },
   });
-  const worker = await startWorkerProcess(env, join(context.workDir, `worker-${run}.log`));
+  const worker = await startWorkerProcess(env, join(context.workDir, `worker-${run}.log`), context.command);
+  const idleRss = memoryStatus(worker.pid)?.rss ?? Number.NaN;
   try {
     const deadline = Date.now() + RUN_TIMEOUT_MS;
     const warmUp = Array.from({ length: WARM_UP_EMAILS }, (_, index) =>
@@ -228,6 +251,7 @@ async function runOnce(
       seconds,
       emailsPerSecond: options.emails / seconds,
       sampledPeakRssMb: sampledPeak / MB,
+      idleRssMb: idleRss / MB,
       lifetimePeakRssMb: (memoryStatus(worker.pid)?.peakRss ?? Number.NaN) / MB,
       workerCpuSeconds: cpuSeconds(worker.pid) - workerCpuBefore,
       sinkCpuSeconds: (sinkUsage.user + sinkUsage.system) / 1e6,
@@ -256,6 +280,29 @@ async function runOnce(
   }
 }
 
+const ONE_PASS_HOOK = fileURLToPath(new URL("./support/one-pass-render-hook.ts", import.meta.url));
+const ONE_PASS_EMAILS = fileURLToPath(new URL("./support/one-pass-emails.ts", import.meta.url));
+
+/** How the worker process is started: through tsx as `pnpm start` does, or as one bundled file. */
+async function workerCommand(options: Options, workDir: string): Promise<WorkerCommand> {
+  const onePass = options.render === "one-pass";
+  if (options.entry === "tsx") {
+    return { nodeArgs: ["--import", "tsx", ...(onePass ? ["--import", ONE_PASS_HOOK] : []), ...options.nodeArgs] };
+  }
+  const script = join(workDir, "worker.mjs");
+  await bundleWorker(script, onePass ? { "@balansity/emails": ONE_PASS_EMAILS } : {});
+  return { nodeArgs: [...options.nodeArgs], script };
+}
+
+function describeCommand(options: Options): string {
+  const parts = [
+    options.entry === "tsx" ? "node --import tsx src/main.ts (as pnpm start)" : "node worker.mjs (esbuild bundle of src/main.ts)",
+    options.render === "one-pass" ? "renderEmail: PROTOTYPE one-pass render (bench/support/one-pass-render-email.ts)" : "renderEmail as committed",
+  ];
+  if (options.nodeArgs.length > 0) parts.push(`node flags ${options.nodeArgs.join(" ")}`);
+  return parts.join("; ");
+}
+
 function settingsText(settings: WorkerSettings): string {
   return `${settings.concurrency} / ${settings.batchSize} / ${settings.smtpMaxConnections}`;
 }
@@ -264,6 +311,7 @@ async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const machine = describeMachine();
   const workDir = mkdtempSync(join(tmpdir(), "balansity-email-bench-"));
+  const command = await workerCommand(options, workDir);
   const postgres = await startThrowawayPostgres(options.durability);
   const results: RunResult[] = [];
   let pgmqExtension = false;
@@ -284,6 +332,7 @@ async function main(): Promise<void> {
             databaseUrl: app.url,
             serverPid: postgres.serverPid,
             workDir,
+            command,
             options,
           });
           process.stdout.write(
@@ -322,6 +371,7 @@ async function main(): Promise<void> {
       "",
       `email-pipeline: ${machineLine(machine)}; ${postgres.description}, pgmq ${pgmqExtension ? "extension" : "compatible SQL"}`,
       `command: node --import tsx email-pipeline.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
+      `worker: ${describeCommand(options)}`,
       `${options.emails} emails (template checkup_completed, ru) per run after ${WARM_UP_EMAILS} warm-up ones; worker = apps/worker/src/main.ts in a child process, LOG_LEVEL=${options.logLevel} (to a file), WORKER_POLL_INTERVAL_MS=${testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).WORKER_POLL_INTERVAL_MS}, SMTP without TLS on loopback; the SMTP server in the benchmark's process`,
       "",
       "settings = QUEUE_EMAIL_QUEUE_CONCURRENCY / QUEUE_EMAIL_QUEUE_BATCH_SIZE / SMTP_MAX_CONNECTIONS; CPU in cores used on average over the run (2 available); load = 1-min load average per CPU before → after",
@@ -332,6 +382,7 @@ async function main(): Promise<void> {
           "settings",
           "seconds",
           "emails/s",
+          "RSS idle (MB)",
           "RSS peak in run (MB)",
           "VmHWM (MB)",
           "worker CPU",
@@ -344,6 +395,7 @@ async function main(): Promise<void> {
           settingsText(result.settings),
           result.seconds.toFixed(2),
           result.emailsPerSecond.toFixed(0),
+          result.idleRssMb.toFixed(0),
           result.sampledPeakRssMb.toFixed(0),
           result.lifetimePeakRssMb.toFixed(0),
           cores(result.workerCpuSeconds, result.seconds),

@@ -15,19 +15,29 @@ export interface WorkerProcess {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
+export interface WorkerCommand {
+  /** Node's own arguments before the script. Default `["--import", "tsx"]`, as `pnpm start` runs it. */
+  readonly nodeArgs?: readonly string[];
+  /** The script, relative to apps/worker or absolute. Default `src/main.ts`. */
+  readonly script?: string;
+}
+
 /**
- * Starts `node --import tsx src/main.ts` in apps/worker with exactly `env` (plus PATH and a free
- * WORKER_HTTP_PORT) and resolves once /readyz answers 200. Its stdout and stderr go to `logFile`.
+ * Starts `node --import tsx src/main.ts` in apps/worker (or another command) with exactly `env` (plus
+ * PATH and a free WORKER_HTTP_PORT) and resolves once /readyz answers 200. Its stdout and stderr go to
+ * `logFile`.
  */
 export async function startWorkerProcess(
   env: Readonly<Record<string, string>>,
   logFile: string,
+  command: WorkerCommand = {},
 ): Promise<WorkerProcess> {
   const port = await freePort();
   const log = openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const args = [...(command.nodeArgs ?? ["--import", "tsx"]), command.script ?? "src/main.ts"];
+    child = spawn(process.execPath, args, {
       cwd: WORKER_DIR,
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
