@@ -125,7 +125,8 @@ function readOptions(argv: readonly string[]): Options {
   if (values.durability !== "durable" && values.durability !== "fast")
     problems.push("--durability must be durable or fast");
   if (values.entry !== "tsx" && values.entry !== "bundle") problems.push("--entry must be tsx or bundle");
-  if (values.render !== "as-is" && values.render !== "one-pass") problems.push("--render must be as-is or one-pass");
+  if (values.render !== "as-is" && values.render !== "one-pass")
+    problems.push("--render must be as-is or one-pass");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
   return {
     emails,
@@ -287,7 +288,9 @@ const ONE_PASS_EMAILS = fileURLToPath(new URL("./support/one-pass-emails.ts", im
 async function workerCommand(options: Options, workDir: string): Promise<WorkerCommand> {
   const onePass = options.render === "one-pass";
   if (options.entry === "tsx") {
-    return { nodeArgs: ["--import", "tsx", ...(onePass ? ["--import", ONE_PASS_HOOK] : []), ...options.nodeArgs] };
+    return {
+      nodeArgs: ["--import", "tsx", ...(onePass ? ["--import", ONE_PASS_HOOK] : []), ...options.nodeArgs],
+    };
   }
   const script = join(workDir, "worker.mjs");
   await bundleWorker(script, onePass ? { "@balansity/emails": ONE_PASS_EMAILS } : {});
@@ -296,8 +299,12 @@ async function workerCommand(options: Options, workDir: string): Promise<WorkerC
 
 function describeCommand(options: Options): string {
   const parts = [
-    options.entry === "tsx" ? "node --import tsx src/main.ts (as pnpm start)" : "node worker.mjs (esbuild bundle of src/main.ts)",
-    options.render === "one-pass" ? "renderEmail: PROTOTYPE one-pass render (bench/support/one-pass-render-email.ts)" : "renderEmail as committed",
+    options.entry === "tsx"
+      ? "node --import tsx src/main.ts (as pnpm start)"
+      : "node worker.mjs (esbuild bundle of src/main.ts)",
+    options.render === "one-pass"
+      ? "renderEmail: PROTOTYPE one-pass render (bench/support/one-pass-render-email.ts)"
+      : "renderEmail as committed",
   ];
   if (options.nodeArgs.length > 0) parts.push(`node flags ${options.nodeArgs.join(" ")}`);
   return parts.join("; ");

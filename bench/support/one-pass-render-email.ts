@@ -3,10 +3,15 @@
 // second render. Loaded into the worker only by email-pipeline.ts --render one-pass (through
 // one-pass-render-hook.ts), to measure the change end to end; profile-render-parts.ts checks that its
 // html and text are byte-identical to renderEmail's for every template and language.
-import { render, toPlainText } from "../../packages/emails/node_modules/@react-email/render/dist/node/index.mjs";
-import type { z } from "zod";
+import {
+  render,
+  toPlainText,
+} from "../../packages/emails/node_modules/@react-email/render/dist/node/index.mjs";
 import type { EmailContext, EmailTemplate } from "../../packages/emails/src/email-template.ts";
-import { EmailTemplateError, type EmailTemplateIssue } from "../../packages/emails/src/email-template-error.ts";
+import {
+  EmailTemplateError,
+  type EmailTemplateIssue,
+} from "../../packages/emails/src/email-template-error.ts";
 import { createEmailFormatter, isValidTimeZone } from "../../packages/emails/src/intl-format.ts";
 import {
   type EmailLocale,
@@ -134,7 +139,7 @@ async function renderTemplate<K extends EmailTemplateName>(
 }
 
 function parseVariables<K extends EmailTemplateName>(name: K, raw: unknown): ParsedEmailTemplateVariables<K> {
-  const schema: z.ZodType = emailTemplateVariableSchemas[name];
+  const schema: VariableSchema = emailTemplateVariableSchemas[name];
   const result = schema.safeParse(raw);
   // The schema is the one for K, so its output is K's variables; TypeScript cannot follow the lookup.
   if (result.success) return result.data as ParsedEmailTemplateVariables<K>;
@@ -145,7 +150,19 @@ function parseVariables<K extends EmailTemplateName>(name: K, raw: unknown): Par
   );
 }
 
-function toIssue(issue: z.core.$ZodIssue, raw: unknown): EmailTemplateIssue {
+/** What this copy needs of a zod schema (bench/ has no zod of its own to name the type with). */
+interface VariableSchema {
+  safeParse(
+    raw: unknown,
+  ): { success: true; data: unknown } | { success: false; error: { issues: readonly ZodIssueLike[] } };
+}
+
+interface ZodIssueLike {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+function toIssue(issue: ZodIssueLike, raw: unknown): EmailTemplateIssue {
   if (issue.path.length === 0) return { field: "", problem: `must be an object, got ${kindOf(raw)}` };
   const field = issue.path.map(String).join(".");
   const given = isRecord(raw) ? raw[field] : undefined;

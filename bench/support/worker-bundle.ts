@@ -20,7 +20,10 @@ function esbuild(): EsbuildApi {
  * Bundles apps/worker/src/main.ts and its dependencies into `outfile` (ESM, Node 20). `replace` maps an
  * exact import specifier to a file (its subpaths are left alone), as the one-pass render prototype needs.
  */
-export async function bundleWorker(outfile: string, replace: Readonly<Record<string, string>> = {}): Promise<void> {
+export async function bundleWorker(
+  outfile: string,
+  replace: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const specifiers = Object.keys(replace);
   await esbuild().build({
     entryPoints: [WORKER_MAIN],
@@ -34,7 +37,12 @@ export async function bundleWorker(outfile: string, replace: Readonly<Record<str
       ? [
           {
             name: "replace-specifiers",
-            setup(build: { onResolve(options: { filter: RegExp }, callback: (args: { path: string }) => { path: string }): void }) {
+            setup(build: {
+              onResolve(
+                options: { filter: RegExp },
+                callback: (args: { path: string }) => { path: string },
+              ): void;
+            }) {
               const filter = new RegExp(`^(${specifiers.map(escapeRegExp).join("|")})$`);
               build.onResolve({ filter }, (args) => ({ path: replace[args.path] ?? args.path }));
             },
@@ -45,7 +53,9 @@ export async function bundleWorker(outfile: string, replace: Readonly<Record<str
     // behind a dynamic import in @balansity/db).
     external: ["pg-native", "kysely-codegen"],
     // Bundled CommonJS packages call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+    },
     logLevel: "error",
   });
 }
