@@ -1,6 +1,6 @@
 // The real worker (apps/worker/src/main.ts) in a child process, so its memory and CPU are its own.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -55,7 +55,7 @@ export async function startWorkerProcess(
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null)
-      throw new Error(`the worker exited with ${child.exitCode} during start-up; see ${logFile}`);
+      throw new Error(`the worker exited with ${child.exitCode} during start-up:\n${tail(logFile)}`);
     try {
       const response = await fetch(`${url}/readyz`);
       if (response.ok) break;
@@ -64,7 +64,7 @@ export async function startWorkerProcess(
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`the worker was not ready in ${READY_TIMEOUT_MS} ms; see ${logFile}`);
+      throw new Error(`the worker was not ready in ${READY_TIMEOUT_MS} ms:\n${tail(logFile)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -94,4 +94,13 @@ function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/** The last lines of a log file, for an error message (the file may be gone once the run is over). */
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
 }

@@ -12,3 +12,4 @@ export {
 } from "./smtp-sink.ts";
 export { spawnSmtpSinkProcess } from "./smtp-sink-process.ts";
 export { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
+export { startThrowawayPostgres, type ThrowawayPostgres } from "./start-throwaway-postgres.ts";

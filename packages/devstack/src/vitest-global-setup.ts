@@ -1,10 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import type { DevstackInfo } from "./devstack-info.ts";
 import { applyMigrations, installPgCron, installPlatform, withClient } from "./prepare-database.ts";
-import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
+import { CRON_DATABASE, describePostgres } from "./start-postgres.ts";
+import { startThrowawayPostgres } from "./start-throwaway-postgres.ts";
 import { withDatabase } from "./testing.ts";
 
 const TEMPLATES = { bare: "tpl_bare", platform: "tpl_platform", migrated: "tpl_migrated" } as const;
@@ -14,17 +12,7 @@ const TEMPLATES = { bare: "tpl_bare", platform: "tpl_platform", migrated: "tpl_m
  * that each test file clones with `createTestDatabase()`, so files run in parallel on their own data.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const root = mkdtempSync(join(tmpdir(), "balansity-pg-"));
-  // The server runs as the postgres OS user, which must be able to enter this folder.
-  chmodSync(root, 0o755);
-  const started = await startPostgres({
-    dataDir: join(root, "data"),
-    logFile: join(root, "postgres.log"),
-    port: 0,
-    durability: "fast",
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
+  const started = await startThrowawayPostgres("balansity-pg-");
   const { cluster } = started;
   try {
     if (cluster.pgCron) await installPgCron(withDatabase(cluster.adminUrl, CRON_DATABASE));
@@ -52,13 +40,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("devstack", info);
     console.log(`[devstack] ${describePostgres(started, pgmqExtension)}`);
   } catch (error) {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started.stop();
     throw error;
   }
 
-  return async () => {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
-  };
+  return () => started.stop();
 }

@@ -1,10 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { generateDatabaseTypes } from "@balansity/db";
 import { applyMigrations, installPlatform } from "./prepare-database.ts";
-import { parsePostgresChoice, startPostgres } from "./start-postgres.ts";
+import { startThrowawayPostgres } from "./start-throwaway-postgres.ts";
 
 export const databaseTypesFile = fileURLToPath(
   new URL("../../db/src/database.generated.ts", import.meta.url),
@@ -12,23 +10,14 @@ export const databaseTypesFile = fileURLToPath(
 
 /** Migrates a throw-away cluster and writes the kysely `Database` type generated from it. */
 export async function writeDatabaseTypes(log: (line: string) => void): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), "balansity-types-"));
-  chmodSync(root, 0o755);
-  const { cluster } = await startPostgres({
-    dataDir: join(root, "data"),
-    logFile: join(root, "postgres.log"),
-    port: 0,
-    durability: "fast",
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
+  const postgres = await startThrowawayPostgres("balansity-types-");
+  const { cluster } = postgres;
   try {
     await installPlatform(cluster.adminUrl);
     await applyMigrations(cluster.adminUrl);
     writeFileSync(databaseTypesFile, await generateDatabaseTypes(cluster.adminUrl));
     log(`wrote ${databaseTypesFile}`);
   } finally {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
+    await postgres.stop();
   }
 }
