@@ -7,7 +7,7 @@ const hooks = `
 const shim = ${JSON.stringify(new URL("./one-pass-emails.ts", import.meta.url).href)};
 export async function resolve(specifier, context, nextResolve) {
   if (specifier === "@balansity/emails" && context.parentURL?.endsWith("/apps/worker/src/processors/email-processor.ts")) {
-    return { url: shim, shortCircuit: true };
+    return nextResolve(shim, context); // through tsx's resolver, so tsx also loads it as TypeScript
   }
   return nextResolve(specifier, context);
 }
