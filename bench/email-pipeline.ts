@@ -66,6 +66,7 @@ interface Options {
   readonly entry: "tsx" | "bundle";
   readonly render: "as-is" | "one-pass";
   readonly nodeArgs: readonly string[];
+  readonly nodeEnv: string;
   readonly maxLoad: number;
   readonly maxWaitSeconds: number;
 }
@@ -99,6 +100,7 @@ function readOptions(argv: readonly string[]): Options {
       entry: { type: "string", default: "tsx" },
       render: { type: "string", default: "as-is" },
       "node-args": { type: "string", default: "" },
+      "node-env": { type: "string", default: "production" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -137,6 +139,7 @@ function readOptions(argv: readonly string[]): Options {
     entry: values.entry === "bundle" ? "bundle" : "tsx",
     render: values.render === "one-pass" ? "one-pass" : "as-is",
     nodeArgs: values["node-args"].split(" ").filter(Boolean),
+    nodeEnv: values["node-env"],
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
@@ -210,6 +213,8 @@ async function runOnce(
     databaseUrl: context.databaseUrl,
     smtpPort: smtp.port,
     env: {
+      // As deployed (ecosystem.config.cjs): without it React renders with its development build.
+      NODE_ENV: options.nodeEnv,
       LOG_LEVEL: options.logLevel,
       QUEUE_EMAIL_QUEUE_CONCURRENCY: String(settings.concurrency),
       QUEUE_EMAIL_QUEUE_BATCH_SIZE: String(settings.batchSize),
@@ -379,7 +384,7 @@ async function main(): Promise<void> {
       `email-pipeline: ${machineLine(machine)}; ${postgres.description}, pgmq ${pgmqExtension ? "extension" : "compatible SQL"}`,
       `command: node --import tsx email-pipeline.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
       `worker: ${describeCommand(options)}`,
-      `${options.emails} emails (template checkup_completed, ru) per run after ${WARM_UP_EMAILS} warm-up ones; worker = apps/worker/src/main.ts in a child process, LOG_LEVEL=${options.logLevel} (to a file), WORKER_POLL_INTERVAL_MS=${testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).WORKER_POLL_INTERVAL_MS}, SMTP without TLS on loopback; the SMTP server in the benchmark's process`,
+      `${options.emails} emails (template checkup_completed, ru) per run after ${WARM_UP_EMAILS} warm-up ones; worker = apps/worker/src/main.ts in a child process, NODE_ENV=${options.nodeEnv}, LOG_LEVEL=${options.logLevel} (to a file), WORKER_POLL_INTERVAL_MS=${testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).WORKER_POLL_INTERVAL_MS}, SMTP without TLS on loopback; the SMTP server in the benchmark's process`,
       "",
       "settings = QUEUE_EMAIL_QUEUE_CONCURRENCY / QUEUE_EMAIL_QUEUE_BATCH_SIZE / SMTP_MAX_CONNECTIONS; CPU in cores used on average over the run (2 available); load = 1-min load average per CPU before → after",
       "",
