@@ -11,11 +11,9 @@
 // (a fresh session: pg_cron's background worker) and once with the generic plan (a long-lived pooled
 // connection, the worker's scheduler). auto_explain prints the plans of the statements inside the
 // functions with ANALYZE and BUFFERS. Target: under 50 ms each. Record the figures in bench/RESULTS.md.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
-import { applyMigrations, installPlatform, parsePostgresChoice, startPostgres } from "@balansity/devstack";
+import { applyMigrations, installPlatform, startThrowawayPostgres } from "@balansity/devstack";
 import pg from "pg";
 
 const RUNS = 11;
@@ -74,17 +72,7 @@ const SEGMENTS: readonly { readonly label: string; readonly rows: number; readon
 ];
 
 async function main(): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), "balansity-bench-"));
-  // The server may run as the postgres OS user, which must be able to enter this folder.
-  chmodSync(root, 0o755);
-  const started = await startPostgres({
-    dataDir: join(root, "data"),
-    logFile: join(root, "postgres.log"),
-    port: 0,
-    durability: "fast",
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
+  const started = await startThrowawayPostgres({ prefix: "balansity-bench-" });
   const { cluster } = started;
   try {
     const admin = new pg.Client({ connectionString: cluster.adminUrl });
@@ -115,8 +103,7 @@ async function main(): Promise<void> {
       await client.end();
     }
   } finally {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started.stop();
   }
 }
 

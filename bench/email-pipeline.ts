@@ -4,7 +4,8 @@
 // it is empty, and the worker's peak resident memory.
 //
 //   cd bench && node --import tsx email-pipeline.ts [--emails 10000] [--configs 32/32/5,64/64/10]
-//        [--sinks devstack,discard] [--durability durable|fast] [--log-level info]
+//        [--sinks devstack,discard] [--durability durable|fast] [--log-level info] [--node-env production]
+//        [--entry tsx|bundle] [--render as-is|lean] [--instances 1] [--node-args="--cpu-prof …"]
 //   pnpm --filter @balansity/bench email-pipeline
 //
 // A config is CONCURRENCY/BATCH_SIZE/SMTP_MAX_CONNECTIONS (QUEUE_EMAIL_QUEUE_CONCURRENCY,
@@ -16,6 +17,12 @@
 // RSS sampled every 100 ms from /proc/<pid>/status (VmRSS) and the peak since start (VmHWM). CPU
 // seconds of the worker, of this process (the SMTP server) and of PostgreSQL are reported too, to show
 // which of them limits the rate on this machine.
+//
+// Variants, to measure proposed changes without touching the worker's source:
+//   --entry bundle   run an esbuild bundle of src/main.ts with plain node instead of tsx's loader
+//   --render lean    swap renderEmail for the prototype in support/lean-render-email.ts
+//   --instances N    N worker processes (as WORKER_PM2_INSTANCES does)
+//   --node-args      extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //
 // Each run: a fresh worker; 50 warm-up emails (first renders, SMTP connections) handled and left out;
 // then 10,000 emails (distinct idempotency keys and recipients) sent with pgmq.send_batch in one
@@ -33,13 +40,14 @@ import pg from "pg";
 import { emailMessage } from "../apps/worker/test/support/domain.ts";
 import { testWorkerEnv } from "../apps/worker/test/support/test-worker.ts";
 import { startDiscardSmtpServer } from "./support/discard-smtp-server.ts";
+import { htmlToTextBesideRender } from "./support/html-to-text-path.ts";
 import { describeMachine, machineLine } from "./support/machine.ts";
 import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
 import { bundleWorker } from "./support/worker-bundle.ts";
-import { startWorkerProcess, type WorkerCommand } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerCommand, type WorkerProcess } from "./support/worker-process.ts";
 
 const SINKS = ["devstack", "discard"] as const;
 type SinkKind = (typeof SINKS)[number];
@@ -64,9 +72,10 @@ interface Options {
   readonly durability: "durable" | "fast";
   readonly logLevel: string;
   readonly entry: "tsx" | "bundle";
-  readonly render: "as-is" | "one-pass";
+  readonly render: "as-is" | "lean";
   readonly nodeArgs: readonly string[];
   readonly nodeEnv: string;
+  readonly instances: number;
   readonly maxLoad: number;
   readonly maxWaitSeconds: number;
 }
@@ -101,6 +110,7 @@ function readOptions(argv: readonly string[]): Options {
       render: { type: "string", default: "as-is" },
       "node-args": { type: "string", default: "" },
       "node-env": { type: "string", default: "production" },
+      instances: { type: "string", default: "1" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -126,9 +136,10 @@ function readOptions(argv: readonly string[]): Options {
   }
   if (values.durability !== "durable" && values.durability !== "fast")
     problems.push("--durability must be durable or fast");
+  const instances = Number(values.instances);
+  if (!Number.isInteger(instances) || instances < 1) problems.push("--instances must be a positive integer");
   if (values.entry !== "tsx" && values.entry !== "bundle") problems.push("--entry must be tsx or bundle");
-  if (values.render !== "as-is" && values.render !== "one-pass")
-    problems.push("--render must be as-is or one-pass");
+  if (values.render !== "as-is" && values.render !== "lean") problems.push("--render must be as-is or lean");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
   return {
     emails,
@@ -137,9 +148,10 @@ function readOptions(argv: readonly string[]): Options {
     durability: values.durability === "fast" ? "fast" : "durable",
     logLevel: values["log-level"],
     entry: values.entry === "bundle" ? "bundle" : "tsx",
-    render: values.render === "one-pass" ? "one-pass" : "as-is",
+    render: values.render === "lean" ? "lean" : "as-is",
     nodeArgs: values["node-args"].split(" ").filter(Boolean),
     nodeEnv: values["node-env"],
+    instances,
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
@@ -186,7 +198,15 @@ async function count(db: pg.Pool, sql: string, values: unknown[] = []): Promise<
 }
 
 async function untilQueueEmpty(db: pg.Pool, deadline: number, intervalMs: number): Promise<void> {
-  while ((await count(db, "select count(*) as n from pgmq.q_email_queue")) > 0) {
+  // `exists` stops at the first row: polling every 20 ms costs PostgreSQL next to nothing (count(*) over
+  // 10,000 rows 50 times a second would show up in its CPU figure).
+  const empty = async () => {
+    const { rows } = await db.query<{ empty: boolean }>(
+      "select not exists (select from pgmq.q_email_queue) as empty",
+    );
+    return rows[0]?.empty === true;
+  };
+  while (!(await empty())) {
     if (Date.now() > deadline) throw new Error("email_queue was not empty in time");
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -221,8 +241,30 @@ async function runOnce(
       SMTP_MAX_CONNECTIONS: String(settings.smtpMaxConnections),
     },
   });
-  const worker = await startWorkerProcess(env, join(context.workDir, `worker-${run}.log`), context.command);
-  const idleRss = memoryStatus(worker.pid)?.rss ?? Number.NaN;
+  const workers: WorkerProcess[] = [];
+  const stopWorkers = async () => {
+    for (const worker of workers.splice(0)) {
+      const code = await worker.stop();
+      if (code !== 0) process.stdout.write(`  worker exited with ${code}\n`);
+    }
+  };
+  try {
+    for (let instance = 1; instance <= options.instances; instance += 1) {
+      workers.push(
+        await startWorkerProcess(
+          env,
+          join(context.workDir, `worker-${run}-${instance}.log`),
+          context.command,
+        ),
+      );
+    }
+  } catch (error) {
+    await stopWorkers();
+    await smtp.stop();
+    throw error;
+  }
+  const pids = workers.map((worker) => worker.pid);
+  const idleRss = Math.max(...pids.map((pid) => memoryStatus(pid)?.rss ?? Number.NaN));
   try {
     const deadline = Date.now() + RUN_TIMEOUT_MS;
     const warmUp = Array.from({ length: WARM_UP_EMAILS }, (_, index) =>
@@ -239,12 +281,13 @@ async function runOnce(
 
     let sampledPeak = 0;
     const sampler = setInterval(() => {
-      sampledPeak = Math.max(sampledPeak, memoryStatus(worker.pid)?.rss ?? 0);
+      for (const pid of pids) sampledPeak = Math.max(sampledPeak, memoryStatus(pid)?.rss ?? 0);
     }, 100);
     // The clock starts at the commit: the worker sees the 10,000 only then.
     await enqueue(db, emails);
     const started = performance.now();
-    const workerCpuBefore = cpuSeconds(worker.pid);
+    const workersCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const workerCpuBefore = workersCpu();
     const sinkCpu = process.cpuUsage();
     const postgresCpu = treeCpuMeter(context.serverPid);
     await untilQueueEmpty(db, deadline, 20);
@@ -258,8 +301,8 @@ async function runOnce(
       emailsPerSecond: options.emails / seconds,
       sampledPeakRssMb: sampledPeak / MB,
       idleRssMb: idleRss / MB,
-      lifetimePeakRssMb: (memoryStatus(worker.pid)?.peakRss ?? Number.NaN) / MB,
-      workerCpuSeconds: cpuSeconds(worker.pid) - workerCpuBefore,
+      lifetimePeakRssMb: Math.max(...pids.map((pid) => memoryStatus(pid)?.peakRss ?? Number.NaN)) / MB,
+      workerCpuSeconds: workersCpu() - workerCpuBefore,
       sinkCpuSeconds: (sinkUsage.user + sinkUsage.system) / 1e6,
       postgresCpuSeconds: postgresCpu.stop(),
       load: [loadBefore, loadPerCpu()],
@@ -280,26 +323,27 @@ async function runOnce(
     }
     return result;
   } finally {
-    const code = await worker.stop();
-    if (code !== 0) process.stdout.write(`  worker exited with ${code}\n`);
+    await stopWorkers();
     await smtp.stop();
   }
 }
 
-const ONE_PASS_HOOK = fileURLToPath(new URL("./support/one-pass-render-hook.ts", import.meta.url));
-const ONE_PASS_EMAILS = fileURLToPath(new URL("./support/one-pass-emails.ts", import.meta.url));
+const LEAN_RENDER_HOOK = fileURLToPath(new URL("./support/lean-render-hook.ts", import.meta.url));
+const LEAN_EMAILS = fileURLToPath(new URL("./support/lean-emails.ts", import.meta.url));
 
 /** How the worker process is started: through tsx as `pnpm start` does, or as one bundled file. */
 async function workerCommand(options: Options, workDir: string): Promise<WorkerCommand> {
-  const onePass = options.render === "one-pass";
+  const lean = options.render === "lean";
   if (options.entry === "tsx") {
     return {
-      nodeArgs: ["--import", "tsx", ...(onePass ? ["--import", ONE_PASS_HOOK] : []), ...options.nodeArgs],
+      nodeArgs: ["--import", "tsx", ...(lean ? ["--import", LEAN_RENDER_HOOK] : []), ...options.nodeArgs],
     };
   }
   const script = join(workDir, "worker.mjs");
-  await bundleWorker(script, onePass ? { "@balansity/emails": ONE_PASS_EMAILS } : {});
-  return { nodeArgs: [...options.nodeArgs], script };
+  await bundleWorker(script, lean ? { "@balansity/emails": LEAN_EMAILS } : {});
+  // A bundle's import.meta.url is its own: tell the lean renderer where html-to-text is.
+  const env = lean ? { BENCH_HTML_TO_TEXT: htmlToTextBesideRender() } : {};
+  return { nodeArgs: [...options.nodeArgs], script, env };
 }
 
 function describeCommand(options: Options): string {
@@ -307,11 +351,12 @@ function describeCommand(options: Options): string {
     options.entry === "tsx"
       ? "node --import tsx src/main.ts (as pnpm start)"
       : "node worker.mjs (esbuild bundle of src/main.ts)",
-    options.render === "one-pass"
-      ? "renderEmail: PROTOTYPE one-pass render (bench/support/one-pass-render-email.ts)"
+    options.render === "lean"
+      ? "renderEmail: PROTOTYPE lean render (bench/support/lean-render-email.ts: one React render, compiled html-to-text, kept formatters)"
       : "renderEmail as committed",
   ];
   if (options.nodeArgs.length > 0) parts.push(`node flags ${options.nodeArgs.join(" ")}`);
+  if (options.instances > 1) parts.push(`${options.instances} worker processes (RSS: the largest of them)`);
   return parts.join("; ");
 }
 

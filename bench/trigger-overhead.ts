@@ -16,11 +16,9 @@
 // the test cluster does), which leaves the trigger's own CPU cost as the whole difference.
 // Environment: DEVSTACK_POSTGRES (auto | system | embedded) and PG_BIN, as for the devstack.
 
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { applyMigrations, installPlatform, parsePostgresChoice, startPostgres } from "@balansity/devstack";
+import { applyMigrations, installPlatform, startThrowawayPostgres } from "@balansity/devstack";
 import pg from "pg";
 
 interface Options {
@@ -163,16 +161,9 @@ function ms(clients: number, tps: number): string {
 
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
-  const root = mkdtempSync(join(tmpdir(), "balansity-bench-"));
-  // The server runs as the postgres OS user when started as root: it must be able to enter this folder.
-  chmodSync(root, 0o755);
-  const started = await startPostgres({
-    dataDir: join(root, "data"),
-    logFile: join(root, "postgres.log"),
-    port: 0,
+  const started = await startThrowawayPostgres({
+    prefix: "balansity-bench-",
     durability: options.durability,
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
   });
   const { cluster } = started;
   try {
@@ -228,8 +219,7 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
   } finally {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started.stop();
   }
 }
 

@@ -1,23 +1,22 @@
-// Where renderEmail's CPU goes (the biggest part of the email worker's), and a prototype of a cheaper
-// variant: render the React tree once and make the text from that html, instead of rendering it twice
-// (once for html, once more for text). Also checks that the variant gives byte-identical html and text
-// for every template in both languages. A measurement aid for bench/RESULTS.md; the worker does not use it.
+// Where renderEmail's CPU goes (the largest part of the email worker's), piece by piece, and what the
+// lean prototype (lean-render-email.ts: one React render, compiled html-to-text, kept formatters)
+// costs instead. Also checks that the prototype's html and text are byte-identical to renderEmail's
+// for every template, both languages and a few time zones. A measurement aid for bench/RESULTS.md.
 //
-//   cd bench && node --import tsx support/profile-render-parts.ts [--count 500]
-import { randomUUID } from "node:crypto";
+//   cd bench && NODE_ENV=production node --import tsx support/profile-render-parts.ts [--count 500]
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import {
   render,
   toPlainText,
 } from "../../packages/emails/node_modules/@react-email/render/dist/node/index.mjs";
 import { renderEmail } from "../../packages/emails/src/index.ts";
-import { createEmailFormatter } from "../../packages/emails/src/intl-format.ts";
-import {
-  type EmailTemplateName,
-  emailTemplateVariableSchemas,
-} from "../../packages/emails/src/template-catalog.ts";
+import { createEmailFormatter, isValidTimeZone } from "../../packages/emails/src/intl-format.ts";
+import type { EmailTemplateName } from "../../packages/emails/src/template-catalog.ts";
 import { emailTemplateExamples } from "../../packages/emails/src/template-examples.ts";
 import { emailTemplates } from "../../packages/emails/src/template-registry.ts";
+import { htmlToTextBesideRender } from "./html-to-text-path.ts";
+import { renderEmail as leanRenderEmail } from "./lean-render-email.ts";
 import { loadPerCpu } from "./quiet-machine.ts";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "500" } } });
@@ -25,79 +24,74 @@ const count = Number(values.count);
 
 /** The text options renderEmail passes today. */
 const textOptions = { selectors: [{ selector: "h1", options: { uppercase: false } }] };
+const { compile } = createRequire(import.meta.url)(htmlToTextBesideRender()) as {
+  compile(options: unknown): (html: string) => string;
+};
 
-/** The proposed renderTemplate body: one React render, text from its html. */
-async function renderOnce(
-  name: EmailTemplateName,
-  variables: unknown,
-  locale: "ru" | "en",
-  timezone: string,
-) {
-  const parsed = emailTemplateVariableSchemas[name].parse(variables);
-  const body = emailTemplates[name].body as (
-    variables: unknown,
-    context: unknown,
-  ) => Parameters<typeof render>[0];
-  const html = await render(body(parsed, { locale, format: createEmailFormatter(locale, timezone) }));
-  return { html, text: toPlainText(html, textOptions) };
-}
-
-async function time(label: string, work: () => unknown): Promise<void> {
-  for (let index = 0; index < 50; index += 1) await work();
+async function time(label: string, work: (index: number) => unknown): Promise<number> {
+  for (let index = 0; index < 50; index += 1) await work(index);
   const cpu = process.cpuUsage();
-  for (let index = 0; index < count; index += 1) await work();
+  for (let index = 0; index < count; index += 1) await work(index);
   const used = process.cpuUsage(cpu);
-  console.log(
-    `${label.padEnd(56)} ${((used.user + used.system) / 1000 / count).toFixed(3)} ms CPU per email`,
-  );
+  const perCall = (used.user + used.system) / 1000 / count;
+  console.log(`| ${label} | ${perCall.toFixed(3)} |`);
+  return perCall;
 }
 
-const variables = () => ({
-  assessment_id: randomUUID(),
+const variables = (index: number) => ({
+  assessment_id: `9b2f6c1e-0d4a-4a8e-9a51-${String(index).padStart(12, "0")}`,
   assessment_title: "Баланс жизни",
   user_name: "Анна",
 });
+const input = (index: number) => ({
+  template: "checkup_completed" as const,
+  locale: "ru" as const,
+  timezone: "Europe/Moscow",
+  variables: variables(index),
+});
 const context = () => ({ locale: "ru" as const, format: createEmailFormatter("ru", "Europe/Moscow") });
 const template = emailTemplates.checkup_completed;
-const sampleHtml = await render(template.body(variables(), context()));
+const sampleHtml = await render(template.body(variables(0), context()));
+const compiled = compile({
+  wordwrap: false,
+  selectors: [{ selector: "img", format: "skip" }, ...textOptions.selectors],
+});
 
-console.log(`checkup_completed, ru; ${count} calls each; load per CPU ${loadPerCpu().toFixed(2)}`);
-await time("renderEmail as today (html render + text render)", () =>
-  renderEmail({
-    template: "checkup_completed",
-    locale: "ru",
-    timezone: "Europe/Moscow",
-    variables: variables(),
-  }),
+console.log(
+  `checkup_completed, ru; ${count} calls each; NODE_ENV=${process.env.NODE_ENV ?? "(unset)"}; load per CPU ${loadPerCpu().toFixed(2)}\n`,
 );
-await time("  render(element) → html", () => render(template.body(variables(), context())));
-await time("  render(element, { plainText }) → text", () =>
-  render(template.body(variables(), context()), { plainText: true, htmlToTextOptions: textOptions }),
+console.log("| step | CPU ms per email |\n| --- | ---: |");
+await time("renderEmail as committed (html render + a second render for text)", (i) => renderEmail(input(i)));
+await time("— render(element) → html", (i) => render(template.body(variables(i), context())));
+await time("— render(element, { plainText }) → text (render + convert)", (i) =>
+  render(template.body(variables(i), context()), { plainText: true, htmlToTextOptions: textOptions }),
 );
-await time("  toPlainText(html) (html-to-text alone)", () => toPlainText(sampleHtml, textOptions));
-await time("  createEmailFormatter (4 × Intl.DateTimeFormat)", () =>
+await time("— toPlainText(html): html-to-text convert, selectors built per call", () =>
+  toPlainText(sampleHtml, textOptions),
+);
+await time("— html-to-text compiled once, per call", () => compiled(sampleHtml));
+await time("— createEmailFormatter (4 × Intl.DateTimeFormat)", () =>
   createEmailFormatter("ru", "Europe/Moscow"),
 );
-await time("proposed: render once + toPlainText(html)", () =>
-  renderOnce("checkup_completed", variables(), "ru", "Europe/Moscow"),
+await time("— isValidTimeZone (1 × Intl.DateTimeFormat)", () => isValidTimeZone("Europe/Moscow"));
+await time("lean prototype (one render, compiled html-to-text, kept formatters)", (i) =>
+  leanRenderEmail(input(i)),
 );
 
 let same = 0;
-const pairs: string[] = [];
+let total = 0;
 for (const name of Object.keys(emailTemplateExamples) as EmailTemplateName[]) {
   for (const locale of ["ru", "en"] as const) {
-    const example = emailTemplateExamples[name];
-    const today = await renderEmail({
-      template: name,
-      locale,
-      timezone: "Europe/Moscow",
-      variables: example,
-    });
-    const proposed = await renderOnce(name, example, locale, "Europe/Moscow");
-    if (proposed.html === today.html && proposed.text === today.text) same += 1;
-    pairs.push(`${name}/${locale}`);
+    for (const timezone of ["Europe/Moscow", "Asia/Vladivostok", "America/New_York"]) {
+      const example = emailTemplateExamples[name];
+      const today = await renderEmail({ template: name, locale, timezone, variables: example });
+      const lean = await leanRenderEmail({ template: name, locale, timezone, variables: example });
+      total += 1;
+      if (lean.subject === today.subject && lean.html === today.html && lean.text === today.text) same += 1;
+      else console.log(`differs: ${name} ${locale} ${timezone}`);
+    }
   }
 }
 console.log(
-  `proposed output byte-identical to renderEmail's (html and text): ${same} of ${pairs.length} template × language pairs`,
+  `\nlean output byte-identical to renderEmail's (subject, html, text): ${same} of ${total} template × language × zone cases`,
 );

@@ -33,7 +33,10 @@ function groupOf(node: ProfileNode): string {
   return url;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: "string", default: "25" } },
+});
 const file = positionals[0];
 if (!file) throw new Error("usage: summarize-cpu-profile.ts <file.cpuprofile> [--top 25]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
@@ -43,7 +46,9 @@ profile.samples.forEach((id, index) => {
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 const total = [...selfMicros.values()].reduce((sum, value) => sum + value, 0);
-const idle = [...selfMicros].filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)").reduce((s, [, v]) => s + v, 0);
+const idle = [...selfMicros]
+  .filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)")
+  .reduce((s, [, v]) => s + v, 0);
 const busy = total - idle;
 
 const groups = new Map<string, number>();
@@ -60,6 +65,8 @@ const percent = (micros: number) => `${((100 * micros) / busy).toFixed(1).padSta
 const top = Number(values.top);
 console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (not idle)`);
 console.log("\nself time by package / folder (share of busy time):");
-for (const [group, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${percent(micros)}  ${group}`);
+for (const [group, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${percent(micros)}  ${group}`);
 console.log("\nself time by function:");
-for (const [name, micros] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${percent(micros)}  ${name}`);
+for (const [name, micros] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${percent(micros)}  ${name}`);

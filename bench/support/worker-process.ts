@@ -20,6 +20,8 @@ export interface WorkerCommand {
   readonly nodeArgs?: readonly string[];
   /** The script, relative to apps/worker or absolute. Default `src/main.ts`. */
   readonly script?: string;
+  /** Added to the worker's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function startWorkerProcess(
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         ...env,
+        ...command.env,
         WORKER_HTTP_HOST: "127.0.0.1",
         WORKER_HTTP_PORT: String(port),
       },

@@ -10,19 +10,23 @@ export interface ThrowawayPostgres extends StartedPostgres {
 }
 
 /**
- * Starts a fresh cluster (fsync off, free port) in a new temporary folder, choosing binaries as the
+ * Starts a fresh cluster (free port) in a new temporary folder, choosing binaries as the
  * devstack does (`DEVSTACK_POSTGRES`, `PG_BIN` from `env`).
  *
  * ### Examples
  * ```ts
- * const postgres = await startThrowawayPostgres("balansity-bench-");
+ * const postgres = await startThrowawayPostgres({ prefix: "balansity-bench-" });
  * try { await installPlatform(postgres.cluster.adminUrl); } finally { await postgres.stop(); }
  * ```
  */
-export async function startThrowawayPostgres(
-  prefix: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<ThrowawayPostgres> {
+export async function startThrowawayPostgres(options: {
+  /** Start of the temporary folder's name, e.g. `balansity-bench-`. */
+  prefix: string;
+  /** `fast` (fsync off, the default) for tests; `durable` to measure what a real server pays. */
+  durability?: "durable" | "fast";
+  env?: Readonly<Record<string, string | undefined>>;
+}): Promise<ThrowawayPostgres> {
+  const { prefix, durability = "fast", env = process.env } = options;
   const root = mkdtempSync(join(tmpdir(), prefix));
   // The server runs as the postgres OS user when we are root; it must be able to enter this folder.
   chmodSync(root, 0o755);
@@ -33,7 +37,7 @@ export async function startThrowawayPostgres(
       dataDir: join(root, "data"),
       logFile: join(root, "postgres.log"),
       port: 0,
-      durability: "fast",
+      durability,
       choice: parsePostgresChoice(env.DEVSTACK_POSTGRES),
       pgBin: env.PG_BIN,
     });

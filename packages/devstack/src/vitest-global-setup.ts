@@ -12,7 +12,7 @@ const TEMPLATES = { bare: "tpl_bare", platform: "tpl_platform", migrated: "tpl_m
  * that each test file clones with `createTestDatabase()`, so files run in parallel on their own data.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const started = await startThrowawayPostgres("balansity-pg-");
+  const started = await startThrowawayPostgres({ prefix: "balansity-pg-" });
   const { cluster } = started;
   try {
     if (cluster.pgCron) await installPgCron(withDatabase(cluster.adminUrl, CRON_DATABASE));

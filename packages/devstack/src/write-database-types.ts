@@ -10,7 +10,7 @@ export const databaseTypesFile = fileURLToPath(
 
 /** Migrates a throw-away cluster and writes the kysely `Database` type generated from it. */
 export async function writeDatabaseTypes(log: (line: string) => void): Promise<void> {
-  const postgres = await startThrowawayPostgres("balansity-types-");
+  const postgres = await startThrowawayPostgres({ prefix: "balansity-types-" });
   const { cluster } = postgres;
   try {
     await installPlatform(cluster.adminUrl);

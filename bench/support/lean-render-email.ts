@@ -1,18 +1,28 @@
-// PROTOTYPE: a copy of packages/emails/src/render-email.ts with one change in renderTemplate — the
-// React tree is rendered once, and the text is made from that html (toPlainText) instead of from a
-// second render. Loaded into the worker only by email-pipeline.ts --render one-pass (through
-// one-pass-render-hook.ts), to measure the change end to end; profile-render-parts.ts checks that its
+// PROTOTYPE: a copy of packages/emails/src/render-email.ts with three changes, each marked CHANGED:
+//   1. the React tree is rendered once, and the text is made from that html, instead of rendering the
+//      tree a second time for the text;
+//   2. that html → text conversion uses an html-to-text converter compiled once (`compile`), instead of
+//      `convert`, which builds its selector decision tree (selderee) again on every call;
+//   3. the formatter of a (locale, time zone) is made once and kept (4 Intl.DateTimeFormat objects),
+//      and so is the check that the zone exists (a 5th one), instead of on every email.
+// Loaded into the worker only by email-pipeline.ts --render lean (through lean-render-hook.ts or the
+// bundle's replacement), to measure the change end to end; profile-render-parts.ts checks that its
 // html and text are byte-identical to renderEmail's for every template and language.
+import { createRequire } from "node:module";
 import {
+  plainTextSelectors,
   render,
-  toPlainText,
 } from "../../packages/emails/node_modules/@react-email/render/dist/node/index.mjs";
 import type { EmailContext, EmailTemplate } from "../../packages/emails/src/email-template.ts";
 import {
   EmailTemplateError,
   type EmailTemplateIssue,
 } from "../../packages/emails/src/email-template-error.ts";
-import { createEmailFormatter, isValidTimeZone } from "../../packages/emails/src/intl-format.ts";
+import {
+  createEmailFormatter,
+  type EmailFormatter,
+  isValidTimeZone,
+} from "../../packages/emails/src/intl-format.ts";
 import {
   type EmailLocale,
   type EmailTemplateName,
@@ -25,6 +35,7 @@ import {
   type ParsedEmailTemplateVariables,
 } from "../../packages/emails/src/template-catalog.ts";
 import { emailTemplates } from "../../packages/emails/src/template-registry.ts";
+import { htmlToTextBesideRender } from "./html-to-text-path.ts";
 
 export const defaultEmailLocale: EmailLocale = "ru";
 export const defaultEmailTimeZone = "Europe/Moscow";
@@ -101,7 +112,16 @@ export async function renderEmail<T extends string>(input: RenderEmailInput<T>):
   return renderTemplate(template, input.variables, context);
 }
 
+// CHANGED (3): formatters by `${locale} ${timezone}`; only valid pairs get here, so at most
+// locales × IANA zones entries (about 2 × 600).
+const formatters = new Map<string, EmailFormatter>();
+
 function createContext(template: EmailTemplateName, locale: unknown, timezone: unknown): EmailContext {
+  const cached =
+    typeof locale === "string" && typeof timezone === "string"
+      ? formatters.get(`${locale} ${timezone}`)
+      : undefined;
+  if (cached) return { locale: locale as EmailLocale, format: cached };
   const supportedLocale = typeof locale === "string" && isEmailLocale(locale);
   const knownTimeZone = typeof timezone === "string" && isValidTimeZone(timezone);
   if (!supportedLocale || !knownTimeZone) {
@@ -121,8 +141,25 @@ function createContext(template: EmailTemplateName, locale: unknown, timezone: u
     }
     throw new EmailTemplateError("invalid_options", template, issues);
   }
-  return { locale, format: createEmailFormatter(locale, timezone) };
+  const format = createEmailFormatter(locale, timezone);
+  formatters.set(`${locale} ${timezone}`, format);
+  return { locale, format };
 }
+
+// CHANGED (2): html-to-text (a dependency of @react-email/render) compiled once with exactly the options
+// render(…, { plainText: true, htmlToTextOptions }) passes to `convert`: wordwrap off, its own selectors,
+// then ours (html-to-text upper-cases headings by default; a Russian heading in capitals reads as shouting).
+// BENCH_HTML_TO_TEXT: where html-to-text is, set by email-pipeline.ts for a bundled worker (whose
+// import.meta.url is the bundle's); otherwise found beside @react-email/render.
+const htmlToText = createRequire(import.meta.url)(
+  process.env.BENCH_HTML_TO_TEXT ?? htmlToTextBesideRender(),
+) as {
+  compile(options: unknown): (html: string) => string;
+};
+const toText = htmlToText.compile({
+  wordwrap: false,
+  selectors: [...plainTextSelectors, { selector: "h1", options: { uppercase: false } }],
+});
 
 async function renderTemplate<K extends EmailTemplateName>(
   name: K,
@@ -132,9 +169,9 @@ async function renderTemplate<K extends EmailTemplateName>(
   const variables = parseVariables(name, rawVariables);
   const template: EmailTemplate<ParsedEmailTemplateVariables<K>> = emailTemplates[name];
   const element = template.body(variables, context);
+  // CHANGED (1): one render; the text comes from its html.
   const html = await render(element);
-  // html-to-text upper-cases headings by default; a Russian heading in capitals reads as shouting.
-  const text = toPlainText(html, { selectors: [{ selector: "h1", options: { uppercase: false } }] });
+  const text = toText(html);
   return { subject: oneLine(template.subject(variables, context)), html, text };
 }
 
