@@ -74,3 +74,39 @@ export function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
+
+/** A test database with a pool on it (superuser); `close()` ends the pool and drops the database. */
+export interface OpenTestDatabase {
+  readonly db: TestDatabase;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * {@link createTestDatabase} plus a pool, for the common case of one file, one database.
+ *
+ * ### Examples
+ * ```ts
+ * let database: OpenTestDatabase;
+ * beforeAll(async () => { database = await openTestDatabase(); });
+ * afterAll(() => database.close());
+ * ```
+ */
+export async function openTestDatabase(
+  template: TestTemplate = "migrated",
+  max = 4,
+): Promise<OpenTestDatabase> {
+  const db = await createTestDatabase(template);
+  const pool = new pg.Pool({ connectionString: db.url, max });
+  // `drop database … with (force)` can reach a connection the pool is still closing; the server's
+  // "terminating connection" then arrives as an idle-client error, which is expected here.
+  pool.on("error", () => undefined);
+  return {
+    db,
+    pool,
+    async close() {
+      await pool.end();
+      await db.drop();
+    },
+  };
+}

@@ -1,28 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { type OpenTestDatabase, openTestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 
 /** A migrated database of its own for one test file, and a pool on it (superuser, like the worker's owner role). */
-export interface QueueDatabase {
-  readonly db: TestDatabase;
-  readonly pool: pg.Pool;
-  close(): Promise<void>;
-}
+export type QueueDatabase = OpenTestDatabase;
 
-export async function openQueueDatabase(): Promise<QueueDatabase> {
-  const db = await createTestDatabase("migrated");
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  // `drop database … with (force)` can reach a connection the pool is still closing; the server's
-  // "terminating connection" then arrives as an idle-client error, which is expected here.
-  pool.on("error", () => {});
-  return {
-    db,
-    pool,
-    async close() {
-      await pool.end();
-      await db.drop();
-    },
-  };
+export function openQueueDatabase(): Promise<QueueDatabase> {
+  return openTestDatabase("migrated");
 }
 
 /** Messages now in `queue` (pending, visible or not), oldest first. */
