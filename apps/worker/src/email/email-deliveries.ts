@@ -38,6 +38,19 @@ export async function claimDelivery(
     : "in_progress";
 }
 
+/** Extends this worker's claim while a slow send is still talking to the server. */
+export async function renewDeliveryLease(
+  db: Queryable,
+  idempotencyKey: string,
+  leaseSeconds: number,
+): Promise<void> {
+  await db.query(
+    `update automation.email_deliveries set lease_until = now() + make_interval(secs => $2)
+      where idempotency_key = $1 and status = 'sending'`,
+    [idempotencyKey, leaseSeconds],
+  );
+}
+
 /** Records the server's acceptance: from now on no retry sends this email again. */
 export async function markDeliverySent(
   db: Queryable,

@@ -47,9 +47,8 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
       db: pool,
       transport: createSmtpTransport(config.smtp),
       smtp: config.smtp,
-      // The lease must outlive the slowest send (connect 10 s + greeting 10 s + socket 30 s in
-      // smtp-transport.ts), which the queue's heartbeat does not extend.
-      leaseSeconds: Math.max(config.queues.email_queue.visibilityTimeoutSeconds, 90),
+      // As long as the message stays hidden; the processor renews it while a send is slow.
+      leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
     }),
   );
 

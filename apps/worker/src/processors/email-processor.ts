@@ -4,7 +4,12 @@ import type { QueueMessage } from "@balansity/queues";
 import type { Queryable } from "@balansity/queues/consumer";
 import type { SmtpConfig } from "../config/worker-config.ts";
 import { classifySmtpError } from "../email/classify-smtp-error.ts";
-import { claimDelivery, markDeliveryFailed, markDeliverySent } from "../email/email-deliveries.ts";
+import {
+  claimDelivery,
+  markDeliveryFailed,
+  markDeliverySent,
+  renewDeliveryLease,
+} from "../email/email-deliveries.ts";
 import type { SmtpTransport } from "../email/smtp-transport.ts";
 import { PermanentError, RetryableError } from "./errors.ts";
 import type { Processor, ProcessorContext } from "./processor.ts";
@@ -49,6 +54,15 @@ export class EmailProcessor implements Processor<"email_queue"> {
     if (claim === "in_progress") {
       throw new RetryableError("delivery_in_progress", "another worker is sending this email right now");
     }
+    // A claim lasts one lease; a send that takes longer keeps it, so no second worker sends meanwhile.
+    const renew = setInterval(
+      () => {
+        renewDeliveryLease(this.#db, key, this.#leaseSeconds).catch((error: unknown) =>
+          context.logger.warn({ err: error }, "could not renew the delivery lease"),
+        );
+      },
+      (this.#leaseSeconds * 1000) / 2,
+    );
     let info: { messageId: string; response: string };
     try {
       info = await this.#transport.sendMail({
@@ -64,6 +78,8 @@ export class EmailProcessor implements Processor<"email_queue"> {
       const classified = classifySmtpError(error);
       await markDeliveryFailed(this.#db, key, `${classified.code}: ${classified.message}`);
       throw classified;
+    } finally {
+      clearInterval(renew);
     }
     await this.#recordSent(key, info, context);
     context.logger.info(
