@@ -5,7 +5,8 @@
 //
 //   cd bench && node --import tsx email-pipeline.ts [--emails 10000] [--configs 32/32/5,64/64/10]
 //        [--sinks devstack,discard] [--durability durable|fast] [--log-level info] [--node-env production]
-//        [--entry tsx|bundle] [--render as-is|lean] [--instances 1] [--node-args="--cpu-prof …"]
+//        [--entry tsx|bundle] [--render as-is|lean] [--smtp as-is|nodelay] [--instances 1]
+//        [--node-args="--cpu-prof …"]
 //   pnpm --filter @balansity/bench email-pipeline
 //
 // A config is CONCURRENCY/BATCH_SIZE/SMTP_MAX_CONNECTIONS (QUEUE_EMAIL_QUEUE_CONCURRENCY,
@@ -21,6 +22,7 @@
 // Variants, to measure proposed changes without touching the worker's source:
 //   --entry bundle   run an esbuild bundle of src/main.ts with plain node instead of tsx's loader
 //   --render lean    swap renderEmail for the prototype in support/lean-render-email.ts
+//   --smtp nodelay   swap the SMTP transport for support/nodelay-smtp-transport.ts (TCP_NODELAY)
 //   --instances N    N worker processes (as WORKER_PM2_INSTANCES does)
 //   --node-args      extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //
@@ -76,6 +78,7 @@ interface Options {
   readonly nodeArgs: readonly string[];
   readonly nodeEnv: string;
   readonly instances: number;
+  readonly smtp: "as-is" | "nodelay";
   readonly maxLoad: number;
   readonly maxWaitSeconds: number;
 }
@@ -111,6 +114,7 @@ function readOptions(argv: readonly string[]): Options {
       "node-args": { type: "string", default: "" },
       "node-env": { type: "string", default: "production" },
       instances: { type: "string", default: "1" },
+      smtp: { type: "string", default: "as-is" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -138,6 +142,7 @@ function readOptions(argv: readonly string[]): Options {
     problems.push("--durability must be durable or fast");
   const instances = Number(values.instances);
   if (!Number.isInteger(instances) || instances < 1) problems.push("--instances must be a positive integer");
+  if (values.smtp !== "as-is" && values.smtp !== "nodelay") problems.push("--smtp must be as-is or nodelay");
   if (values.entry !== "tsx" && values.entry !== "bundle") problems.push("--entry must be tsx or bundle");
   if (values.render !== "as-is" && values.render !== "lean") problems.push("--render must be as-is or lean");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
@@ -152,6 +157,7 @@ function readOptions(argv: readonly string[]): Options {
     nodeArgs: values["node-args"].split(" ").filter(Boolean),
     nodeEnv: values["node-env"],
     instances,
+    smtp: values.smtp === "nodelay" ? "nodelay" : "as-is",
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
@@ -328,21 +334,46 @@ async function runOnce(
   }
 }
 
-const LEAN_RENDER_HOOK = fileURLToPath(new URL("./support/lean-render-hook.ts", import.meta.url));
-const LEAN_EMAILS = fileURLToPath(new URL("./support/lean-emails.ts", import.meta.url));
+const PROTOTYPE_HOOK = fileURLToPath(new URL("./support/prototype-hook.ts", import.meta.url));
+
+/** The worker imports that --render lean and --smtp nodelay swap for prototypes in bench/support. */
+function prototypes(options: Options): { specifier: string; parent: string; file: string }[] {
+  const list: { specifier: string; parent: string; file: string }[] = [];
+  if (options.render === "lean") {
+    list.push({
+      specifier: "@balansity/emails",
+      parent: "/apps/worker/src/processors/email-processor.ts",
+      file: fileURLToPath(new URL("./support/lean-emails.ts", import.meta.url)),
+    });
+  }
+  if (options.smtp === "nodelay") {
+    list.push({
+      specifier: "../email/smtp-transport.ts",
+      parent: "/apps/worker/src/processors/build-processors.ts",
+      file: fileURLToPath(new URL("./support/nodelay-smtp-transport.ts", import.meta.url)),
+    });
+  }
+  return list;
+}
 
 /** How the worker process is started: through tsx as `pnpm start` does, or as one bundled file. */
 async function workerCommand(options: Options, workDir: string): Promise<WorkerCommand> {
-  const lean = options.render === "lean";
+  const swaps = prototypes(options);
   if (options.entry === "tsx") {
     return {
-      nodeArgs: ["--import", "tsx", ...(lean ? ["--import", LEAN_RENDER_HOOK] : []), ...options.nodeArgs],
+      nodeArgs: [
+        "--import",
+        "tsx",
+        ...(swaps.length ? ["--import", PROTOTYPE_HOOK] : []),
+        ...options.nodeArgs,
+      ],
+      env: { BENCH_PROTOTYPES: JSON.stringify(swaps) },
     };
   }
   const script = join(workDir, "worker.mjs");
-  await bundleWorker(script, lean ? { "@balansity/emails": LEAN_EMAILS } : {});
+  await bundleWorker(script, Object.fromEntries(swaps.map((swap) => [swap.specifier, swap.file])));
   // A bundle's import.meta.url is its own: tell the lean renderer where html-to-text is.
-  const env = lean ? { BENCH_HTML_TO_TEXT: htmlToTextBesideRender() } : {};
+  const env = options.render === "lean" ? { BENCH_HTML_TO_TEXT: htmlToTextBesideRender() } : {};
   return { nodeArgs: [...options.nodeArgs], script, env };
 }
 
@@ -355,6 +386,9 @@ function describeCommand(options: Options): string {
       ? "renderEmail: PROTOTYPE lean render (bench/support/lean-render-email.ts: one React render, compiled html-to-text, kept formatters)"
       : "renderEmail as committed",
   ];
+  if (options.smtp === "nodelay") {
+    parts.push("SMTP: PROTOTYPE TCP_NODELAY sockets (bench/support/nodelay-smtp-transport.ts)");
+  }
   if (options.nodeArgs.length > 0) parts.push(`node flags ${options.nodeArgs.join(" ")}`);
   if (options.instances > 1) parts.push(`${options.instances} worker processes (RSS: the largest of them)`);
   return parts.join("; ");

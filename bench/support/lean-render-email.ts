@@ -5,7 +5,7 @@
 //      `convert`, which builds its selector decision tree (selderee) again on every call;
 //   3. the formatter of a (locale, time zone) is made once and kept (4 Intl.DateTimeFormat objects),
 //      and so is the check that the zone exists (a 5th one), instead of on every email.
-// Loaded into the worker only by email-pipeline.ts --render lean (through lean-render-hook.ts or the
+// Loaded into the worker only by email-pipeline.ts --render lean (through prototype-hook.ts or the
 // bundle's replacement), to measure the change end to end; profile-render-parts.ts checks that its
 // html and text are byte-identical to renderEmail's for every template and language.
 import { createRequire } from "node:module";
