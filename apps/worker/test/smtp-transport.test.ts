@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load-config.ts";
 import { createSmtpTransport } from "../src/email/smtp-transport.ts";
@@ -40,5 +41,49 @@ describe("SMTP transport security", () => {
       ignoreTLS: true,
     });
     expect(transportOptions({ SMTP_PORT: "1025" })).toMatchObject({ requireTLS: true });
+  });
+});
+
+describe("SMTP connections", () => {
+  // Nagle's algorithm would hold the end of each DATA until the server's delayed ACK (~40 ms), capping
+  // a pooled connection at ~22 emails/s (bench/RESULTS.md). Checked as a socket flag, not a timing.
+  it("opens pooled connections with TCP_NODELAY", async () => {
+    const { startSmtpSink } = await import("@balansity/devstack");
+    const sink = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
+    const transport = createSmtpTransport(
+      loadConfig({ ...base, SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.smtpPort), SMTP_SECURE: "none" })
+        .smtp,
+    );
+    try {
+      const { getSocket } = transport as unknown as {
+        getSocket: (
+          options: { host: string; port: number },
+          callback: (error: Error | null, result?: { connection: Socket }) => void,
+        ) => void;
+      };
+      const socket = await new Promise<Socket | undefined>((resolve, reject) =>
+        getSocket(
+          { host: "127.0.0.1", port: sink.smtpPort },
+          (error: Error | null, result?: { connection: Socket }) =>
+            error ? reject(error) : resolve(result?.connection),
+        ),
+      );
+      expect(socket).toBeDefined();
+      const noDelay = Object.getOwnPropertySymbols(socket).find(
+        (symbol) => symbol.description === "kSetNoDelay",
+      );
+      expect(noDelay && (socket as unknown as Record<symbol, unknown>)[noDelay]).toBe(true);
+      socket?.destroy();
+      const info = await transport.sendMail({
+        from: "noreply@balansity.ru",
+        to: "u@example.com",
+        subject: "s",
+        text: "t",
+      });
+      expect(info.accepted).toEqual(["u@example.com"]);
+    } finally {
+      transport.close();
+      await sink.stop();
+    }
   });
 });
