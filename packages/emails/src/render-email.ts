@@ -1,8 +1,9 @@
-import { render } from "@react-email/render";
+import { plainTextSelectors, render } from "@react-email/render";
+import { compile } from "html-to-text";
 import type { z } from "zod";
 import type { EmailContext, EmailTemplate } from "./email-template.ts";
 import { EmailTemplateError, type EmailTemplateIssue } from "./email-template-error.ts";
-import { createEmailFormatter, isValidTimeZone } from "./intl-format.ts";
+import { createEmailFormatter, type EmailFormatter, isValidTimeZone } from "./intl-format.ts";
 import {
   type EmailLocale,
   type EmailTemplateName,
@@ -91,7 +92,13 @@ export async function renderEmail<T extends string>(input: RenderEmailInput<T>):
   return renderTemplate(template, input.variables, context);
 }
 
+// Formatters (five Intl objects each) are made once per (locale, time zone): only valid pairs get
+// here, so at most locales × IANA zones entries.
+const formatters = new Map<string, EmailFormatter>();
+
 function createContext(template: EmailTemplateName, locale: unknown, timezone: unknown): EmailContext {
+  const cached = formatters.get(`${String(locale)} ${String(timezone)}`);
+  if (cached) return { locale: locale as EmailLocale, format: cached };
   const supportedLocale = typeof locale === "string" && isEmailLocale(locale);
   const knownTimeZone = typeof timezone === "string" && isValidTimeZone(timezone);
   if (!supportedLocale || !knownTimeZone) {
@@ -111,8 +118,19 @@ function createContext(template: EmailTemplateName, locale: unknown, timezone: u
     }
     throw new EmailTemplateError("invalid_options", template, issues);
   }
-  return { locale, format: createEmailFormatter(locale, timezone) };
+  const format = createEmailFormatter(locale, timezone);
+  formatters.set(`${locale} ${timezone}`, format);
+  return { locale, format };
 }
+
+// The plain text is made from the rendered html with the options render(…, { plainText: true }) uses,
+// compiled once (html-to-text's `convert` rebuilds its selector tree on every call), instead of
+// rendering the React tree a second time. html-to-text upper-cases headings by default; a Russian
+// heading in capitals reads as shouting.
+const toPlainText = compile({
+  wordwrap: false,
+  selectors: [...plainTextSelectors, { selector: "h1", options: { uppercase: false } }],
+});
 
 async function renderTemplate<K extends EmailTemplateName>(
   name: K,
@@ -122,14 +140,8 @@ async function renderTemplate<K extends EmailTemplateName>(
   const variables = parseVariables(name, rawVariables);
   const template: EmailTemplate<ParsedEmailTemplateVariables<K>> = emailTemplates[name];
   const element = template.body(variables, context);
-  const [html, text] = await Promise.all([
-    render(element),
-    // html-to-text upper-cases headings by default; a Russian heading in capitals reads as shouting.
-    render(element, {
-      plainText: true,
-      htmlToTextOptions: { selectors: [{ selector: "h1", options: { uppercase: false } }] },
-    }),
-  ]);
+  const html = await render(element);
+  const text = toPlainText(html);
   return { subject: oneLine(template.subject(variables, context)), html, text };
 }
 
