@@ -1,6 +1,7 @@
 // PM2 process file for the Balansity queue worker (see "Deployment" in README.md).
 //
-//   pm2 start ecosystem.config.cjs        # from the deployed folder, e.g. /opt/balansity-worker
+//   pm2 start ecosystem.config.cjs        # from the deployed folder, e.g. /opt/balansity-worker,
+//                                         # holding dist/main.mjs (pnpm build; see README.md)
 //   pm2 logs balansity-queue-worker
 //   pm2 save && pm2 startup               # start again after a reboot
 //
@@ -46,10 +47,16 @@ module.exports = {
     {
       name: "balansity-queue-worker",
       cwd: __dirname,
-      script: "src/main.ts",
-      // PM2 would pick ts-node for a .ts script: run node with tsx's loader instead, as everywhere else.
+      // The bundle scripts/build.mjs writes: plain node, no loader, no node_modules.
+      script: "dist/main.mjs",
       interpreter: "node",
-      node_args: [...(existsSync(envFile) ? [`--env-file=${envFile}`] : []), "--import", "tsx"].join(" "),
+      // As the image runs it: stack traces point at src/*.ts through the bundle's source map; the old
+      // generation capped at 128 MB keeps the peak RSS near 150 MB under load (see the Dockerfile's CMD).
+      node_args: [
+        ...(existsSync(envFile) ? [`--env-file=${envFile}`] : []),
+        "--enable-source-maps",
+        "--max-old-space-size=128",
+      ].join(" "),
       exec_mode: "fork",
       instances,
       // Each instance runs its own ops server: WORKER_HTTP_PORT, +1, +2, ... (PM2's environment

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { queueNames } from "@balansity/queues";
 import { pino } from "pino";
@@ -16,7 +16,7 @@ import { loadConfig } from "../src/config/load-config.ts";
 import { startHttpServer } from "../src/ops/http-server.ts";
 import { WorkerMetrics } from "../src/ops/worker-metrics.ts";
 import {
-  deployCommand,
+  buildCommand,
   execForm,
   healthcheckCommand,
   instructionsOf,
@@ -26,6 +26,7 @@ import {
   stageArgs,
 } from "./support/deploy-dockerfile.ts";
 import {
+  BUNDLE_DIR,
   minimalWorkerEnv,
   readWorkerFile,
   repoPath,
@@ -33,6 +34,7 @@ import {
   STOP_MARGIN_MS,
   workerDefaults,
   workerDir,
+  workerFolder,
   workerPackage,
   workerPath,
 } from "./support/deploy-files.ts";
@@ -90,8 +92,8 @@ function readUnit(text: string): Map<string, string[]> {
 }
 
 describe("Dockerfile", () => {
-  it("builds in the stages prune, install and runtime, all from one Node major pinned by tag", () => {
-    expect(dockerfile.stages.map((candidate) => candidate.name)).toEqual(["prune", "install", "runtime"]);
+  it("builds in the stages prune, build and runtime, all from one Node major pinned by tag", () => {
+    expect(dockerfile.stages.map((candidate) => candidate.name)).toEqual(["prune", "build", "runtime"]);
     const engines = (
       JSON.parse(readFileSync(repoPath("package.json"), "utf8")) as { engines: { node: string } }
     ).engines.node;
@@ -143,9 +145,18 @@ describe("Dockerfile", () => {
               const path = join(produced.get(from)!, source.replace(/^\/out\/?/, ""));
               expect(existsSync(path), `${name}: COPY --from=${from} ${source}`).toBe(true);
             } else {
-              // Only the deploy target comes from the install stage: test/deploy-folder.test.ts builds it.
-              expect(from).toBe("install");
-              expect(source).toBe(deployCommand(dockerfile, "/tmp/x").imageTarget);
+              // From the build stage: the bundle its build command writes (test/deploy-folder.test.ts
+              // builds and runs it), or a file of the pruned workspace it works in.
+              expect(from).toBe("build");
+              const { workdir } = buildCommand(dockerfile, "/tmp/x");
+              const inWorkspace = posix.relative(workdir, posix.normalize(source));
+              expect(inWorkspace.startsWith(".."), `${name}: COPY --from=build ${source}`).toBe(false);
+              if (inWorkspace !== posix.join(workerFolder, BUNDLE_DIR)) {
+                expect(
+                  existsSync(join(out, "full", inWorkspace)),
+                  `${name}: COPY --from=build ${source}`,
+                ).toBe(true);
+              }
             }
           }
         }
@@ -155,31 +166,52 @@ describe("Dockerfile", () => {
     it("keeps the worker's own package.json and lockfile in the pruned workspace", () => {
       expect(existsSync(join(out, "json", "apps", "worker", "package.json"))).toBe(true);
       expect(existsSync(join(out, "full", "apps", "worker", "src", "main.ts"))).toBe(true);
+      expect(existsSync(join(out, "full", "apps", "worker", "scripts", "build.mjs"))).toBe(true);
       expect(existsSync(join(out, "pnpm-lock.yaml"))).toBe(true);
       expect(existsSync(join(out, "full", "apps", "console"))).toBe(false);
     });
   });
 
-  it("deploys the worker's production dependencies only, offline from the store the install filled", () => {
-    const { command, args, imageTarget } = deployCommand(dockerfile, "/tmp/target");
-    expect(command).toBe("pnpm");
-    expect(args).toEqual(
-      expect.arrayContaining(["--filter", "@balansity/worker", "deploy", "--prod", "--offline"]),
-    );
-    expect(args).toContain("--config.inject-workspace-packages=true");
-    expect(imageTarget).toBe("/app");
+  it("bundles the worker with its package's build script, from a frozen install of the pruned workspace", () => {
+    const build = stage(dockerfile, "build");
+    const runs = instructionsOf(build, "RUN").map((instruction) => splitFlags(instruction.args).rest);
+    expect(runs).toContain("pnpm install --frozen-lockfile");
+    const { command, args, filter } = buildCommand(dockerfile, "/tmp/x");
+    expect([command, ...args.slice(0, -2)]).toEqual(["pnpm", "--filter", workerPackage().name, "build"]);
+    expect(filter).toBe(workerPackage().name);
+    expect(workerPackage().scripts.build).toBe("node scripts/build.mjs");
+    // esbuild reads each package's tsconfig.json, which extends the root's: turbo prune leaves it out.
+    const copies = instructionsOf(build, "COPY").map((instruction) => instruction.args);
+    expect(copies).toContain("tsconfig.base.json ./");
+  });
+
+  it("runs nothing but node and the bundle: the runtime stage copies dist and the health probe", () => {
+    const copies = instructionsOf(runtime, "COPY").map((instruction) => instruction.args);
+    const { workdir } = buildCommand(dockerfile, "/tmp/x");
+    expect(copies).toEqual([
+      `--from=build ${posix.join(workdir, workerFolder, BUNDLE_DIR)}/ ./${BUNDLE_DIR}/`,
+      `--from=build ${posix.join(workdir, workerFolder, imageHealthcheck[1]!)} ./${imageHealthcheck[1]!}`,
+    ]);
+    expect(instructionsOf(runtime, "WORKDIR").map((instruction) => instruction.args)).toEqual(["/app"]);
+    // Nothing to install at run time: the bundle's dependencies are in it.
+    expect(instructionsOf(runtime, "RUN")).toEqual([]);
   });
 
   it("starts the worker as its package's start script does, as a non-root user, in production mode", () => {
-    expect(imageCommand).toEqual(["node", "--import", "tsx", "src/main.ts"]);
+    expect(imageCommand).toEqual([
+      "node",
+      "--enable-source-maps",
+      "--max-old-space-size=128",
+      `${BUNDLE_DIR}/main.mjs`,
+    ]);
     expect(imageCommand.join(" ")).toBe(workerPackage().scripts.start);
     expect(instructionsOf(runtime, "USER").map((instruction) => instruction.args)).toEqual(["node"]);
     expect(instructionsOf(runtime, "ENV").map((instruction) => instruction.args)).toContain(
       "NODE_ENV=production",
     );
     expect(instructionsOf(runtime, "STOPSIGNAL").map((instruction) => instruction.args)).toEqual(["SIGTERM"]);
-    // tsx is needed at run time, so it must be a production dependency.
-    expect(workerPackage().dependencies).toHaveProperty("tsx");
+    // The bundle runs without a loader: tsx is for development (dev, start:ts) only.
+    expect(workerPackage().dependencies).not.toHaveProperty("tsx");
   });
 
   it("exposes the ops port the worker listens on by default, and probes it with node", () => {
@@ -214,12 +246,17 @@ describe(".dockerignore (the build context is the repository root)", () => {
     expect(patterns.indexOf("!**/.env.example")).toBeGreaterThan(patterns.indexOf("**/.env.*"));
   });
 
-  it("keeps in what the image runs: the health probe and the worker's sources", () => {
+  it("keeps in what the image builds and runs: the sources, the build script, tsconfig, the health probe", () => {
     for (const pattern of patterns.filter((line) => !line.startsWith("!"))) {
-      expect(["apps", "apps/worker", "apps/worker/deploy", "apps/worker/src", "packages"]).not.toContain(
-        pattern,
-      );
-      expect(pattern).not.toMatch(/deploy|\.mjs|src/);
+      expect([
+        "apps",
+        "apps/worker",
+        "apps/worker/deploy",
+        "apps/worker/scripts",
+        "apps/worker/src",
+        "packages",
+      ]).not.toContain(pattern);
+      expect(pattern).not.toMatch(/deploy|\.mjs|src|scripts|tsconfig/);
     }
   });
 });
@@ -403,22 +440,26 @@ describe("ecosystem.config.cjs (PM2)", () => {
     return (JSON.parse(json) as { apps: Record<string, unknown>[] }).apps;
   }
 
-  it("runs src/main.ts under the seeds' name with tsx, in fork mode, stopping gracefully", () => {
+  it("runs the bundle under the seeds' name with plain node, in fork mode, stopping gracefully", () => {
     const [app, ...others] = ecosystem({ WORKER_ENV_FILE: join(folder, "absent.env") });
     expect(others).toEqual([]);
     expect(app).toMatchObject({
       name: "balansity-queue-worker",
       cwd: workerDir.replace(/\/$/, ""),
-      script: "src/main.ts",
+      script: `${BUNDLE_DIR}/main.mjs`,
       interpreter: "node",
-      node_args: "--import tsx",
+      node_args: "--enable-source-maps --max-old-space-size=128",
       exec_mode: "fork",
       instances: 1,
       stop_exit_codes: [78],
       env: { NODE_ENV: "production", WORKER_HTTP_PORT: String(defaults.http.port) },
     });
     expect([app!.interpreter, app!.node_args, app!.script].join(" ")).toBe(imageCommand.join(" "));
-    expect(existsSync(join(String(app!.cwd), String(app!.script)))).toBe(true);
+    // The folder PM2 runs in is the image's /app: the bundle is one of the files the runtime stage copies
+    // (test/deploy-folder.test.ts builds that folder and runs the worker from it).
+    expect(instructionsOf(runtime, "COPY").some((copy) => copy.args.endsWith(` ./${BUNDLE_DIR}/`))).toBe(
+      true,
+    );
     expect(app!.kill_timeout).toBeGreaterThanOrEqual(defaults.shutdownTimeoutMs + STOP_MARGIN_MS);
     expect(app!.max_memory_restart).toBe("512M");
   });
@@ -431,7 +472,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
     );
     const [app] = ecosystem({ WORKER_ENV_FILE: envFile });
     expect(app).toMatchObject({
-      node_args: `--env-file=${envFile} --import tsx`,
+      node_args: `--env-file=${envFile} --enable-source-maps --max-old-space-size=128`,
       instances: 3,
       increment_var: "WORKER_HTTP_PORT",
       env: { NODE_ENV: "production", WORKER_HTTP_PORT: "9100" },

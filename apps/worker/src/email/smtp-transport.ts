@@ -4,7 +4,7 @@ import type { SmtpConfig } from "../config/worker-config.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-type SocketCallback = (error: Error | null, socket?: { connection: Socket }) => void;
+type SocketCallback = (error: Error | null, socket?: { connection: Socket } | false) => void;
 
 /**
  * A pooled nodemailer transport: connections are reused across messages (the provider's limit is
@@ -37,15 +37,23 @@ export function createSmtpTransport(config: SmtpConfig) {
 }
 
 function openNoDelaySocket(options: { host: string; port: number }, callback: SocketCallback): void {
-  const socket = connect({ host: options.host, port: options.port, noDelay: true, timeout: CONNECT_TIMEOUT_MS });
-  const fail = (error: Error) => {
+  const socket = connect({
+    host: options.host,
+    port: options.port,
+    noDelay: true,
+    timeout: CONNECT_TIMEOUT_MS,
+  });
+  // When our connection fails, hand over to nodemailer's own connect (`false`): its failure path rejects
+  // every message queued on the pool, while an error given to this callback would leave them waiting.
+  const giveUp = () => {
     socket.destroy();
-    callback(error);
+    callback(null, false);
   };
-  socket.once("timeout", () => fail(Object.assign(new Error("Connection timeout"), { code: "ETIMEDOUT" })));
-  socket.once("error", fail);
+  socket.once("timeout", giveUp);
+  socket.once("error", giveUp);
   socket.once("connect", () => {
-    socket.removeListener("error", fail);
+    socket.removeListener("error", giveUp);
+    socket.removeListener("timeout", giveUp);
     socket.setTimeout(0);
     callback(null, { connection: socket });
   });

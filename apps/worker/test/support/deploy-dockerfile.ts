@@ -154,24 +154,30 @@ export function healthcheckCommand(args: string): { options: Map<string, string>
 }
 
 /**
- * The `pnpm … deploy …` command of the Dockerfile's install stage as an argument list, with its
- * target (`/app` in the image) replaced by `target`: what the tests run to build the same folder.
+ * The build stage's `pnpm --filter <package> build` command as an argument list, with
+ * `--outdir <outdir>` added so the bundle lands in `outdir` instead of the image's
+ * `<WORKDIR>/<package folder>/dist`: what the tests run to build the same files. `workdir` is the
+ * build stage's WORKDIR (`/repo`), where the pruned workspace is.
  */
-export function deployCommand(
+export function buildCommand(
   dockerfile: Dockerfile,
-  target: string,
-): { command: string; args: string[]; imageTarget: string } {
-  const runs = instructionsOf(stage(dockerfile, "install"), "RUN")
+  outdir: string,
+): { command: string; args: string[]; filter: string; workdir: string } {
+  const build = stage(dockerfile, "build");
+  const runs = instructionsOf(build, "RUN")
     .map((instruction) => splitFlags(instruction.args).rest)
-    .filter((command) => /\bdeploy\b/.test(command));
+    .filter((command) => /^pnpm\s.*\bbuild$/.test(command));
   if (runs.length !== 1)
-    throw new Error(`expected one deploy command in the install stage, found ${runs.length}`);
+    throw new Error(`expected one pnpm build command in the build stage, found ${runs.length}`);
   const shell = runs[0]!;
   // Run without a shell: refuse anything a shell would interpret.
-  if (/[;&|<>`$'"\\]/.test(shell)) throw new Error(`the deploy command must be one plain command: ${shell}`);
+  if (/[;&|<>`$'"\\]/.test(shell)) throw new Error(`the build command must be one plain command: ${shell}`);
   const [command, ...args] = shell.split(/\s+/);
-  const imageTarget = args.at(-1);
-  if (!command || !imageTarget?.startsWith("/"))
-    throw new Error(`the deploy command ends without a target: ${shell}`);
-  return { command, args: [...args.slice(0, -1), target], imageTarget };
+  const filter = args[args.indexOf("--filter") + 1];
+  if (!command || !args.includes("--filter") || !filter)
+    throw new Error(`the build command must name its package with --filter: ${shell}`);
+  const workdirs = instructionsOf(build, "WORKDIR").map((instruction) => instruction.args);
+  if (workdirs.length !== 1)
+    throw new Error(`expected one WORKDIR in the build stage, found ${workdirs.length}`);
+  return { command, args: [...args, "--outdir", outdir], filter, workdir: workdirs[0]! };
 }

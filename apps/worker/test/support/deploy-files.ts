@@ -1,11 +1,15 @@
 /** Where the deployment files are, and the worker defaults they must agree with. */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config/load-config.ts";
 
 export const workerDir = fileURLToPath(new URL("../..", import.meta.url));
 export const repoRoot = resolve(workerDir, "../..");
+/** `apps/worker`: the worker's folder in the repository, and in the image's build stage. */
+export const workerFolder = relative(repoRoot, workerDir);
+/** Where `pnpm build` (scripts/build.mjs) writes the bundle, relative to the worker's folder. */
+export const BUNDLE_DIR = "dist";
 
 export const workerPath = (...parts: string[]): string => join(workerDir, ...parts);
 export const repoPath = (...parts: string[]): string => join(repoRoot, ...parts);

@@ -1,6 +1,6 @@
 /**
- * Runs the worker the way production does — `node --import tsx src/main.ts`, configured only by its
- * environment — as a child process a test can SIGKILL (a crash mid-batch) or watch exit (bad config).
+ * Runs the worker's source as `start:ts` does — `node --import tsx src/main.ts`, configured only by its
+ * environment (production runs the same code bundled: test/deploy-folder.test.ts) — as a child process a test can SIGKILL (a crash mid-batch) or watch exit (bad config).
  * stdout is read line by line as pino JSON; stderr is kept as text.
  */
 import { type ChildProcess, spawn } from "node:child_process";

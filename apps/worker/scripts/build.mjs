@@ -1,0 +1,55 @@
+// Builds the production worker: src/main.ts and everything it imports (the workspace packages'
+// TypeScript, react-email, pg, nodemailer, pino, …) as one ES module, dist/main.mjs, with its source
+// map. It runs with plain node, no loader and no node_modules:
+//
+//   pnpm --filter @balansity/worker build          # → apps/worker/dist/main.mjs(.map)
+//   node scripts/build.mjs --outdir /tmp/worker    # elsewhere (test/deploy-folder.test.ts)
+//   node --enable-source-maps dist/main.mjs        # the start script: stack traces point at src/*.ts
+//
+// The options are the ones bench/support/worker-bundle.ts measured (idle RSS 86 MB against 170 MB
+// through tsx's loader).
+import { rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+
+const workerDir = fileURLToPath(new URL("..", import.meta.url));
+const { values } = parseArgs({ options: { outdir: { type: "string", default: "dist" } } });
+const outdir = resolve(workerDir, values.outdir);
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: workerDir,
+  entryPoints: ["src/main.ts"],
+  outfile: resolve(outdir, "main.mjs"),
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  jsx: "automatic",
+  sourcemap: "linked",
+  // Stack traces need the mappings only; the sources are in the repository, not in every image.
+  sourcesContent: false,
+  // Optional or development-only imports the worker never reaches: pg's native binding (behind
+  // `pg.native`) and kysely-codegen (a dynamic import in @balansity/db's type generator). Left as
+  // imports, they fail only if ever reached.
+  external: ["pg-native", "kysely-codegen"],
+  // Bundled CommonJS packages (pg, nodemailer, …) call require() for node's built-ins: give the ES
+  // module one.
+  banner: {
+    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+  },
+  metafile: true,
+  logLevel: "warning",
+});
+
+// A warning here is a build that differs from the one tested (e.g. a tsconfig.json whose base is
+// missing, as in a pruned Docker context): stop.
+if (result.warnings.length > 0) {
+  console.error(`${result.warnings.length} warning(s) above: the bundle is not trusted`);
+  process.exit(1);
+}
+
+const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+console.log(`${outdir}/main.mjs: ${(bytes / 1024 / 1024).toFixed(1)} MB with its map`);
