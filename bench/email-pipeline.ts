@@ -5,26 +5,29 @@
 //
 //   cd bench && node --import tsx email-pipeline.ts [--emails 10000] [--configs 32/32/5,64/64/10]
 //        [--sinks devstack,discard] [--durability durable|fast] [--log-level info] [--node-env production]
-//        [--entry tsx|bundle] [--render as-is|lean] [--smtp as-is|nodelay] [--instances 1]
-//        [--node-args="--cpu-prof …"]
+//        [--entry bundle|tsx] [--instances 1] [--node-args="--cpu-prof …"]
 //   pnpm --filter @balansity/bench email-pipeline
 //
 // A config is CONCURRENCY/BATCH_SIZE/SMTP_MAX_CONNECTIONS (QUEUE_EMAIL_QUEUE_CONCURRENCY,
 // QUEUE_EMAIL_QUEUE_BATCH_SIZE, SMTP_MAX_CONNECTIONS). Sinks:
 //   devstack  the devstack's SMTP sink (startSmtpSink): parses every message with mailparser
 //   discard   a minimal smtp-server that accepts and throws away (support/discard-smtp-server.ts)
-// The SMTP server runs in this process; the worker runs as a child process (apps/worker/src/main.ts,
-// the production entry point, env as in test/support/test-worker.ts), so its RSS and CPU are its own:
+// The SMTP server runs in this process; the worker runs as a child process (by default as shipped: its
+// build's bundle of apps/worker/src/main.ts, started like its `start` script; env as in
+// test/support/test-worker.ts), so its RSS and CPU are its own:
 // RSS sampled every 100 ms from /proc/<pid>/status (VmRSS) and the peak since start (VmHWM). CPU
 // seconds of the worker, of this process (the SMTP server) and of PostgreSQL are reported too, to show
 // which of them limits the rate on this machine.
 //
-// Variants, to measure proposed changes without touching the worker's source:
-//   --entry bundle   run an esbuild bundle of src/main.ts with plain node instead of tsx's loader
-//   --render lean    swap renderEmail for the prototype in support/lean-render-email.ts
-//   --smtp nodelay   swap the SMTP transport for support/nodelay-smtp-transport.ts (TCP_NODELAY)
+// Variants:
+//   --entry bundle   (default) as production runs it: the worker's own build (apps/worker/scripts/build.mjs
+//                    --outdir <a temporary directory>), started with the node flags of apps/worker's
+//                    `start` script (read from its package.json), e.g. `node --enable-source-maps
+//                    --max-old-space-size=128 <dir>/main.mjs`
+//   --entry tsx      the TypeScript through tsx's loader: `node --import tsx src/main.ts` (`start:ts`)
 //   --instances N    N worker processes (as WORKER_PM2_INSTANCES does)
-//   --node-args      extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//   --node-args      extra node flags for the worker, after the entry's own (a repeated V8 flag such as
+//                    --max-old-space-size: the last one wins), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //
 // Each run: a fresh worker; 50 warm-up emails (first renders, SMTP connections) handled and left out;
 // then 10,000 emails (distinct idempotency keys and recipients) sent with pgmq.send_batch in one
@@ -32,7 +35,8 @@
 // is checked to be recorded as sent and accepted by the server.
 // Targets: ≥ 500 emails/s on this 2-core machine; worker RSS < 200 MB at peak.
 // Environment: DEVSTACK_POSTGRES (auto | system | embedded), PG_BIN, as for the devstack.
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,13 +46,11 @@ import pg from "pg";
 import { emailMessage } from "../apps/worker/test/support/domain.ts";
 import { testWorkerEnv } from "../apps/worker/test/support/test-worker.ts";
 import { startDiscardSmtpServer } from "./support/discard-smtp-server.ts";
-import { htmlToTextBesideRender } from "./support/html-to-text-path.ts";
 import { describeMachine, machineLine } from "./support/machine.ts";
 import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
-import { bundleWorker } from "./support/worker-bundle.ts";
 import { startWorkerProcess, type WorkerCommand, type WorkerProcess } from "./support/worker-process.ts";
 
 const SINKS = ["devstack", "discard"] as const;
@@ -73,12 +75,10 @@ interface Options {
   readonly sinks: readonly SinkKind[];
   readonly durability: "durable" | "fast";
   readonly logLevel: string;
-  readonly entry: "tsx" | "bundle";
-  readonly render: "as-is" | "lean";
+  readonly entry: "bundle" | "tsx";
   readonly nodeArgs: readonly string[];
   readonly nodeEnv: string;
   readonly instances: number;
-  readonly smtp: "as-is" | "nodelay";
   readonly maxLoad: number;
   readonly maxWaitSeconds: number;
 }
@@ -109,12 +109,10 @@ function readOptions(argv: readonly string[]): Options {
       sinks: { type: "string", default: SINKS.join(",") },
       durability: { type: "string", default: "durable" },
       "log-level": { type: "string", default: "info" },
-      entry: { type: "string", default: "tsx" },
-      render: { type: "string", default: "as-is" },
+      entry: { type: "string", default: "bundle" },
       "node-args": { type: "string", default: "" },
       "node-env": { type: "string", default: "production" },
       instances: { type: "string", default: "1" },
-      smtp: { type: "string", default: "as-is" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -142,9 +140,7 @@ function readOptions(argv: readonly string[]): Options {
     problems.push("--durability must be durable or fast");
   const instances = Number(values.instances);
   if (!Number.isInteger(instances) || instances < 1) problems.push("--instances must be a positive integer");
-  if (values.smtp !== "as-is" && values.smtp !== "nodelay") problems.push("--smtp must be as-is or nodelay");
-  if (values.entry !== "tsx" && values.entry !== "bundle") problems.push("--entry must be tsx or bundle");
-  if (values.render !== "as-is" && values.render !== "lean") problems.push("--render must be as-is or lean");
+  if (values.entry !== "bundle" && values.entry !== "tsx") problems.push("--entry must be bundle or tsx");
   if (problems.length > 0) throw new Error(`email-pipeline: ${problems.join("; ")}`);
   return {
     emails,
@@ -152,12 +148,10 @@ function readOptions(argv: readonly string[]): Options {
     sinks: sinks as SinkKind[],
     durability: values.durability === "fast" ? "fast" : "durable",
     logLevel: values["log-level"],
-    entry: values.entry === "bundle" ? "bundle" : "tsx",
-    render: values.render === "lean" ? "lean" : "as-is",
+    entry: values.entry === "tsx" ? "tsx" : "bundle",
     nodeArgs: values["node-args"].split(" ").filter(Boolean),
     nodeEnv: values["node-env"],
     instances,
-    smtp: values.smtp === "nodelay" ? "nodelay" : "as-is",
     maxLoad: Number(values["max-load"]),
     maxWaitSeconds: Number(values["max-wait"]),
   };
@@ -334,62 +328,54 @@ async function runOnce(
   }
 }
 
-const PROTOTYPE_HOOK = fileURLToPath(new URL("./support/prototype-hook.ts", import.meta.url));
+const WORKER_DIR = fileURLToPath(new URL("../apps/worker/", import.meta.url));
 
-/** The worker imports that --render lean and --smtp nodelay swap for prototypes in bench/support. */
-function prototypes(options: Options): { specifier: string; parent: string; file: string }[] {
-  const list: { specifier: string; parent: string; file: string }[] = [];
-  if (options.render === "lean") {
-    list.push({
-      specifier: "@balansity/emails",
-      parent: "/apps/worker/src/processors/email-processor.ts",
-      file: fileURLToPath(new URL("./support/lean-emails.ts", import.meta.url)),
-    });
+/**
+ * The node flags of apps/worker's `start` script (`node <flags> dist/main.mjs`), read from its
+ * package.json so the benchmark starts the bundle exactly as production does.
+ */
+function startScriptNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(WORKER_DIR, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  const start = manifest.scripts?.start ?? "";
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== "node" || words.at(-1) !== "dist/main.mjs" || words.length < 2) {
+    throw new Error(
+      `email-pipeline: apps/worker's start script is not "node [flags] dist/main.mjs": "${start}"`,
+    );
   }
-  if (options.smtp === "nodelay") {
-    list.push({
-      specifier: "../email/smtp-transport.ts",
-      parent: "/apps/worker/src/processors/build-processors.ts",
-      file: fileURLToPath(new URL("./support/nodelay-smtp-transport.ts", import.meta.url)),
-    });
-  }
-  return list;
+  return words.slice(1, -1);
 }
 
-/** How the worker process is started: through tsx as `pnpm start` does, or as one bundled file. */
-async function workerCommand(options: Options, workDir: string): Promise<WorkerCommand> {
-  const swaps = prototypes(options);
-  if (options.entry === "tsx") {
-    return {
-      nodeArgs: [
-        "--import",
-        "tsx",
-        ...(swaps.length ? ["--import", PROTOTYPE_HOOK] : []),
-        ...options.nodeArgs,
-      ],
-      env: { BENCH_PROTOTYPES: JSON.stringify(swaps) },
-    };
+/** Builds the worker with its own build script into `outdir`, as `pnpm --filter @balansity/worker build` does. */
+function buildWorker(outdir: string): void {
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--outdir", outdir], {
+    cwd: WORKER_DIR,
+    encoding: "utf8",
+  });
+  if (build.status !== 0) {
+    throw new Error(
+      `email-pipeline: the worker's build failed (${build.status ?? build.signal}):\n${build.stdout}${build.stderr}`,
+    );
   }
-  const script = join(workDir, "worker.mjs");
-  await bundleWorker(script, Object.fromEntries(swaps.map((swap) => [swap.specifier, swap.file])));
-  // A bundle's import.meta.url is its own: tell the lean renderer where html-to-text is.
-  const env = options.render === "lean" ? { BENCH_HTML_TO_TEXT: htmlToTextBesideRender() } : {};
-  return { nodeArgs: [...options.nodeArgs], script, env };
 }
 
-function describeCommand(options: Options): string {
+/** How the worker process is started: as shipped (its build's bundle, `start`'s flags) or through tsx. */
+function workerCommand(options: Options, workDir: string): WorkerCommand {
+  if (options.entry === "tsx")
+    return { nodeArgs: ["--import", "tsx", ...options.nodeArgs], script: "src/main.ts" };
+  const outdir = join(workDir, "worker-dist");
+  buildWorker(outdir);
+  return { nodeArgs: [...startScriptNodeFlags(), ...options.nodeArgs], script: join(outdir, "main.mjs") };
+}
+
+function describeCommand(options: Options, command: WorkerCommand): string {
   const parts = [
     options.entry === "tsx"
-      ? "node --import tsx src/main.ts (as pnpm start)"
-      : "node worker.mjs (esbuild bundle of src/main.ts)",
-    options.render === "lean"
-      ? "renderEmail: PROTOTYPE lean render (bench/support/lean-render-email.ts: one React render, compiled html-to-text, kept formatters)"
-      : "renderEmail as committed",
+      ? `node ${(command.nodeArgs ?? []).join(" ")} src/main.ts (as pnpm start:ts)`
+      : `node ${(command.nodeArgs ?? []).join(" ")} main.mjs (apps/worker/scripts/build.mjs into a temporary directory; the start script's flags${options.nodeArgs.length > 0 ? " + --node-args" : ""})`,
   ];
-  if (options.smtp === "nodelay") {
-    parts.push("SMTP: PROTOTYPE TCP_NODELAY sockets (bench/support/nodelay-smtp-transport.ts)");
-  }
-  if (options.nodeArgs.length > 0) parts.push(`node flags ${options.nodeArgs.join(" ")}`);
   if (options.instances > 1) parts.push(`${options.instances} worker processes (RSS: the largest of them)`);
   return parts.join("; ");
 }
@@ -402,7 +388,13 @@ async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const machine = describeMachine();
   const workDir = mkdtempSync(join(tmpdir(), "balansity-email-bench-"));
-  const command = await workerCommand(options, workDir);
+  let command: WorkerCommand;
+  try {
+    command = workerCommand(options, workDir);
+  } catch (error) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw error;
+  }
   const postgres = await startThrowawayPostgres(options.durability);
   const results: RunResult[] = [];
   let pgmqExtension = false;
@@ -462,8 +454,8 @@ async function main(): Promise<void> {
       "",
       `email-pipeline: ${machineLine(machine)}; ${postgres.description}, pgmq ${pgmqExtension ? "extension" : "compatible SQL"}`,
       `command: node --import tsx email-pipeline.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
-      `worker: ${describeCommand(options)}`,
-      `${options.emails} emails (template checkup_completed, ru) per run after ${WARM_UP_EMAILS} warm-up ones; worker = apps/worker/src/main.ts in a child process, NODE_ENV=${options.nodeEnv}, LOG_LEVEL=${options.logLevel} (to a file), WORKER_POLL_INTERVAL_MS=${testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).WORKER_POLL_INTERVAL_MS}, SMTP without TLS on loopback; the SMTP server in the benchmark's process`,
+      `worker: ${describeCommand(options, command)}`,
+      `${options.emails} emails (template checkup_completed, ru) per run after ${WARM_UP_EMAILS} warm-up ones; worker = apps/worker/src/main.ts (${options.entry === "bundle" ? "bundled" : "through tsx"}) in a child process, NODE_ENV=${options.nodeEnv}, LOG_LEVEL=${options.logLevel} (to a file), WORKER_POLL_INTERVAL_MS=${testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).WORKER_POLL_INTERVAL_MS}, SMTP without TLS on loopback; the SMTP server in the benchmark's process`,
       "",
       "settings = QUEUE_EMAIL_QUEUE_CONCURRENCY / QUEUE_EMAIL_QUEUE_BATCH_SIZE / SMTP_MAX_CONNECTIONS; CPU in cores used on average over the run (2 available); load = 1-min load average per CPU before → after",
       "",

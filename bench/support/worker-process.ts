@@ -16,7 +16,7 @@ export interface WorkerProcess {
 }
 
 export interface WorkerCommand {
-  /** Node's own arguments before the script. Default `["--import", "tsx"]`, as `pnpm start` runs it. */
+  /** Node's own arguments before the script. Default `["--import", "tsx"]`, as `pnpm start:ts` runs it. */
   readonly nodeArgs?: readonly string[];
   /** The script, relative to apps/worker or absolute. Default `src/main.ts`. */
   readonly script?: string;

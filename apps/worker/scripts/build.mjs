@@ -6,8 +6,8 @@
 //   node scripts/build.mjs --outdir /tmp/worker    # elsewhere (test/deploy-folder.test.ts)
 //   node --enable-source-maps dist/main.mjs        # the start script: stack traces point at src/*.ts
 //
-// The options are the ones bench/support/worker-bundle.ts measured (idle RSS 86 MB against 170 MB
-// through tsx's loader).
+// Measured by bench/email-pipeline.ts (bench/RESULTS.md): idle RSS 82 MB against 170 MB through tsx's
+// loader.
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
