@@ -28,17 +28,21 @@ const worker = await startWorker({
   processors: (pool) => buildProcessors({ config, pool, logger }),
 });
 
-let signals = 0;
+// Ctrl-C in a terminal reaches the worker twice at once (the process group, and a watcher or supervisor
+// relaying it), so only a signal a moment after the first one means "stop now".
+const REPEAT_SIGNAL_MS = 500;
+let firstSignalAt: number | undefined;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals > 1) {
+    if (firstSignalAt !== undefined && Date.now() - firstSignalAt < REPEAT_SIGNAL_MS) return;
+    if (firstSignalAt !== undefined) {
       logger.warn(
         { signal },
         "second signal: exiting now; unfinished messages reappear after their visibility timeout",
       );
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     logger.info({ signal, deadline_ms: config.shutdownTimeoutMs }, "shutting down");
     worker.stop().then(
       () => process.exit(0),
