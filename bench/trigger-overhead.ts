@@ -18,7 +18,7 @@
 
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { applyMigrations, installPlatform, startThrowawayPostgres } from "@balansity/devstack";
+import { applyMigrations, installPlatform, startThrowawayPostgres, withClient } from "@balansity/devstack";
 import pg from "pg";
 
 interface Options {
@@ -59,16 +59,6 @@ function readOptions(argv: readonly string[]): Options {
   if (values.durability !== durability) problems.push("--durability must be durable or fast");
   if (problems.length > 0) throw new Error(`trigger-overhead: ${problems.join("; ")}`);
   return { rows, clients, rounds, durability };
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** N users (profiles come from the auth trigger) with one in_progress checkup each; returns the checkup ids. */

@@ -1,9 +1,11 @@
-// A throwaway PostgreSQL cluster for one benchmark run: started through the devstack (DEVSTACK_POSTGRES
-// and PG_BIN choose the binaries, as for tests), databases created on demand, removed at the end.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { applyMigrations, installPlatform, parsePostgresChoice, startPostgres } from "@balansity/devstack";
+// A throwaway PostgreSQL cluster for one benchmark run: the devstack's (DEVSTACK_POSTGRES and PG_BIN choose
+// the binaries, as for tests), plus its version, databases created on demand, and the postmaster's pid.
+import {
+  applyMigrations,
+  installPlatform,
+  startThrowawayPostgres as startDevstackThrowawayPostgres,
+  withClient,
+} from "@balansity/devstack";
 import pg from "pg";
 
 export interface ThrowawayPostgres {
@@ -35,17 +37,7 @@ export interface ThrowawayPostgres {
  * ```
  */
 export async function startThrowawayPostgres(durability: "durable" | "fast"): Promise<ThrowawayPostgres> {
-  const root = mkdtempSync(join(tmpdir(), "balansity-bench-"));
-  // The server runs as the postgres OS user when started as root: it must be able to enter this folder.
-  chmodSync(root, 0o755);
-  const started = await startPostgres({
-    dataDir: join(root, "data"),
-    logFile: join(root, "postgres.log"),
-    port: 0,
-    durability,
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
+  const started = await startDevstackThrowawayPostgres({ prefix: "balansity-bench-", durability });
   const { cluster } = started;
   const urlOf = (database: string) => {
     const url = new URL(cluster.adminUrl);
@@ -59,8 +51,7 @@ export async function startThrowawayPostgres(durability: "durable" | "fast"): Pr
       return rows[0]?.server_version ?? "?";
     });
   } catch (error) {
-    await cluster.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started.stop();
     throw error;
   }
 
@@ -83,19 +74,8 @@ export async function startThrowawayPostgres(durability: "durable" | "fast"): Pr
       return { url, pgmqExtension };
     },
     serverPid: cluster.pid,
-    async stop() {
-      await cluster.stop();
-      rmSync(root, { recursive: true, force: true });
-    },
+    stop: () => started.stop(),
   };
 }
 
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient };

@@ -1,7 +1,13 @@
 // The public surface of @balansity/devstack (test helpers: "./testing"; vitest: "./vitest-global-setup").
 export { type Devstack, type DevstackOptions, devstackEnv, startDevstack } from "./devstack.ts";
 export type { DevstackInfo } from "./devstack-info.ts";
-export { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
+export {
+  applyMigrations,
+  applySeed,
+  installPgCron,
+  installPlatform,
+  withClient,
+} from "./prepare-database.ts";
 export {
   type FailureMode,
   failureModeSchema,
