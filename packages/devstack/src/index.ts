@@ -1,13 +1,7 @@
 // The public surface of @balansity/devstack (test helpers: "./testing"; vitest: "./vitest-global-setup").
 export { type Devstack, type DevstackOptions, devstackEnv, startDevstack } from "./devstack.ts";
 export type { DevstackInfo } from "./devstack-info.ts";
-export {
-  applyMigrations,
-  applySeed,
-  installPgCron,
-  installPlatform,
-  withClient,
-} from "./prepare-database.ts";
+export { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
 export {
   type FailureMode,
   failureModeSchema,
@@ -19,3 +13,4 @@ export {
 export { spawnSmtpSinkProcess } from "./smtp-sink-process.ts";
 export { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
 export { startThrowawayPostgres, type ThrowawayPostgres } from "./start-throwaway-postgres.ts";
+export { withClient } from "./with-client.ts";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { migrationsDirectory, runMigrations } from "@balansity/db";
-import pg from "pg";
 import { pgmqCompatSqlFile, platformSqlFile, seedFile } from "./paths.ts";
+import { withClient } from "./with-client.ts";
 
 /**
  * Installs what Supabase gives every project and plain PostgreSQL lacks: roles, the auth schema,
@@ -45,17 +45,4 @@ export async function applySeed(connectionString: string): Promise<void> {
       throw new Error(`supabase/seed.sql failed: ${(error as Error).message}`);
     }
   });
-}
-
-export async function withClient<T>(
-  connectionString: string,
-  work: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import type { DevstackInfo } from "./devstack-info.ts";
+import { withClient } from "./with-client.ts";
 
 /** A fresh database for one test file, cloned from a template the global setup prepared. */
 export interface TestDatabase {
@@ -45,25 +46,15 @@ export function devstackInfo(): DevstackInfo {
 export async function createTestDatabase(template: TestTemplate = "migrated"): Promise<TestDatabase> {
   const info = devstackInfo();
   const name = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: info.adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name} template ${info.templates[template]}`);
-  } finally {
-    await admin.end();
-  }
+  await withClient(info.adminUrl, (admin) =>
+    admin.query(`create database ${name} template ${info.templates[template]}`),
+  );
   const url = withDatabase(info.adminUrl, name);
   return {
     name,
     url,
     async drop() {
-      const client = new pg.Client({ connectionString: info.adminUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
+      await withClient(info.adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`));
     },
   };
 }

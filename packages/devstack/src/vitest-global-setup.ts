@@ -1,9 +1,10 @@
 import type { TestProject } from "vitest/node";
 import type { DevstackInfo } from "./devstack-info.ts";
-import { applyMigrations, installPgCron, installPlatform, withClient } from "./prepare-database.ts";
+import { applyMigrations, installPgCron, installPlatform } from "./prepare-database.ts";
 import { CRON_DATABASE, describePostgres } from "./start-postgres.ts";
 import { startThrowawayPostgres } from "./start-throwaway-postgres.ts";
 import { withDatabase } from "./testing.ts";
+import { withClient } from "./with-client.ts";
 
 const TEMPLATES = { bare: "tpl_bare", platform: "tpl_platform", migrated: "tpl_migrated" } as const;
 
