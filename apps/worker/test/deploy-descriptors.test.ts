@@ -347,7 +347,7 @@ afterAll(async () => {
 
 /** .env.example as an environment, its CA certificate path pointed at a file that exists. */
 function exampleEnvWithCert(): Record<string, string> {
-  return { ...parseEnv(envExample), DATABASE_SSL_ROOT_CERT: certPath } as Record<string, string>;
+  return { ...parseEnv(envExample), DATABASE_SSL_CA: certPath } as Record<string, string>;
 }
 
 describe(".env.example", () => {

@@ -3,7 +3,7 @@
  *
  * - `disable`: plain TCP. The default for `localhost`, `127.0.0.1`, `::1` and Unix sockets.
  * - `require`: TLS, and the server certificate must chain to a trusted CA (the system store, or
- *   `DATABASE_SSL_ROOT_CERT`); the host name is not checked. Stricter than libpq's `require`,
+ *   `DATABASE_SSL_CA`); the host name is not checked. Stricter than libpq's `require`,
  *   which checks nothing: here the only way to skip verification is to say `no-verify`.
  * - `verify-ca`: the same checks as `require`, under libpq's name for them.
  * - `verify-full`: TLS, trusted chain and a certificate issued for the host name we dialled.
@@ -13,6 +13,20 @@
  */
 export type SslMode = "disable" | "require" | "verify-ca" | "verify-full" | "no-verify";
 
+/**
+ * Which kind of server the configuration is for; it only picks defaults and checks (see
+ * {@link loadDatabaseConfig}): `local` = the devstack, `supabase` = Supabase Cloud, `self-hosted` =
+ * any other PostgreSQL (including self-hosted Supabase).
+ */
+export type DatabaseProfile = "local" | "supabase" | "self-hosted";
+
+/** The profile in use and where it came from. */
+export interface DatabaseProfileConfig {
+  readonly name: DatabaseProfile;
+  /** `DATABASE_PROFILE`, or `host` when it was picked from the host name. */
+  readonly source: "DATABASE_PROFILE" | "host";
+}
+
 /** The pooler mode a connection goes through (Supabase's Supavisor, PgBouncer, or none = `session`). */
 export type PoolMode = "session" | "transaction";
 
@@ -21,9 +35,12 @@ export interface DatabaseSslConfig {
   readonly mode: SslMode;
   /** Where {@link DatabaseSslConfig.mode} came from. */
   readonly source: "DATABASE_SSL" | "DATABASE_URL" | "default";
-  /** Path of the CA certificate file (`DATABASE_SSL_ROOT_CERT` or the URL's `sslrootcert`). */
+  /**
+   * Path of the CA certificate file (`DATABASE_SSL_CA`, its older name `DATABASE_SSL_ROOT_CERT`, or
+   * the URL's `sslrootcert`); undefined when none is set or `DATABASE_SSL_CA` held the PEM text itself.
+   */
   readonly rootCertPath: string | undefined;
-  /** The PEM text of that file, read once when the configuration is loaded. */
+  /** The CA certificate's PEM text, read once when the configuration is loaded. */
   readonly rootCert: string | undefined;
 }
 
@@ -53,6 +70,7 @@ export interface DatabaseConfig {
   readonly user: string;
   /** Absent for local trust (or peer) authentication. Never logged. */
   readonly password: string | undefined;
+  readonly profile: DatabaseProfileConfig;
   readonly ssl: DatabaseSslConfig;
   readonly pooler: DatabasePoolerConfig;
   /**
@@ -75,4 +93,6 @@ export interface DatabaseConfig {
   readonly connectTimeoutMs: number;
   /** Shown in `pg_stat_activity.application_name` (`DATABASE_APPLICATION_NAME`). */
   readonly applicationName: string;
+  /** What the configuration does that a reader should know (TLS verification off), also sent to `warn` at load. */
+  readonly warnings: readonly string[];
 }

@@ -5,13 +5,19 @@ export type { DB as Database } from "./database.generated.ts";
 export type {
   DatabaseConfig,
   DatabasePoolerConfig,
+  DatabaseProfile,
+  DatabaseProfileConfig,
   DatabaseSslConfig,
   PoolMode,
   SslMode,
 } from "./database-config.ts";
 export { describeDatabaseConfig } from "./describe-database-config.ts";
 export { databaseTypeSchemas, databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
-export { type DatabaseEnv, loadDatabaseConfig } from "./load-database-config.ts";
+export {
+  type DatabaseEnv,
+  type LoadDatabaseConfigOptions,
+  loadDatabaseConfig,
+} from "./load-database-config.ts";
 export { MigrationChangedError, MigrationError, MigrationFileError } from "./migrations/migration-errors.ts";
 export type { MigrationLog } from "./migrations/migration-log.ts";
 export { migrationsDirectory } from "./migrations/migrations-directory.ts";

@@ -1,22 +1,39 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
-import type { DatabaseConfig, PoolMode, SslMode } from "./database-config.ts";
+import type { DatabaseConfig, DatabaseProfile, PoolMode, SslMode } from "./database-config.ts";
 
 /** The environment, as `process.env` gives it. Only the `DATABASE_*` variables below are read. */
 export type DatabaseEnv = Readonly<Record<string, string | undefined>>;
 
 const SSL_MODES = ["disable", "require", "verify-ca", "verify-full", "no-verify"] as const;
+const PROFILES = ["local", "supabase", "self-hosted"] as const;
 const POOL_MODES = ["session", "transaction", "auto"] as const;
 const SUPABASE_TRANSACTION_POOLER_PORT = 6543;
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1"]);
 const SUPABASE_POOLER_HOST = /\.pooler\.supabase\.com$/i;
+const SUPABASE_HOST = /\.supabase\.(?:co|com)$/i;
+const SUPABASE_CA_HELP =
+  "Supabase signs its server certificates with its own CA: download it (Project Settings > Database > " +
+  "SSL configuration > Download certificate) and set DATABASE_SSL_CA to the file's path or its PEM text";
 
 const wholeNumber = (min: number, max: number) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
+export interface LoadDatabaseConfigOptions {
+  /**
+   * Receives each warning (today: TLS verification turned off with `no-verify`), once per load.
+   * Default: `process.emitWarning`, which prints it on stderr.
+   */
+  readonly warn?: (message: string) => void;
+}
+
 /** Each variable: its schema, and the sentence that tells the reader what to do when it fails. */
 const fields = {
+  DATABASE_PROFILE: {
+    schema: z.enum(PROFILES),
+    help: "must be local (the devstack), supabase (Supabase Cloud) or self-hosted (any other server); or leave it unset to pick by host",
+  },
   DATABASE_PORT: {
     schema: wholeNumber(1, 65_535),
     help: "must be a port number from 1 to 65535: 5432 for Postgres or the session pooler, 6543 for the Supabase transaction pooler",
@@ -26,7 +43,7 @@ const fields = {
     help: (raw: string) =>
       raw === "true" || raw === "false"
         ? // The old env files said DATABASE_SSL=true and meant "TLS without checks": say what to write now.
-          "is no longer a mode: write verify-full (TLS with certificate and host checked; set DATABASE_SSL_ROOT_CERT for Supabase) or disable for a local server"
+          "is no longer a mode: write verify-full (TLS with certificate and host checked; set DATABASE_SSL_CA for Supabase) or disable for a local server"
         : "must be one of disable, require, verify-ca, verify-full, no-verify (insecure): use verify-full for a remote server, disable for a local one",
   },
   DATABASE_POOL_MODE: {
@@ -59,8 +76,14 @@ type FieldName = keyof typeof fields;
  *
  * `DATABASE_URL` wins when set; otherwise `DATABASE_HOST`, `DATABASE_PORT` (5432), `DATABASE_NAME`,
  * `DATABASE_USER` and the optional `DATABASE_PASSWORD` are used. Empty values count as unset (so
- * `${VAR}` in a compose file with VAR unset does what it looks like). TLS defaults to `verify-full`
- * for remote hosts and `disable` for local ones; the pooler mode defaults to `transaction` on port
+ * `${VAR}` in a compose file with VAR unset does what it looks like).
+ *
+ * `DATABASE_PROFILE` picks the defaults: `local` (the devstack: TLS off), `supabase` (Supabase
+ * Cloud: `verify-full` against `DATABASE_SSL_CA`, which is then required; `disable` is refused) or
+ * `self-hosted` (`verify-full` against `DATABASE_SSL_CA` or the system CAs). Unset, it is picked by
+ * host: loopback and sockets are `local`, `*.supabase.co` / `*.supabase.com` are `supabase`, any
+ * other host is `self-hosted`. `DATABASE_SSL=no-verify` is the one way to turn certificate checks
+ * off; it is reported through `options.warn`. The pooler mode defaults to `transaction` on port
  * 6543 (Supabase's transaction pooler) and `session` otherwise. Variables it does not know are ignored.
  *
  * ### Examples
@@ -69,14 +92,18 @@ type FieldName = keyof typeof fields;
  *
  * const config = loadDatabaseConfig({
  *   DATABASE_URL: "postgresql://postgres.project-ref:example-password-not-real@aws-0-eu-north-1.pooler.supabase.com:6543/postgres",
- *   DATABASE_SSL_ROOT_CERT: "/etc/ssl/supabase/prod-ca-2021.crt",
+ *   DATABASE_SSL_CA: "/etc/ssl/supabase/prod-ca-2021.crt",
  * });
+ * config.profile.name; // "supabase" (from the host; DATABASE_PROFILE=supabase says so explicitly)
  * config.ssl.mode; // "verify-full"
  * config.pooler.mode; // "transaction"
  * config.supportsListen; // false: poll instead of LISTEN
  * ```
  */
-export function loadDatabaseConfig(env: DatabaseEnv): DatabaseConfig {
+export function loadDatabaseConfig(
+  env: DatabaseEnv,
+  options: LoadDatabaseConfigOptions = {},
+): DatabaseConfig {
   const issues: string[] = [];
   const read = <K extends FieldName>(name: K): z.output<(typeof fields)[K]["schema"]> | undefined => {
     const raw = value(env, name);
@@ -98,35 +125,56 @@ export function loadDatabaseConfig(env: DatabaseEnv): DatabaseConfig {
   const connectTimeoutMs = read("DATABASE_CONNECT_TIMEOUT_MS") ?? 10_000;
   const applicationName = read("DATABASE_APPLICATION_NAME") ?? "balansity";
 
-  // TLS: one mode, from DATABASE_SSL or the URL's sslmode (they must agree), else by host.
+  // Profile: DATABASE_PROFILE, else what the host looks like.
+  const host = target?.host;
+  const local = host !== undefined && isLocalHost(host);
+  const envProfile = read("DATABASE_PROFILE");
+  const profile: DatabaseProfile =
+    envProfile ??
+    (local ? "local" : host !== undefined && SUPABASE_HOST.test(host) ? "supabase" : "self-hosted");
+
+  // TLS: one mode, from DATABASE_SSL or the URL's sslmode (they must agree), else by profile.
   const urlSsl = target?.sslmode;
   if (envSsl !== undefined && urlSsl !== undefined && envSsl !== urlSsl) {
     issues.push(
       `DATABASE_SSL=${envSsl} disagrees with sslmode=${urlSsl} in DATABASE_URL: keep one of them (or make them equal)`,
     );
   }
-  const host = target?.host;
-  const local = host !== undefined && isLocalHost(host);
-  const sslMode: SslMode = envSsl ?? urlSsl ?? (local ? "disable" : "verify-full");
+  const sslMode: SslMode = envSsl ?? urlSsl ?? (profile === "local" ? "disable" : "verify-full");
   const sslSource = envSsl !== undefined ? "DATABASE_SSL" : urlSsl !== undefined ? "DATABASE_URL" : "default";
-
-  const envRootCert = value(env, "DATABASE_SSL_ROOT_CERT");
-  const urlRootCert = target?.sslrootcert;
-  if (envRootCert !== undefined && urlRootCert !== undefined && envRootCert !== urlRootCert) {
+  if (profile === "supabase" && sslMode === "disable") {
     issues.push(
-      "DATABASE_SSL_ROOT_CERT disagrees with sslrootcert in DATABASE_URL: keep one of them (or make them equal)",
+      `${sslSource === "DATABASE_URL" ? "sslmode=disable in DATABASE_URL" : "DATABASE_SSL=disable"} is refused with ` +
+        "DATABASE_PROFILE=supabase: Supabase Cloud is reached over the internet, use verify-full with DATABASE_SSL_CA",
     );
   }
-  const rootCertPath = envRootCert ?? urlRootCert;
-  let rootCert: string | undefined;
-  if (rootCertPath !== undefined) {
-    if (sslMode === "disable" || sslMode === "no-verify") {
-      issues.push(
-        `DATABASE_SSL_ROOT_CERT is set but the SSL mode is ${sslMode}, which checks no certificate: ` +
-          "use DATABASE_SSL=verify-full, or remove DATABASE_SSL_ROOT_CERT",
-      );
-    }
-    rootCert = readRootCert(rootCertPath, issues);
+
+  // The CA: DATABASE_SSL_CA (a path or the PEM text), its older name DATABASE_SSL_ROOT_CERT, or sslrootcert.
+  const ca = readCa(env, target?.sslrootcert, issues);
+  const checksCertificate = sslMode === "require" || sslMode === "verify-ca" || sslMode === "verify-full";
+  if (ca !== undefined && !checksCertificate) {
+    issues.push(
+      `${ca.variable} is set but the SSL mode is ${sslMode}, which checks no certificate: ` +
+        `use DATABASE_SSL=verify-full, or remove ${ca.variable}`,
+    );
+  }
+  const caGiven = ["DATABASE_SSL_CA", "DATABASE_SSL_ROOT_CERT"].some(
+    (name) => value(env, name) !== undefined,
+  );
+  if (profile === "supabase" && checksCertificate && !caGiven && target?.sslrootcert === undefined) {
+    const why =
+      envProfile === undefined
+        ? `the host ${host} is Supabase's (profile supabase)`
+        : "DATABASE_PROFILE=supabase";
+    issues.push(`DATABASE_SSL_CA is not set, and it is required because ${why}: ${SUPABASE_CA_HELP}`);
+  }
+  const warnings: string[] = [];
+  if (sslMode === "no-verify") {
+    warnings.push(
+      `TLS certificate verification is OFF (${sslSource === "DATABASE_URL" ? "sslmode=no-verify in DATABASE_URL" : "DATABASE_SSL=no-verify"}): ` +
+        "anyone between this process and the database can pose as the server and read the password; " +
+        "set DATABASE_SSL=verify-full with DATABASE_SSL_CA instead",
+    );
   }
 
   // Pooler: transaction mode on the Supabase transaction pooler port unless told otherwise.
@@ -153,7 +201,13 @@ export function loadDatabaseConfig(env: DatabaseEnv): DatabaseConfig {
     port: target.port,
     database: target.database,
     user: target.user,
-    ssl: Object.freeze({ mode: sslMode, source: sslSource, rootCertPath, rootCert }),
+    profile: Object.freeze({ name: profile, source: envProfile === undefined ? "host" : "DATABASE_PROFILE" }),
+    ssl: Object.freeze({
+      mode: sslMode,
+      source: sslSource,
+      rootCertPath: ca?.path,
+      rootCert: ca?.pem,
+    }),
     pooler: Object.freeze({
       mode: poolMode,
       requested: requestedPoolMode,
@@ -165,7 +219,9 @@ export function loadDatabaseConfig(env: DatabaseEnv): DatabaseConfig {
     statementTimeoutMs,
     connectTimeoutMs,
     applicationName,
+    warnings: Object.freeze(warnings),
   };
+  for (const warning of warnings) (options.warn ?? emitProcessWarning)(warning);
   // Not enumerable: JSON.stringify, pino and util.inspect leave it out.
   Object.defineProperty(config, "password", { value: target.password, enumerable: false });
   return Object.freeze(config as typeof config & { readonly password: string | undefined });
@@ -303,24 +359,62 @@ function isLocalHost(host: string): boolean {
   return LOCAL_HOSTS.has(host.toLowerCase()) || host.startsWith("/");
 }
 
-function readRootCert(path: string, issues: string[]): string | undefined {
-  let text: string;
+interface CaCertificate {
+  /** The variable it came from, for messages. */
+  readonly variable: "DATABASE_SSL_CA" | "DATABASE_SSL_ROOT_CERT" | "sslrootcert in DATABASE_URL";
+  /** The file it was read from; undefined when the variable held the PEM text itself. */
+  readonly path: string | undefined;
+  readonly pem: string;
+}
+
+const PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
+
+function readCa(
+  env: DatabaseEnv,
+  urlRootCert: string | undefined,
+  issues: string[],
+): CaCertificate | undefined {
+  const given = [
+    ["DATABASE_SSL_CA", value(env, "DATABASE_SSL_CA")],
+    ["DATABASE_SSL_ROOT_CERT", value(env, "DATABASE_SSL_ROOT_CERT")],
+    ["sslrootcert in DATABASE_URL", urlRootCert],
+  ] as const;
+  const set = given.filter((entry): entry is [CaCertificate["variable"], string] => entry[1] !== undefined);
+  if (set.length > 1 && new Set(set.map(([, text]) => text)).size > 1) {
+    issues.push(
+      `${set.map(([name]) => name).join(" and ")} disagree: set only DATABASE_SSL_CA ` +
+        "(DATABASE_SSL_ROOT_CERT is its older name)",
+    );
+    return undefined;
+  }
+  const [first] = set;
+  if (first === undefined) return undefined;
+  const [variable, text] = first;
+  if (text.includes(PEM_BEGIN)) {
+    // The PEM text itself; env files that cannot hold several lines may write \n for each line break.
+    return { variable, path: undefined, pem: text.replace(/\\n/g, "\n").trim() };
+  }
+  let pem: string;
   try {
-    text = readFileSync(path, "utf8");
+    pem = readFileSync(text, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
     issues.push(
-      `DATABASE_SSL_ROOT_CERT=${path} cannot be read (${reason}): point it at the server's CA certificate ` +
-        "(Supabase: Project Settings > Database > SSL configuration > Download certificate)",
+      `${variable}=${text} cannot be read (${reason}): point it at the server's CA certificate (a file path or the PEM text). ` +
+        "Supabase: Project Settings > Database > SSL configuration > Download certificate",
     );
     return undefined;
   }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+  if (!pem.includes(PEM_BEGIN)) {
     issues.push(
-      `DATABASE_SSL_ROOT_CERT=${path} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): ` +
-        "download the CA certificate again",
+      `${variable}=${text} holds no PEM certificate (no "${PEM_BEGIN}" line): download the CA certificate again`,
     );
     return undefined;
   }
-  return text;
+  return { variable, path: text, pem };
+}
+
+/** The default for warnings: a Node process warning, printed on stderr once per load. */
+function emitProcessWarning(message: string): void {
+  process.emitWarning(message, { code: "BALANSITY_TLS_UNVERIFIED" });
 }

@@ -25,6 +25,9 @@ function caFile(text = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-
   return path;
 }
 
+/** A Supabase pooler configuration with its CA (a placeholder certificate: nothing connects here). */
+const SUPABASE = { DATABASE_URL: POOLER_URL, DATABASE_SSL_CA: caFile() };
+
 describe("loadDatabaseConfig: where to connect", () => {
   it("reads every part of DATABASE_URL, decoding a percent-encoded password", () => {
     const config = loadDatabaseConfig({
@@ -187,14 +190,14 @@ describe("loadDatabaseConfig: errors", () => {
   });
 
   it("tells how to replace the old DATABASE_SSL=true", () => {
-    const error = configError({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "true" });
+    const error = configError({ ...SUPABASE, DATABASE_SSL: "true" });
     expect(error.issues).toEqual([
       expect.stringMatching(/^DATABASE_SSL="true" is no longer a mode: write verify-full/),
     ]);
   });
 
   it("refuses a statement timeout in transaction pool mode and says where to set it instead", () => {
-    const error = configError({ DATABASE_URL: POOLER_URL, DATABASE_STATEMENT_TIMEOUT_MS: "30000" });
+    const error = configError({ ...SUPABASE, DATABASE_STATEMENT_TIMEOUT_MS: "30000" });
     expect(error.issues).toEqual([expect.stringMatching(/^DATABASE_STATEMENT_TIMEOUT_MS .*alter role/)]);
   });
 });
@@ -230,7 +233,7 @@ describe("loadDatabaseConfig: secrets stay out of messages", () => {
 
   it("keeps the password out of JSON and util.inspect of the config", async () => {
     const { inspect } = await import("node:util");
-    const config = loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "require" });
+    const config = loadDatabaseConfig({ ...SUPABASE, DATABASE_SSL: "require" });
     expect(config.password).toBe(PASSWORD);
     expect(JSON.stringify(config)).not.toContain(PASSWORD);
     expect(inspect(config, { depth: 5 })).not.toContain(PASSWORD);
@@ -245,7 +248,6 @@ describe("loadDatabaseConfig: TLS", () => {
     ["[::1]", "disable"],
     ["db.example.com", "verify-full"],
     ["10.0.0.5", "verify-full"],
-    [POOLER_HOST, "verify-full"],
   ])("defaults to the right mode for host %s (%s)", (host, mode) => {
     const config = loadDatabaseConfig({ DATABASE_URL: `postgresql://postgres@${host}:5432/postgres` });
     expect(config.ssl).toMatchObject({ mode, source: "default" });
@@ -260,14 +262,12 @@ describe("loadDatabaseConfig: TLS", () => {
   });
 
   it("takes sslmode from the URL", () => {
-    const config = loadDatabaseConfig({ DATABASE_URL: `${POOLER_URL}?sslmode=require` });
+    const config = loadDatabaseConfig({ ...SUPABASE, DATABASE_URL: `${POOLER_URL}?sslmode=require` });
     expect(config.ssl).toMatchObject({ mode: "require", source: "DATABASE_URL" });
   });
 
   it("takes DATABASE_SSL, including the explicit insecure no-verify", () => {
-    expect(loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "verify-ca" }).ssl.mode).toBe(
-      "verify-ca",
-    );
+    expect(loadDatabaseConfig({ ...SUPABASE, DATABASE_SSL: "verify-ca" }).ssl.mode).toBe("verify-ca");
     expect(loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "no-verify" }).ssl).toMatchObject({
       mode: "no-verify",
       source: "DATABASE_SSL",
@@ -281,7 +281,10 @@ describe("loadDatabaseConfig: TLS", () => {
   });
 
   it("refuses DATABASE_SSL and sslmode that disagree", () => {
-    const error = configError({ DATABASE_URL: `${POOLER_URL}?sslmode=disable`, DATABASE_SSL: "verify-full" });
+    const error = configError({
+      DATABASE_URL: "postgresql://u@db.example.com/app?sslmode=disable",
+      DATABASE_SSL: "verify-full",
+    });
     expect(error.issues).toEqual([
       expect.stringMatching(/^DATABASE_SSL=verify-full disagrees with sslmode=disable/),
     ]);
@@ -330,7 +333,7 @@ describe("loadDatabaseConfig: TLS", () => {
 
 describe("loadDatabaseConfig: pooler", () => {
   it("detects Supabase's transaction pooler on aws-0-eu-north-1.pooler.supabase.com:6543", () => {
-    const config = loadDatabaseConfig({ DATABASE_URL: POOLER_URL });
+    const config = loadDatabaseConfig(SUPABASE);
     expect(config.user).toBe("postgres.project-ref");
     expect(config.pooler).toEqual({ mode: "transaction", requested: "auto", supabase: true });
     expect(config.supportsListen).toBe(false);
@@ -339,7 +342,7 @@ describe("loadDatabaseConfig: pooler", () => {
   });
 
   it("uses session mode on the session pooler port 5432", () => {
-    const config = loadDatabaseConfig({ DATABASE_URL: POOLER_URL.replace(":6543", ":5432") });
+    const config = loadDatabaseConfig({ ...SUPABASE, DATABASE_URL: POOLER_URL.replace(":6543", ":5432") });
     expect(config.pooler).toEqual({ mode: "session", requested: "auto", supabase: true });
     expect(config.supportsListen).toBe(true);
     expect(config.preparedStatements).toBe(true);
@@ -350,8 +353,10 @@ describe("loadDatabaseConfig: pooler", () => {
       loadDatabaseConfig({ DATABASE_URL: "postgresql://u@pgbouncer.internal:6543/app" }).pooler.mode,
     ).toBe("transaction");
     expect(
-      loadDatabaseConfig({ DATABASE_URL: "postgresql://postgres@db.project-ref.supabase.co:5432/postgres" })
-        .pooler,
+      loadDatabaseConfig({
+        ...SUPABASE,
+        DATABASE_URL: "postgresql://postgres@db.project-ref.supabase.co:5432/postgres",
+      }).pooler,
     ).toEqual({
       mode: "session",
       requested: "auto",

@@ -49,7 +49,7 @@ describe("toPoolConfig: TLS options by mode", () => {
       rejectUnauthorized: false,
     });
     for (const mode of ["require", "verify-ca", "verify-full"]) {
-      expect(ssl({ DATABASE_URL: POOLER_URL, DATABASE_SSL: mode })).toMatchObject({
+      expect(ssl({ DATABASE_URL: POOLER_URL, DATABASE_SSL: mode, DATABASE_SSL_CA: caPath })).toMatchObject({
         rejectUnauthorized: true,
       });
     }
@@ -63,6 +63,7 @@ describe("toPoolConfig: TLS options by mode", () => {
     const withPassword = toPoolConfig(
       loadDatabaseConfig({
         DATABASE_URL: POOLER_URL.replace(":6543", ":5432"),
+        DATABASE_SSL_CA: caPath,
         DATABASE_POOL_MAX: "4",
         DATABASE_STATEMENT_TIMEOUT_MS: "1500",
         DATABASE_CONNECT_TIMEOUT_MS: "2500",

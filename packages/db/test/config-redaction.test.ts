@@ -40,19 +40,25 @@ describe("redactConnectionString", () => {
   });
 });
 
+// A placeholder certificate given as PEM text: it is only parsed here, never used to connect.
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
 describe("describeDatabaseConfig", () => {
   it("describes the target, TLS and pooling in one line without the password", () => {
-    const line = describeDatabaseConfig(loadDatabaseConfig({ DATABASE_URL: POOLER_URL }));
+    const line = describeDatabaseConfig(
+      loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL_CA: PEM, DATABASE_PROFILE: "supabase" }),
+    );
     expect(line).toBe(
       "postgres.project-ref@aws-0-eu-north-1.pooler.supabase.com:6543/postgres " +
-        "(ssl verify-full, transaction pooling via Supabase pooler, pool max 10, application balansity)",
+        "(ssl verify-full, ca from DATABASE_SSL_CA, transaction pooling via Supabase pooler, pool max 10, " +
+        "application balansity, profile supabase)",
     );
     expect(line).not.toContain(PASSWORD);
   });
 
   it("flags no-verify as insecure", () => {
     const line = describeDatabaseConfig(
-      loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "no-verify" }),
+      loadDatabaseConfig({ DATABASE_URL: POOLER_URL, DATABASE_SSL: "no-verify" }, { warn: () => undefined }),
     );
     expect(line).toContain("ssl no-verify (INSECURE: certificate not checked)");
   });
