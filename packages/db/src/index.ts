@@ -1,4 +1,5 @@
 export { ConfigError } from "./config-error.ts";
+export { ConnectionError, type ConnectionErrorCode, explainConnectionError } from "./connection-error.ts";
 export { createDb } from "./create-db.ts";
 export { createPool } from "./create-pool.ts";
 export type { DB as Database } from "./database.generated.ts";

@@ -27,6 +27,7 @@
  * transaction-scoped and each file is one transaction.
  */
 import pg from "pg";
+import { explainConnectionError } from "../connection-error.ts";
 import type { DatabaseConfig } from "../database-config.ts";
 import { loadDatabaseConfig } from "../load-database-config.ts";
 import { toPoolConfig } from "../pool-config.ts";
@@ -91,7 +92,9 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<RunM
   const client = new pg.Client(toPoolConfig(config));
   // A dropped connection also fails the query in flight; this only keeps the event from ending the process.
   client.on("error", (error) => log.warn(`migration connection lost: ${error.message}`));
-  await client.connect();
+  await client.connect().catch((error: unknown) => {
+    throw explainConnectionError(error, config);
+  });
   try {
     await ensureHistoryTable(client);
     const history = await readHistory(client);
