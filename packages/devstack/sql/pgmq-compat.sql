@@ -15,13 +15,21 @@
 -- Grants: as the extension does, only pg_monitor gets read access; everything else is left to the
 -- migrations. No function here is security definer (each runs with its caller's rights).
 --
--- Known differences from pgmq 1.5.1 (all stricter or invisible to callers):
---   * queue names must match [a-z0-9_]{1,47}; pgmq also accepts upper case (folded to lower case in
---     table names) and other characters. A name accepted here is accepted by pgmq.
---   * partitioned queues (pg_partman) are not supported: create_partitioned raises an error.
---   * queue creation takes a transaction-level advisory lock (as pgmq does from 1.5.2 on).
+-- Queue names: exactly what pgmq 1.5.1 accepts. A name may hold any character except `$`, `;`, `'`
+-- and the sequence `--` (format_table_name refuses those in every function); queue tables are named
+-- in lower case (`QueueCased` -> pgmq.q_queuecased, `queue-hyphened` -> pgmq."q_queue-hyphened");
+-- creating a queue also refuses names of 48 characters or more (validate_queue_name). The error texts
+-- are pgmq 1.5.1's, word for word, so a message seen locally is the one Supabase shows.
+--
+-- Known differences from pgmq 1.5.1 (none changes what a caller can do, or sees on success):
+--   * partitioned queues (pg_partman) are not supported: create_partitioned and
+--     convert_archive_partitioned raise feature_not_supported; detach_archive has no extension to
+--     detach the archive from and only checks that the archive exists.
+--   * creating and dropping a queue take a transaction-level advisory lock (as pgmq does from 1.5.2).
 --   * read, read_with_poll and the array forms of archive/delete return rows ordered by msg_id.
 --   * purge_queue deletes rows instead of truncating (same count, no exclusive table lock).
+--   * send_batch sends one message per element of msgs; pgmq 1.5.1 also sends a message with a null
+--     body for each header beyond the last message.
 
 create schema if not exists pgmq;
 
@@ -84,35 +92,30 @@ $types$;
 -- Helpers
 ------------------------------------------------------------------------------------------------------
 
--- Rejects a queue name that pgmq could not turn into a table name.
+-- Refuses a name too long for pgmq's table and index names; called when a queue is created. The limit
+-- and the text are pgmq 1.5.1's: 48 characters or more are refused, so 47 is the longest name.
 create or replace function pgmq.validate_queue_name(queue_name text)
 returns void
 language plpgsql
 as $$
 begin
-  if queue_name is null or queue_name = '' then
-    raise exception 'queue name must not be empty'
-      using errcode = 'invalid_parameter_value';
-  end if;
-  if length(queue_name) > 47 then
-    -- "q_" + name + "_msg_id_seq" (and pgmq's partition templates) must fit in 63 characters
-    raise exception 'queue name is too long, maximum length is 47 characters'
-      using errcode = 'invalid_parameter_value';
-  end if;
-  if queue_name !~ '^[a-z0-9_]+$' then
-    raise exception 'queue name "%" contains invalid characters: use only a-z, 0-9 and _', queue_name
-      using errcode = 'invalid_parameter_value';
+  if length(queue_name) >= 48 then
+    raise exception 'queue name is too long, maximum length is 48 characters';
   end if;
 end;
 $$;
 
--- The table name of a queue: prefix 'q' for the queue, 'a' for its archive.
+-- The table name of a queue: prefix 'q' for the queue, 'a' for its archive, in lower case. Every
+-- function starts here, so `$`, `;`, `'` and `--` are refused before any dynamic SQL (which quotes
+-- the name with %I as well).
 create or replace function pgmq.format_table_name(queue_name text, prefix text)
 returns text
 language plpgsql
 as $$
 begin
-  perform pgmq.validate_queue_name(queue_name);
+  if queue_name ~ '[$;'']|--' then
+    raise exception 'queue name contains invalid characters: $, ;, --, or \''';
+  end if;
   return lower(prefix || '_' || queue_name);
 end;
 $$;
@@ -130,6 +133,8 @@ declare
   qtable text := pgmq.format_table_name(queue_name, 'q');
   atable text := pgmq.format_table_name(queue_name, 'a');
 begin
+  -- as in pgmq: the character check (format_table_name, above) comes before the length check
+  perform pgmq.validate_queue_name(queue_name);
   -- serialise concurrent creates of the same queue
   perform pg_advisory_xact_lock(hashtext('pgmq.queue_' || queue_name));
 
@@ -213,6 +218,7 @@ returns void
 language plpgsql
 as $$
 begin
+  perform pgmq.format_table_name(queue_name, 'q');
   perform pgmq.validate_queue_name(queue_name);
   raise exception 'partitioned queues are not supported by the local pgmq-compatible SQL'
     using errcode = 'feature_not_supported',
@@ -240,6 +246,53 @@ begin
   execute format('drop table if exists pgmq.%I', atable);
   delete from pgmq.meta m where m.queue_name = drop_queue.queue_name;
   return true;
+end;
+$$;
+
+-- The 1.5.1 form with the partitioned flag, deprecated there: warns with pgmq's text, then drops.
+create or replace function pgmq.drop_queue(queue_name text, partitioned boolean)
+returns boolean
+language plpgsql
+as $$
+begin
+  perform pgmq.format_table_name(queue_name, 'q');
+  raise warning 'drop_queue(queue_name, partitioned) is deprecated and will be removed in PGMQ v2.0. Use drop_queue(queue_name) instead.';
+  perform pgmq.drop_queue(queue_name);
+  return true;
+end;
+$$;
+
+-- On the extension this keeps a queue's archive when the extension is dropped. Without an extension
+-- there is nothing to detach from: like pgmq, a missing archive is an error; otherwise nothing to do.
+create or replace function pgmq.detach_archive(queue_name text)
+returns void
+language plpgsql
+as $$
+declare
+  atable text := pgmq.format_table_name(queue_name, 'a');
+begin
+  if to_regclass(format('pgmq.%I', atable)) is null then
+    raise exception 'relation "pgmq.%" does not exist', atable
+      using errcode = 'undefined_table';
+  end if;
+end;
+$$;
+
+-- Partitioning an archive needs pg_partman, which the local stack does not have.
+create or replace function pgmq.convert_archive_partitioned(
+  table_name text,
+  partition_interval text default '10000',
+  retention_interval text default '100000',
+  leading_partition integer default 10
+)
+returns void
+language plpgsql
+as $$
+begin
+  perform pgmq.format_table_name(table_name, 'a');
+  raise exception 'partitioned archives are not supported by the local pgmq-compatible SQL'
+    using errcode = 'feature_not_supported',
+          hint = 'partitioned archives need the pgmq extension and pg_partman';
 end;
 $$;
 

@@ -32,6 +32,17 @@ async function metaRows(queue: string) {
   return rows;
 }
 
+/** The error a statement fails with (SQLSTATE and primary message); throws when it succeeds. */
+async function failure(sql: string, values: unknown[] = []): Promise<{ code: string; message: string }> {
+  try {
+    await client.query(sql, values);
+  } catch (error) {
+    const { code = "", message } = error as { code?: string; message: string };
+    return { code, message };
+  }
+  throw new Error(`expected to fail: ${sql}`);
+}
+
 /** The SQLSTATE a statement fails with, or undefined when it succeeds. */
 async function errorCode(sql: string, values: unknown[] = []): Promise<string | undefined> {
   try {
@@ -134,28 +145,76 @@ describe("pgmq queue management", () => {
     }
   });
 
-  it("rejects a queue name longer than 47 characters and accepts one of exactly 47", async () => {
-    expect(await errorCode("select pgmq.create($1)", ["q".repeat(48)])).toBeDefined();
-    expect(await tableExists(`q_${"q".repeat(48)}`)).toBe(false);
-    expect(await errorCode("select pgmq.create($1)", ["q".repeat(47)])).toBeUndefined();
-    expect(await errorCode(`select pgmq.send($1, '{"ok":true}')`, ["q".repeat(47)])).toBeUndefined();
+  it("accepts every name pgmq 1.5.1 accepts: upper case, hyphens, spaces, dots, 47 characters", async () => {
+    const names = ["Orders", "my-queue", "a b", "dot.ted", "ünïcode", "MiXed-Case_42", "q".repeat(47)];
+    for (const name of names) {
+      expect(
+        await errorCode("select pgmq.create($1)", [name]),
+        `create(${JSON.stringify(name)})`,
+      ).toBeUndefined();
+      expect(await errorCode(`select pgmq.send($1, '{"ok":true}')`, [name])).toBeUndefined();
+      const { rows } = await client.query<{ message: unknown }>("select message from pgmq.read($1, 30, 5)", [
+        name,
+      ]);
+      expect(rows, name).toEqual([{ message: { ok: true } }]);
+    }
+    // tables are named in lower case; the queue keeps its name
+    expect(await tableExists("q_orders")).toBe(true);
+    expect(await tableExists('"q_my-queue"')).toBe(true);
+    expect(await metaRows("MiXed-Case_42")).toEqual([
+      { queue_name: "MiXed-Case_42", is_partitioned: false, is_unlogged: false },
+    ]);
   });
 
-  it.skipIf(!compat)(
-    "rejects queue names with characters outside [a-z0-9_], before touching any table",
-    async () => {
-      for (const name of ["Orders", "my-queue", "a b", "x;drop table pgmq.meta", "", "quote'd", "dollar$"]) {
-        expect(await errorCode("select pgmq.create($1)", [name]), `create(${JSON.stringify(name)})`).toBe(
-          "22023",
-        );
-        expect(await errorCode(`select pgmq.send($1, '{}')`, [name]), `send(${JSON.stringify(name)})`).toBe(
-          "22023",
-        );
+  it("refuses $, ;, ' and -- in every function with pgmq's text, before touching any table", async () => {
+    const calls = [
+      "select pgmq.create($1)",
+      "select pgmq.create_unlogged($1)",
+      "select pgmq.create_partitioned($1)",
+      `select pgmq.send($1, '{}')`,
+      "select pgmq.send_batch($1, array['{}']::jsonb[])",
+      "select * from pgmq.read($1, 30, 1)",
+      "select * from pgmq.read_with_poll($1, 30, 1, 1)",
+      "select * from pgmq.pop($1)",
+      "select * from pgmq.set_vt($1, 1, 0)",
+      "select pgmq.archive($1, 1::bigint)",
+      "select pgmq.delete($1, 1::bigint)",
+      "select pgmq.purge_queue($1)",
+      "select * from pgmq.metrics($1)",
+      "select pgmq.drop_queue($1)",
+    ];
+    // the last name is also too long: the character check comes first, as in pgmq
+    for (const name of [
+      "x;drop table pgmq.meta",
+      "quote'd",
+      "dollar$",
+      "double--dash",
+      `${"a".repeat(50)};`,
+    ]) {
+      for (const call of calls) {
+        expect(await failure(call, [name]), `${call} with ${JSON.stringify(name)}`).toEqual({
+          code: "P0001",
+          message: "queue name contains invalid characters: $, ;, --, or \\'",
+        });
       }
-      expect(await errorCode("select pgmq.create(null)")).toBe("22023");
-      expect(await tableExists("meta")).toBe(true);
-    },
-  );
+    }
+    expect(await tableExists("meta")).toBe(true);
+  });
+
+  it("refuses to create a queue of 48 characters with pgmq's text; other functions find no such queue", async () => {
+    for (const call of [
+      "select pgmq.create($1)",
+      "select pgmq.create_unlogged($1)",
+      "select pgmq.create_partitioned($1)",
+    ]) {
+      expect(await failure(call, ["q".repeat(48)]), call).toEqual({
+        code: "P0001",
+        message: "queue name is too long, maximum length is 48 characters",
+      });
+    }
+    expect(await tableExists(`q_${"q".repeat(48)}`)).toBe(false);
+    expect(await errorCode(`select pgmq.send($1, '{}')`, ["q".repeat(48)])).toBe("42P01");
+  });
 
   it("fails with undefined_table when sending to, reading from or measuring a queue that does not exist", async () => {
     expect(await errorCode(`select pgmq.send('no_such_queue', '{"lost":true}')`)).toBe("42P01");
@@ -166,8 +225,44 @@ describe("pgmq queue management", () => {
     expect(await errorCode("select * from pgmq.metrics('no_such_queue')")).toBe("42P01");
   });
 
-  it.skipIf(!compat)("refuses partitioned queues locally with feature_not_supported", async () => {
-    expect(await errorCode("select pgmq.create_partitioned('parted')")).toBe("0A000");
-    expect(await tableExists("q_parted")).toBe(false);
+  it.skipIf(!compat)(
+    "refuses partitioned queues and archives locally with feature_not_supported",
+    async () => {
+      expect(await errorCode("select pgmq.create_partitioned('parted')")).toBe("0A000");
+      expect(await tableExists("q_parted")).toBe(false);
+      await client.query("select pgmq.create('unparted')");
+      expect(await errorCode("select pgmq.convert_archive_partitioned('unparted')")).toBe("0A000");
+    },
+  );
+
+  it.skipIf(!compat)(
+    "detach_archive succeeds for an existing queue and fails with undefined_table without",
+    async () => {
+      await client.query("select pgmq.create('detached')");
+      expect(await errorCode("select pgmq.detach_archive('detached')")).toBeUndefined();
+      expect(await errorCode("select pgmq.detach_archive('never_created')")).toBe("42P01");
+    },
+  );
+
+  it("drop_queue(name, partitioned), deprecated in 1.5.1, warns with pgmq's text and drops the queue", async () => {
+    const warnings: string[] = [];
+    const onNotice = (notice: { severity?: string | undefined; message?: string | undefined }) => {
+      if (notice.severity === "WARNING") warnings.push(notice.message ?? "");
+    };
+    client.on("notice", onNotice);
+    try {
+      await client.query("select pgmq.create('old_style_drop')");
+      const { rows } = await client.query<{ dropped: boolean }>(
+        "select pgmq.drop_queue('old_style_drop', false) as dropped",
+      );
+      expect(rows).toEqual([{ dropped: true }]);
+    } finally {
+      client.off("notice", onNotice);
+    }
+    expect(warnings).toEqual([
+      "drop_queue(queue_name, partitioned) is deprecated and will be removed in PGMQ v2.0. Use drop_queue(queue_name) instead.",
+    ]);
+    expect(await tableExists("q_old_style_drop")).toBe(false);
+    expect(await metaRows("old_style_drop")).toEqual([]);
   });
 });
