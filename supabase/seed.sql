@@ -8,6 +8,7 @@
 --     11111111-1111-4111-8111-111111111111  anna.ivanova@example.com  ru  Europe/Moscow
 --     22222222-2222-4222-8222-222222222222  john.smith@example.com    en  Europe/London
 --     33333333-3333-4333-8333-333333333333  oleg.petrov@example.com   ru  Asia/Yekaterinburg
+--     99999999-9999-4999-8999-999999999999  operator@balansity.local  en  (operator: app_metadata.role)
 --
 --   assessments (checkups)
 --     aaaaaaaa-0000-4000-8000-000000000001  anna  in_progress  started 2 days ago
@@ -102,6 +103,43 @@ values
     now() - interval '35 days',
     now() - interval '35 days'
   );
+
+-- The operator of the console (apps/console): app_metadata.role = operator is what
+-- public.is_operator() reads from the JWT. Sign in with the link `pnpm dev` prints.
+insert into auth.users (
+  instance_id,
+  id,
+  aud,
+  role,
+  email,
+  encrypted_password,
+  email_confirmed_at,
+  confirmation_token,
+  recovery_token,
+  email_change_token_new,
+  email_change,
+  raw_app_meta_data,
+  raw_user_meta_data,
+  created_at,
+  updated_at
+)
+values (
+  '00000000-0000-0000-0000-000000000000',
+  '99999999-9999-4999-8999-999999999999',
+  'authenticated',
+  'authenticated',
+  'operator@balansity.local',
+  '',
+  now() - interval '90 days',
+  '',
+  '',
+  '',
+  '',
+  '{"provider": "email", "providers": ["email"], "role": "operator"}',
+  '{"full_name": "Operator", "locale": "en", "timezone": "Europe/Moscow"}',
+  now() - interval '90 days',
+  now() - interval '90 days'
+);
 
 insert into public.assessments (
   id, user_id, kind, title, status, answers, results, created_at, updated_at, completed_at, abandoned_at

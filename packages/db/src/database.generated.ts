@@ -181,6 +181,28 @@ export interface AutomationJobRunDetails {
   status: Generated<string>;
 }
 
+export interface AutomationQueueMetricsHistory {
+  /**
+   * Messages in the queue (visible or not), pgmq.metrics queue_length.
+   */
+  depth: Int8;
+  oldest_msg_age_seconds: number | null;
+  /**
+   * Messages that left the queue (archived, deleted, dead-lettered) since the previous sample: sent in between minus the growth in depth. Null for a queue's first sample. A rolled-back send uses up a msg_id, so it can count one too many.
+   */
+  processed: Int8 | null;
+  /**
+   * processed divided by the minutes since the previous sample.
+   */
+  processed_per_minute: Numeric | null;
+  queue_name: string;
+  sampled_at: Timestamp;
+  /**
+   * Messages ever sent to the queue (its msg_id sequence, pgmq.metrics total_messages).
+   */
+  total_messages: Int8;
+}
+
 export interface AutomationSettings {
   description: string | null;
   key: string;
@@ -239,6 +261,7 @@ export interface DB {
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
   "automation.job_run_details": AutomationJobRunDetails;
+  "automation.queue_metrics_history": AutomationQueueMetricsHistory;
   "automation.settings": AutomationSettings;
   payments: Payments;
   profiles: Profiles;

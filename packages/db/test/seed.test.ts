@@ -44,7 +44,7 @@ describe("supabase/seed.sql", () => {
     }
   });
 
-  it("creates three users whose profiles come from their sign-up metadata", async () => {
+  it("creates three users and the console's operator, whose profiles come from their sign-up metadata", async () => {
     expect(
       await rows("select id, email, full_name, locale, timezone from public.profiles order by id"),
     ).toEqual([
@@ -69,10 +69,17 @@ describe("supabase/seed.sql", () => {
         locale: "ru",
         timezone: "Asia/Yekaterinburg",
       },
+      {
+        id: "99999999-9999-4999-8999-999999999999",
+        email: "operator@balansity.local",
+        full_name: "Operator",
+        locale: "en",
+        timezone: "Europe/Moscow",
+      },
     ]);
   });
 
-  it("uses example.com addresses and stores no password", async () => {
+  it("uses example.com addresses (the operator a .local one) and stores no password", async () => {
     expect(
       await rows(
         `select count(*)::int as users,
@@ -80,7 +87,7 @@ describe("supabase/seed.sql", () => {
                 count(*) filter (where coalesce(encrypted_password, '') = '')::int as without_password
          from auth.users`,
       ),
-    ).toEqual([{ users: 3, example_addresses: 3, without_password: 3 }]);
+    ).toEqual([{ users: 4, example_addresses: 3, without_password: 4 }]);
   });
 
   it("has checkups in every status, one of them due for the 30-day cleanup", async () => {

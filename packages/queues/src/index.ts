@@ -20,6 +20,13 @@ export {
   queueEmailTask,
 } from "./queue-email-task.ts";
 export {
+  boundedJsonObject,
+  emailAddressSchema,
+  jsonByteLength,
+  queueLimits,
+  userHourlyLimitDefaults,
+} from "./queue-limits.ts";
+export {
   type PaymentProcessingInput,
   paymentProcessingInputSchema,
   queuePaymentProcessing,
@@ -29,6 +36,7 @@ export {
   type ReportGenerationInput,
   reportGenerationInputSchema,
 } from "./queue-report-generation.ts";
+export { queueTestEmail, type TestEmailInput, testEmailInputSchema } from "./queue-test-email.ts";
 export {
   type QueueRpcArgs,
   type QueueRpcName,

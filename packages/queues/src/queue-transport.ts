@@ -34,6 +34,7 @@ export const queueRpcArgumentTypes = {
     idempotency_key: "text",
   },
   request_assessment_report: { assessment_id: "uuid" },
+  console_queue_test_email: { to_address: "text", template: "text", locale: "text" },
 } as const satisfies Record<string, Record<string, SqlArgumentType>>;
 
 /** The SQL types producer arguments have. */
