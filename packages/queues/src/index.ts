@@ -20,13 +20,6 @@ export {
   queueEmailTask,
 } from "./queue-email-task.ts";
 export {
-  boundedJsonObject,
-  emailAddressSchema,
-  jsonByteLength,
-  queueLimits,
-  userHourlyLimitDefaults,
-} from "./queue-limits.ts";
-export {
   type PaymentProcessingInput,
   paymentProcessingInputSchema,
   queuePaymentProcessing,
