@@ -1,17 +1,18 @@
+import { createDb } from "@balansity/db";
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { WorkerConfig } from "../config/worker-config.ts";
-import { createSmtpTransport } from "../email/smtp-transport.ts";
-import type { PaymentProvider } from "../payments/payment-provider.ts";
-import { UnconfiguredPaymentProvider } from "../payments/unconfigured-provider.ts";
-import { YooKassaClient } from "../payments/yookassa-client.ts";
-import type { ReportRenderer } from "../reports/report-renderer.ts";
-import type { ReportStore } from "../reports/report-store.ts";
-import { AnalyticsProcessor } from "./analytics-processor.ts";
-import { EmailProcessor } from "./email-processor.ts";
-import { PaymentProcessor } from "./payment-processor.ts";
-import type { Processor } from "./processor.ts";
-import { ReportProcessor } from "./report-processor.ts";
+import { AnalyticsProcessor } from "./analytics/analytics-processor.ts";
+import type { WorkerConfig } from "./config/worker-config.ts";
+import type { Processor } from "./consumer/processor.ts";
+import { EmailProcessor } from "./email/email-processor.ts";
+import { createSmtpTransport } from "./email/smtp-transport.ts";
+import { PaymentProcessor } from "./payments/payment-processor.ts";
+import type { PaymentProvider } from "./payments/payment-provider.ts";
+import { UnconfiguredPaymentProvider } from "./payments/unconfigured-provider.ts";
+import { YooKassaClient } from "./payments/yookassa-client.ts";
+import { ReportProcessor } from "./reports/report-processor.ts";
+import type { ReportRenderer } from "./reports/report-renderer.ts";
+import type { ReportStore } from "./reports/report-store.ts";
 
 export interface BuildProcessorsOptions {
   readonly config: WorkerConfig;
@@ -41,10 +42,11 @@ export interface BuildProcessorsOptions {
 export async function buildProcessors(options: BuildProcessorsOptions): Promise<Processor[]> {
   const { config, pool, logger } = options;
   const processors: Processor[] = [];
+  const db = createDb(pool);
 
   processors.push(
     new EmailProcessor({
-      db: pool,
+      db,
       transport: createSmtpTransport(config.smtp),
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.

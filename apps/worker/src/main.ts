@@ -1,7 +1,7 @@
 import { ConfigError } from "@balansity/db";
 import { pino } from "pino";
+import { buildProcessors } from "./build-processors.ts";
 import { loadConfig } from "./config/load-config.ts";
-import { buildProcessors } from "./processors/build-processors.ts";
 import { startWorker } from "./worker.ts";
 
 // The only place that reads process.env; everything else gets the frozen config.

@@ -3,11 +3,11 @@ import type { QueueName } from "@balansity/queues";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "./config/worker-config.ts";
+import type { Processor } from "./consumer/processor.ts";
 import { QueueConsumer } from "./consumer/queue-consumer.ts";
 import { QueueNotifier } from "./consumer/queue-notifier.ts";
 import { startHttpServer } from "./ops/http-server.ts";
 import { WorkerMetrics } from "./ops/worker-metrics.ts";
-import type { Processor } from "./processors/processor.ts";
 import { type FallbackScheduler, startSchedulerIfNeeded } from "./scheduler/start-scheduler.ts";
 
 export interface WorkerDependencies {

@@ -7,9 +7,9 @@ import type { Queryable } from "@balansity/queues/consumer";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AnalyticsProcessor } from "../src/processors/analytics-processor.ts";
-import { PermanentError } from "../src/processors/errors.ts";
-import type { ProcessorContext } from "../src/processors/processor.ts";
+import { AnalyticsProcessor } from "../src/analytics/analytics-processor.ts";
+import { PermanentError } from "../src/consumer/errors.ts";
+import type { ProcessorContext } from "../src/consumer/processor.ts";
 
 type AnalyticsMessage = QueueMessage<"analytics_queue">;
 

@@ -6,12 +6,12 @@ import type { QueueMessage } from "@balansity/queues";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProcessors } from "../src/build-processors.ts";
 import { loadConfig } from "../src/config/load-config.ts";
+import { PermanentError, RetryableError } from "../src/consumer/errors.ts";
+import type { Processor, ProcessorContext } from "../src/consumer/processor.ts";
+import { PaymentProcessor } from "../src/payments/payment-processor.ts";
 import { YooKassaClient } from "../src/payments/yookassa-client.ts";
-import { buildProcessors } from "../src/processors/build-processors.ts";
-import { PermanentError, RetryableError } from "../src/processors/errors.ts";
-import { PaymentProcessor } from "../src/processors/payment-processor.ts";
-import type { Processor, ProcessorContext } from "../src/processors/processor.ts";
 import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 
 let db: TestDatabase;

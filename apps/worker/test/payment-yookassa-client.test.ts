@@ -2,8 +2,8 @@
 // reads a payment, and how every failure is classified (retry vs dead-letter queue).
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PermanentError, RetryableError } from "../src/consumer/errors.ts";
 import { YooKassaClient } from "../src/payments/yookassa-client.ts";
-import { PermanentError, RetryableError } from "../src/processors/errors.ts";
 import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 
 let yookassa: FakeYooKassa;

@@ -3,9 +3,9 @@ import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testi
 import { deadLetterSchema } from "@balansity/queues";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PermanentError, RetryableError } from "../src/consumer/errors.ts";
+import type { Processor } from "../src/consumer/processor.ts";
 import type { QueueConsumer } from "../src/consumer/queue-consumer.ts";
-import { PermanentError, RetryableError } from "../src/processors/errors.ts";
-import type { Processor } from "../src/processors/processor.ts";
 import { consumerFor } from "./support/consumer-harness.ts";
 import { deadLetters, queueLength, sendRaw } from "./support/domain.ts";
 import { waitFor } from "./support/test-worker.ts";

@@ -7,11 +7,11 @@ import type { QueueMessage } from "@balansity/queues";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProcessors } from "../src/build-processors.ts";
 import { loadConfig } from "../src/config/load-config.ts";
-import { buildProcessors } from "../src/processors/build-processors.ts";
-import { PermanentError } from "../src/processors/errors.ts";
-import type { ProcessorContext } from "../src/processors/processor.ts";
-import { ReportProcessor } from "../src/processors/report-processor.ts";
+import { PermanentError } from "../src/consumer/errors.ts";
+import type { ProcessorContext } from "../src/consumer/processor.ts";
+import { ReportProcessor } from "../src/reports/report-processor.ts";
 import type { RenderedReport, ReportRenderer, ReportRenderInput } from "../src/reports/report-renderer.ts";
 import type { ReportStore, StoredReport } from "../src/reports/report-store.ts";
 

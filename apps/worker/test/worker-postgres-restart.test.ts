@@ -11,7 +11,7 @@ import {
 } from "@balansity/devstack";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messageIdFor } from "../src/processors/email-processor.ts";
+import { messageIdFor } from "../src/email/email-processor.ts";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength, sendRaw } from "./support/domain.ts";
 import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";

@@ -2,7 +2,7 @@ import { spawnSmtpSinkProcess } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messageIdFor } from "../src/processors/email-processor.ts";
+import { messageIdFor } from "../src/email/email-processor.ts";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength, sendRaw } from "./support/domain.ts";
 import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
@@ -39,6 +39,8 @@ function tally(values: readonly (string | null)[]): Map<string | null, number> {
 beforeAll(async () => {
   db = await createTestDatabase("migrated");
   pool = new pg.Pool({ connectionString: db.url });
+  // `drop database … with (force)` can reach a connection the pool is still closing.
+  pool.on("error", () => undefined);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messageIdFor } from "../src/processors/email-processor.ts";
+import { messageIdFor } from "../src/email/email-processor.ts";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength } from "./support/domain.ts";
 import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";

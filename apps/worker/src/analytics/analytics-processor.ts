@@ -1,9 +1,9 @@
 import type { QueueMessage } from "@balansity/queues";
 import type { Queryable } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
-import { type AnalyticsEventRow, recordEvents } from "../analytics/record-events.ts";
-import { PermanentError } from "./errors.ts";
-import type { Processor, ProcessorContext } from "./processor.ts";
+import { PermanentError } from "../consumer/errors.ts";
+import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import { type AnalyticsEventRow, recordEvents } from "./record-events.ts";
 
 export interface AnalyticsProcessorOptions {
   readonly db: Queryable;

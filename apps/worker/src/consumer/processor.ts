@@ -1,5 +1,6 @@
 import type { QueueMessage, QueueName } from "@balansity/queues";
 import type { Logger } from "pino";
+import type { ReadPolicy } from "./read-policy.ts";
 
 /** What a processor knows about the message it handles. */
 export interface ProcessorContext {
@@ -8,6 +9,7 @@ export interface ProcessorContext {
   /** 1 on the first delivery (pgmq's read_ct). */
   readonly attempt: number;
   readonly enqueuedAt: Date;
+  /** Carries `queue`, `msg_id` and `attempt`. */
   readonly logger: Logger;
   /** Aborted when shutdown's deadline passes: stop and let the message be retried. */
   readonly signal: AbortSignal;
@@ -16,6 +18,8 @@ export interface ProcessorContext {
 /** Handles the messages of one queue. Throw PermanentError for "never going to work", anything else retries. */
 export interface Processor<Q extends QueueName = QueueName> {
   readonly queue: Q;
+  /** How the consumer reads this queue (default: oldest first). */
+  readonly readPolicy?: ReadPolicy;
   process(message: QueueMessage<Q>, context: ProcessorContext): Promise<void>;
   /** Releases what the processor holds (an SMTP pool, timers); called once its consumer has stopped. */
   close?(): Promise<void>;

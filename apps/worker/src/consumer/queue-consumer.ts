@@ -1,19 +1,19 @@
-import { emailPriorities, type QueueMessage, type QueueName } from "@balansity/queues";
+import type { QueueMessage, QueueName } from "@balansity/queues";
 import {
   moveToDeadLetter,
   parseMessage,
   type Queryable,
   type QueueRecord,
-  read,
   setVisibilityTimeout,
 } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
 import type { QueueSettings } from "../config/worker-config.ts";
-import type { WorkerMetrics } from "../ops/worker-metrics.ts";
-import { PermanentError } from "../processors/errors.ts";
-import type { Processor } from "../processors/processor.ts";
 import { ArchiveBatcher } from "./archive-batcher.ts";
 import { type BackoffPolicy, backoffSeconds, DEFAULT_BACKOFF } from "./backoff.ts";
+import type { ConsumerMetrics } from "./consumer-metrics.ts";
+import { PermanentError } from "./errors.ts";
+import type { Processor } from "./processor.ts";
+import { readWithPolicy } from "./read-policy.ts";
 
 /*
  * One consumer per queue. States:
@@ -45,7 +45,7 @@ export interface QueueConsumerOptions<Q extends QueueName> {
   readonly settings: QueueSettings;
   readonly pollIntervalMs: number;
   readonly logger: Logger;
-  readonly metrics: WorkerMetrics;
+  readonly metrics: ConsumerMetrics;
   readonly backoff?: BackoffPolicy;
   readonly random?: () => number;
 }
@@ -170,14 +170,13 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
-  /** High-priority emails are read first, then the rest fills the batch. */
-  async #read(qty: number): Promise<QueueRecord[]> {
-    const { db, settings } = this.#options;
-    const vt = settings.visibilityTimeoutSeconds;
-    if (this.queue !== "email_queue") return read(db, this.queue, { vt, qty });
-    const high = await read(db, this.queue, { vt, qty, conditional: { priority: emailPriorities.high } });
-    if (high.length >= qty) return high;
-    return [...high, ...(await read(db, this.queue, { vt, qty: qty - high.length }))];
+  /** In the order the processor's read policy asks for (say, high-priority emails first). */
+  #read(qty: number): Promise<QueueRecord[]> {
+    const { db, settings, processor } = this.#options;
+    return readWithPolicy(db, this.queue, processor.readPolicy, {
+      vt: settings.visibilityTimeoutSeconds,
+      qty,
+    });
   }
 
   #sleep(ms: number): Promise<void> {

@@ -1,9 +1,10 @@
 import type { QueueName } from "@balansity/queues";
+import { notifyChannel } from "@balansity/queues/consumer";
 import pg from "pg";
 import type { Logger } from "pino";
 
 /**
- * Holds one session connection that LISTENs on `pgmq_<queue>` for every consumed queue and wakes the
+ * Holds one session connection that LISTENs on each consumed queue's channel (`notifyChannel`) for every consumed queue and wakes the
  * matching consumer. When the connection drops it reconnects with capped backoff and wakes every
  * consumer (notifications sent meanwhile are lost; the consumers' read finds those messages).
  * Not used behind a transaction pooler, where LISTEN cannot work: the consumers poll instead.
@@ -59,7 +60,7 @@ export class QueueNotifier {
     });
     try {
       await client.connect();
-      for (const queue of this.#queues) await client.query(`listen "pgmq_${queue}"`);
+      for (const queue of this.#queues) await client.query(`listen "${notifyChannel(queue)}"`);
       this.#client = client;
       this.#connected = true;
       if (this.#failures > 0) this.#logger.info("listening for queue notifications again");

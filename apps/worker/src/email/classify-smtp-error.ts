@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from "../processors/errors.ts";
+import { PermanentError, RetryableError } from "../consumer/errors.ts";
 
 /**
  * SMTP's own verdict decides: 5xx means the server will never take this message (bad mailbox,

@@ -1,6 +1,10 @@
-import type { Queryable } from "@balansity/queues/consumer";
+import type { Database } from "@balansity/db";
+import { type Kysely, sql } from "kysely";
 
 export type ClaimResult = "claimed" | "already_sent" | "in_progress";
+
+const now = sql<Date>`now()`;
+const leaseEnd = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;
 
 /**
  * Claims the right to send the email with this idempotency key, for `leaseSeconds`. One statement:
@@ -8,7 +12,7 @@ export type ClaimResult = "claimed" | "already_sent" | "in_progress";
  * is sending right now is left alone. No connection is held while SMTP talks.
  */
 export async function claimDelivery(
-  db: Queryable,
+  db: Kysely<Database>,
   delivery: {
     idempotencyKey: string;
     msgId: string;
@@ -17,65 +21,93 @@ export async function claimDelivery(
     leaseSeconds: number;
   },
 ): Promise<ClaimResult> {
-  const claimed = await db.query(
-    `insert into automation.email_deliveries as d
-       (idempotency_key, msg_id, template, recipient, status, lease_until, attempts)
-     values ($1, $2, $3, $4, 'sending', now() + make_interval(secs => $5), 1)
-     on conflict (idempotency_key) do update
-       set status = 'sending', lease_until = excluded.lease_until, attempts = d.attempts + 1,
-           msg_id = excluded.msg_id, updated_at = now()
-       where d.status <> 'sent' and (d.status <> 'sending' or d.lease_until < now())
-     returning 1`,
-    [delivery.idempotencyKey, delivery.msgId, delivery.template, delivery.recipient, delivery.leaseSeconds],
-  );
-  if (claimed.rowCount) return "claimed";
-  const existing = await db.query(
-    "select status from automation.email_deliveries where idempotency_key = $1",
-    [delivery.idempotencyKey],
-  );
-  return (existing.rows[0] as { status?: string } | undefined)?.status === "sent"
-    ? "already_sent"
-    : "in_progress";
+  const claimed = await db
+    .insertInto("automation.email_deliveries")
+    .values({
+      idempotency_key: delivery.idempotencyKey,
+      msg_id: delivery.msgId,
+      template: delivery.template,
+      recipient: delivery.recipient,
+      status: "sending",
+      lease_until: leaseEnd(delivery.leaseSeconds),
+      attempts: 1,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .column("idempotency_key")
+        .doUpdateSet((eb) => ({
+          status: "sending",
+          lease_until: eb.ref("excluded.lease_until"),
+          attempts: eb("automation.email_deliveries.attempts", "+", 1),
+          msg_id: eb.ref("excluded.msg_id"),
+          updated_at: now,
+        }))
+        .where((eb) =>
+          eb.and([
+            eb("automation.email_deliveries.status", "<>", "sent"),
+            eb.or([
+              eb("automation.email_deliveries.status", "<>", "sending"),
+              eb("automation.email_deliveries.lease_until", "<", now),
+            ]),
+          ]),
+        ),
+    )
+    .returning("idempotency_key")
+    .executeTakeFirst();
+  if (claimed) return "claimed";
+  const existing = await db
+    .selectFrom("automation.email_deliveries")
+    .select("status")
+    .where("idempotency_key", "=", delivery.idempotencyKey)
+    .executeTakeFirst();
+  return existing?.status === "sent" ? "already_sent" : "in_progress";
 }
 
 /** Extends this worker's claim while a slow send is still talking to the server. */
 export async function renewDeliveryLease(
-  db: Queryable,
+  db: Kysely<Database>,
   idempotencyKey: string,
   leaseSeconds: number,
 ): Promise<void> {
-  await db.query(
-    `update automation.email_deliveries set lease_until = now() + make_interval(secs => $2)
-      where idempotency_key = $1 and status = 'sending'`,
-    [idempotencyKey, leaseSeconds],
-  );
+  await db
+    .updateTable("automation.email_deliveries")
+    .set({ lease_until: leaseEnd(leaseSeconds) })
+    .where("idempotency_key", "=", idempotencyKey)
+    .where("status", "=", "sending")
+    .execute();
 }
 
 /** Records the server's acceptance: from now on no retry sends this email again. */
 export async function markDeliverySent(
-  db: Queryable,
+  db: Kysely<Database>,
   idempotencyKey: string,
   smtp: { messageId: string; response: string },
 ): Promise<void> {
-  await db.query(
-    `update automation.email_deliveries
-        set status = 'sent', smtp_message_id = $2, smtp_response = $3, sent_at = now(), lease_until = null,
-            error = null, updated_at = now()
-      where idempotency_key = $1`,
-    [idempotencyKey, smtp.messageId, smtp.response.slice(0, 500)],
-  );
+  await db
+    .updateTable("automation.email_deliveries")
+    .set({
+      status: "sent",
+      smtp_message_id: smtp.messageId,
+      smtp_response: smtp.response.slice(0, 500),
+      sent_at: now,
+      lease_until: null,
+      error: null,
+      updated_at: now,
+    })
+    .where("idempotency_key", "=", idempotencyKey)
+    .execute();
 }
 
 /** Records a failed attempt and frees the key for the next one. */
 export async function markDeliveryFailed(
-  db: Queryable,
+  db: Kysely<Database>,
   idempotencyKey: string,
   error: string,
 ): Promise<void> {
-  await db.query(
-    `update automation.email_deliveries
-        set status = 'failed', error = $2, lease_until = null, updated_at = now()
-      where idempotency_key = $1 and status = 'sending'`,
-    [idempotencyKey, error.slice(0, 1000)],
-  );
+  await db
+    .updateTable("automation.email_deliveries")
+    .set({ status: "failed", error: error.slice(0, 1000), lease_until: null, updated_at: now })
+    .where("idempotency_key", "=", idempotencyKey)
+    .where("status", "=", "sending")
+    .execute();
 }

@@ -1,18 +1,19 @@
 import { createHash } from "node:crypto";
+import type { Database } from "@balansity/db";
 import { EmailTemplateError, renderEmail } from "@balansity/emails";
-import type { QueueMessage } from "@balansity/queues";
-import type { Queryable } from "@balansity/queues/consumer";
+import { emailPriorities, type QueueMessage } from "@balansity/queues";
+import type { Kysely } from "kysely";
 import type { SmtpConfig } from "../config/worker-config.ts";
-import { classifySmtpError } from "../email/classify-smtp-error.ts";
+import { PermanentError, RetryableError } from "../consumer/errors.ts";
+import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import { classifySmtpError } from "./classify-smtp-error.ts";
 import {
   claimDelivery,
   markDeliveryFailed,
   markDeliverySent,
   renewDeliveryLease,
-} from "../email/email-deliveries.ts";
-import type { SmtpTransport } from "../email/smtp-transport.ts";
-import { PermanentError, RetryableError } from "./errors.ts";
-import type { Processor, ProcessorContext } from "./processor.ts";
+} from "./email-deliveries.ts";
+import type { SmtpTransport } from "./smtp-transport.ts";
 
 /**
  * email_queue: render the template in the user's language and time zone, then send it over SMTP,
@@ -22,12 +23,19 @@ import type { Processor, ProcessorContext } from "./processor.ts";
  */
 export class EmailProcessor implements Processor<"email_queue"> {
   readonly queue = "email_queue" as const;
-  readonly #db: Queryable;
+  /** High-priority emails (password resets, say) are read before the rest. */
+  readonly readPolicy = { first: { priority: emailPriorities.high } };
+  readonly #db: Kysely<Database>;
   readonly #transport: SmtpTransport;
   readonly #smtp: SmtpConfig;
   readonly #leaseSeconds: number;
 
-  constructor(options: { db: Queryable; transport: SmtpTransport; smtp: SmtpConfig; leaseSeconds: number }) {
+  constructor(options: {
+    db: Kysely<Database>;
+    transport: SmtpTransport;
+    smtp: SmtpConfig;
+    leaseSeconds: number;
+  }) {
     this.#db = options.db;
     this.#transport = options.transport;
     this.#smtp = options.smtp;

@@ -1,8 +1,9 @@
-import type { Queryable } from "@balansity/queues/consumer";
+import { metricsAll, type Queryable } from "@balansity/queues/consumer";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ConsumerMetrics } from "../consumer/consumer-metrics.ts";
 
 /** The worker's Prometheus metrics, on a registry of its own (no global state between tests). */
-export class WorkerMetrics {
+export class WorkerMetrics implements ConsumerMetrics {
   readonly registry = new Registry();
   readonly #processed: Counter<"queue">;
   readonly #failed: Counter<"queue" | "code">;
@@ -56,16 +57,9 @@ export class WorkerMetrics {
       labelNames: ["queue"],
       registers,
       async collect() {
-        const result = await db.query(
-          "select queue_name, queue_length, oldest_msg_age_sec from pgmq.metrics_all()",
-        );
-        for (const row of result.rows as Array<{
-          queue_name: string;
-          queue_length: string;
-          oldest_msg_age_sec: number | null;
-        }>) {
-          depth.set({ queue: row.queue_name }, Number(row.queue_length));
-          this.set({ queue: row.queue_name }, row.oldest_msg_age_sec ?? 0);
+        for (const queue of await metricsAll(db)) {
+          depth.set({ queue: queue.queue }, queue.queueLength);
+          this.set({ queue: queue.queue }, queue.oldestMessageAgeSeconds ?? 0);
         }
       },
     });

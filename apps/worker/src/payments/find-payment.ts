@@ -1,6 +1,9 @@
-import type { Queryable } from "@balansity/queues/consumer";
+import type { Database } from "@balansity/db";
+import type { Kysely } from "kysely";
 
 export type PaymentStatus = "pending" | "completed" | "failed" | "refunded";
+
+const paymentStatuses: readonly string[] = ["pending", "completed", "failed", "refunded"];
 
 /** A row of public.payments, as the payment processor needs it. */
 export interface PaymentRecord {
@@ -13,31 +16,31 @@ export interface PaymentRecord {
   readonly providerPaymentId: string | null;
 }
 
-interface PaymentRow {
-  id: string;
-  status: PaymentStatus;
-  amount: string;
-  currency: string;
-  provider: string;
-  provider_payment_id: string | null;
-}
-
 /** Reads one payment without locking it (the provider is asked before anything is locked). */
-export async function findPayment(db: Queryable, paymentId: string): Promise<PaymentRecord | undefined> {
-  const result = await db.query(
-    `select p.id, p.status, p.amount::text as amount, p.currency, p.provider, p.provider_payment_id
-       from public.payments p
-      where p.id = $1`,
-    [paymentId],
-  );
-  const row = result.rows[0] as PaymentRow | undefined;
+export async function findPayment(
+  db: Kysely<Database>,
+  paymentId: string,
+): Promise<PaymentRecord | undefined> {
+  const row = await db
+    .selectFrom("payments")
+    .select(["id", "status", "amount", "currency", "provider", "provider_payment_id"])
+    .where("id", "=", paymentId)
+    .executeTakeFirst();
   if (!row) return undefined;
   return {
     id: row.id,
-    status: row.status,
+    status: toPaymentStatus(row.status),
     amount: row.amount,
     currency: row.currency,
     provider: row.provider,
     providerPaymentId: row.provider_payment_id,
   };
+}
+
+/** payments.status as its check constraint (payments_status_check) allows it. */
+export function toPaymentStatus(status: string): PaymentStatus {
+  if (!paymentStatuses.includes(status)) {
+    throw new Error(`public.payments.status "${status}" is not one of ${paymentStatuses.join(", ")}`);
+  }
+  return status as PaymentStatus;
 }

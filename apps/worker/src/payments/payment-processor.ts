@@ -1,10 +1,12 @@
+import { createDb, type Database } from "@balansity/db";
 import type { QueueMessage } from "@balansity/queues";
+import type { Kysely } from "kysely";
 import type pg from "pg";
-import { findPayment } from "../payments/find-payment.ts";
-import type { PaymentProvider, ProviderPayment } from "../payments/payment-provider.ts";
-import { type SettledStatus, settlePayment } from "../payments/settle-payment.ts";
-import { PermanentError, RetryableError } from "./errors.ts";
-import type { Processor, ProcessorContext } from "./processor.ts";
+import { PermanentError, RetryableError } from "../consumer/errors.ts";
+import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import { findPayment } from "./find-payment.ts";
+import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
+import { type SettledStatus, settlePayment } from "./settle-payment.ts";
 
 /**
  * payment_processing_queue: brings public.payments in line with the provider.
@@ -23,11 +25,11 @@ import type { Processor, ProcessorContext } from "./processor.ts";
  */
 export class PaymentProcessor implements Processor<"payment_processing_queue"> {
   readonly queue = "payment_processing_queue" as const;
-  readonly #pool: pg.Pool;
+  readonly #db: Kysely<Database>;
   readonly #provider: PaymentProvider;
 
   constructor(options: { pool: pg.Pool; provider: PaymentProvider }) {
-    this.#pool = options.pool;
+    this.#db = createDb(options.pool);
     this.#provider = options.provider;
   }
 
@@ -43,7 +45,7 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
   }
 
   async #verify(paymentId: string, context: ProcessorContext): Promise<void> {
-    const payment = await findPayment(this.#pool, paymentId);
+    const payment = await findPayment(this.#db, paymentId);
     if (!payment) throw notFound(paymentId);
     if (payment.status !== "pending") {
       context.logger.info(
@@ -100,7 +102,7 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
     target: { readonly status: SettledStatus; readonly failureReason?: string },
     context: ProcessorContext,
   ): Promise<void> {
-    const outcome = await settlePayment(this.#pool, paymentId, target);
+    const outcome = await settlePayment(this.#db, paymentId, target);
     switch (outcome.kind) {
       case "not_found":
         throw notFound(paymentId);

@@ -1,5 +1,6 @@
-import type pg from "pg";
-import type { PaymentStatus } from "./find-payment.ts";
+import type { Database } from "@balansity/db";
+import type { Kysely } from "kysely";
+import { type PaymentStatus, toPaymentStatus } from "./find-payment.ts";
 
 /** Where a payment can be moved by the worker. */
 export type SettledStatus = "completed" | "failed";
@@ -34,48 +35,32 @@ export function decideTransition(current: PaymentStatus, target: SettledStatus):
  * `failureReason` (failed only) replaces the stored reason when given.
  */
 export async function settlePayment(
-  pool: pg.Pool,
+  db: Kysely<Database>,
   paymentId: string,
   target: { readonly status: SettledStatus; readonly failureReason?: string | null },
 ): Promise<SettleOutcome> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query("begin");
-    const locked = await client.query<{ status: PaymentStatus }>(
-      "select p.status from public.payments p where p.id = $1 for update",
-      [paymentId],
-    );
-    const current = locked.rows[0]?.status;
-    let outcome: SettleOutcome;
-    if (current === undefined) {
-      outcome = { kind: "not_found" };
-    } else {
-      const kind = decideTransition(current, target.status);
-      if (kind === "changed") {
-        await client.query(
-          `update public.payments p
-              set status = $2,
-                  failure_reason = case when $2 = 'failed' then coalesce($3, p.failure_reason) else p.failure_reason end
-            where p.id = $1`,
-          [paymentId, target.status, target.failureReason ?? null],
-        );
-        outcome = { kind, previous: current };
-      } else {
-        outcome = { kind, current };
-      }
-    }
-    await client.query("commit");
-    return outcome;
-  } catch (error) {
-    try {
-      await client.query("rollback");
-    } catch {
-      broken = true;
-    }
-    throw error;
-  } finally {
-    // A connection whose rollback failed is in an unknown state: close it instead of pooling it.
-    client.release(broken);
-  }
+  return db.transaction().execute(async (trx) => {
+    const locked = await trx
+      .selectFrom("payments")
+      .select("status")
+      .where("id", "=", paymentId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (locked === undefined) return { kind: "not_found" };
+    const current = toPaymentStatus(locked.status);
+    const kind = decideTransition(current, target.status);
+    if (kind !== "changed") return { kind, current };
+    await trx
+      .updateTable("payments as p")
+      .set((eb) => ({
+        status: target.status,
+        failure_reason:
+          target.status === "failed" && target.failureReason != null
+            ? target.failureReason
+            : eb.ref("p.failure_reason"),
+      }))
+      .where("p.id", "=", paymentId)
+      .execute();
+    return { kind, previous: current };
+  });
 }

@@ -1,4 +1,4 @@
-import { RetryableError } from "../processors/errors.ts";
+import { RetryableError } from "../consumer/errors.ts";
 import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
 
 /**

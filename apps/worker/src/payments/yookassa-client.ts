@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PermanentError, RetryableError } from "../processors/errors.ts";
+import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
 
 export interface YooKassaClientOptions {

@@ -1,4 +1,5 @@
-import type { Queryable } from "@balansity/queues/consumer";
+import type { Database } from "@balansity/db";
+import type { Kysely } from "kysely";
 import type { ReportAssessment, ReportProfile } from "./report-renderer.ts";
 
 /** An assessment with its owner's profile, whatever its status. */
@@ -10,35 +11,30 @@ export interface ReportSubject {
   readonly timezone: string;
 }
 
-interface SubjectRow {
-  id: string;
-  user_id: string;
-  kind: string;
-  title: string | null;
-  status: string;
-  answers: Record<string, unknown>;
-  results: Record<string, unknown> | null;
-  completed_at: Date | null;
-  email: string;
-  full_name: string | null;
-  locale: "ru" | "en";
-  timezone: string;
-}
-
 /** Loads an assessment and its owner's profile (every assessment has one: user_id references profiles). */
 export async function loadReportSubject(
-  db: Queryable,
+  db: Kysely<Database>,
   assessmentId: string,
 ): Promise<ReportSubject | undefined> {
-  const result = await db.query(
-    `select a.id, a.user_id, a.kind, a.title, a.status, a.answers, a.results, a.completed_at,
-            p.email, p.full_name, p.locale, p.timezone
-       from public.assessments a
-       join public.profiles p on p.id = a.user_id
-      where a.id = $1`,
-    [assessmentId],
-  );
-  const row = result.rows[0] as SubjectRow | undefined;
+  const row = await db
+    .selectFrom("assessments as a")
+    .innerJoin("profiles as p", "p.id", "a.user_id")
+    .select([
+      "a.id",
+      "a.user_id",
+      "a.kind",
+      "a.title",
+      "a.status",
+      "a.answers",
+      "a.results",
+      "a.completed_at",
+      "p.email",
+      "p.full_name",
+      "p.locale",
+      "p.timezone",
+    ])
+    .where("a.id", "=", assessmentId)
+    .executeTakeFirst();
   if (!row) return undefined;
   return {
     status: row.status,
@@ -47,12 +43,20 @@ export async function loadReportSubject(
       userId: row.user_id,
       kind: row.kind,
       title: row.title,
-      answers: row.answers,
-      results: row.results,
+      answers: asObject(row.answers) ?? {},
+      results: asObject(row.results),
       completedAt: row.completed_at,
     },
     profile: { id: row.user_id, email: row.email, fullName: row.full_name },
-    locale: row.locale,
+    // profiles.locale is constrained to these two by its check constraint.
+    locale: row.locale === "en" ? "en" : "ru",
     timezone: row.timezone,
   };
+}
+
+/** answers and results are JSON objects (the assessments table's checks); anything else reads as absent. */
+function asObject(value: unknown): Readonly<Record<string, unknown>> | null {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }

@@ -1,15 +1,17 @@
+import { createDb, type Database } from "@balansity/db";
 import { emailTemplateVariableSchemas } from "@balansity/emails/catalog";
-import type { QueueMessage } from "@balansity/queues";
-import type { Queryable } from "@balansity/queues/consumer";
-import { loadReportSubject } from "../reports/load-report-subject.ts";
-import { queueReportReadyEmail } from "../reports/queue-report-ready-email.ts";
-import type { ReportRenderer } from "../reports/report-renderer.ts";
-import type { ReportStore } from "../reports/report-store.ts";
-import { PermanentError } from "./errors.ts";
-import type { Processor, ProcessorContext } from "./processor.ts";
+import { InvalidMessageError, type QueueMessage, QueueRpcError } from "@balansity/queues";
+import type { Kysely } from "kysely";
+import type pg from "pg";
+import { PermanentError } from "../consumer/errors.ts";
+import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import { loadReportSubject } from "./load-report-subject.ts";
+import { queueReportReadyEmail } from "./queue-report-ready-email.ts";
+import type { ReportRenderer } from "./report-renderer.ts";
+import type { ReportStore } from "./report-store.ts";
 
 export interface ReportProcessorOptions {
-  readonly db: Queryable;
+  readonly db: pg.Pool;
   readonly renderer: ReportRenderer;
   readonly store: ReportStore;
   /** Base URL of the web app, shown in the email's footer. */
@@ -27,13 +29,15 @@ export interface ReportProcessorOptions {
  */
 export class ReportProcessor implements Processor<"report_generation_queue"> {
   readonly queue = "report_generation_queue" as const;
-  readonly #db: Queryable;
+  readonly #pool: pg.Pool;
+  readonly #db: Kysely<Database>;
   readonly #renderer: ReportRenderer;
   readonly #store: ReportStore;
   readonly #appUrl: string;
 
   constructor(options: ReportProcessorOptions) {
-    this.#db = options.db;
+    this.#pool = options.db;
+    this.#db = createDb(options.db);
     this.#renderer = options.renderer;
     this.#store = options.store;
     this.#appUrl = options.appUrl;
@@ -84,7 +88,7 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
     }
     let emailMsgId: string | null;
     try {
-      emailMsgId = await queueReportReadyEmail(this.#db, {
+      emailMsgId = await queueReportReadyEmail(this.#db, this.#pool, {
         to: subject.profile.email,
         userId: assessment.userId,
         assessmentId: assessment.id,
@@ -93,8 +97,11 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
         variables: variables.data,
       });
     } catch (error) {
-      // queue_email_task refuses bad arguments with 22023 (an address it cannot send to, say).
-      if (sqlState(error) === "22023") {
+      // Refused before sending (InvalidMessageError) or by queue_email_task (22023: an address it cannot send to, say).
+      if (
+        error instanceof InvalidMessageError ||
+        (error instanceof QueueRpcError && error.sqlState === "22023")
+      ) {
         throw new PermanentError(
           "report_email_refused",
           `the report of assessment ${assessment.id} is stored at ${key}, but its email was refused: ${
@@ -124,10 +131,4 @@ function safeFileName(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? "";
   const cleaned = base.replace(/[^\w.-]+/g, "_").replace(/^\.+/, "");
   return cleaned || "report";
-}
-
-function sqlState(error: unknown): string | undefined {
-  return error && typeof error === "object" && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
 }

@@ -1,4 +1,6 @@
+import { createDb, type Database } from "@balansity/db";
 import { Cron } from "croner";
+import { type Kysely, sql } from "kysely";
 import type pg from "pg";
 import type { Logger } from "pino";
 
@@ -16,13 +18,13 @@ export interface CronJobDefinition {
  * Runs are recorded like cron.job_run_details: running → succeeded | failed, with the message.
  */
 export class FallbackScheduler {
-  readonly #pool: pg.Pool;
+  readonly #db: Kysely<Database>;
   readonly #logger: Logger;
   readonly #timers: Cron[] = [];
   readonly #running = new Set<Promise<void>>();
 
   constructor(pool: pg.Pool, logger: Logger) {
-    this.#pool = pool;
+    this.#db = createDb(pool);
     this.#logger = logger.child({ component: "scheduler" });
   }
 
@@ -42,52 +44,47 @@ export class FallbackScheduler {
 
   /** Claims and runs one tick of a job; returns without running when another worker has it. */
   async runTick(job: CronJobDefinition, scheduledFor: Date): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      const lock = await client.query<{ locked: boolean }>(
-        "select pg_try_advisory_lock(hashtext('balansity.cron'), hashtext($1)) as locked",
-        [job.name],
+    // One connection for the whole tick: the advisory lock belongs to the session.
+    await this.#db.connection().execute(async (db) => {
+      const lock = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_lock(hashtext('balansity.cron'), hashtext(${job.name})) as locked`.execute(
+        db,
       );
       if (!lock.rows[0]?.locked) return;
       try {
-        const claim = await client.query<{ runid: string }>(
-          `insert into automation.job_run_details (job_name, scheduled_for, command, status, start_time)
-           values ($1, $2, $3, 'running', now())
-           on conflict (job_name, scheduled_for) do nothing
-           returning runid`,
-          [job.name, scheduledFor, job.command],
-        );
-        const runid = claim.rows[0]?.runid;
-        if (!runid) return;
+        const claim = await db
+          .insertInto("automation.job_run_details")
+          .values({
+            job_name: job.name,
+            scheduled_for: scheduledFor,
+            command: job.command,
+            status: "running",
+            start_time: sql<Date>`now()`,
+          })
+          .onConflict((conflict) => conflict.columns(["job_name", "scheduled_for"]).doNothing())
+          .returning("runid")
+          .executeTakeFirst();
+        if (!claim) return;
         const started = performance.now();
         try {
-          const result = await client.query(job.command);
-          const message = Array.isArray(result)
-            ? "ok"
-            : `${result.command ?? "ok"} ${result.rowCount ?? ""}`.trim();
-          await this.#finish(client, runid, "succeeded", message);
+          // The job's command is SQL from automation.cron_jobs (written by migrations), run as is.
+          const result = await sql.raw(job.command).execute(db);
+          const message = describeResult(result.rows);
+          await finish(db, claim.runid, "succeeded", message);
           this.#logger.info(
             { job: job.name, duration_ms: Math.round(performance.now() - started) },
             "cron job ran",
           );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          await this.#finish(client, runid, "failed", message);
+          await finish(db, claim.runid, "failed", message);
           this.#logger.error({ job: job.name, err: error }, "cron job failed");
         }
       } finally {
-        await client.query("select pg_advisory_unlock(hashtext('balansity.cron'), hashtext($1))", [job.name]);
+        await sql`select pg_advisory_unlock(hashtext('balansity.cron'), hashtext(${job.name}))`.execute(db);
       }
-    } finally {
-      client.release();
-    }
-  }
-
-  async #finish(client: pg.PoolClient, runid: string, status: string, message: string): Promise<void> {
-    await client.query(
-      "update automation.job_run_details set status = $2, return_message = $3, end_time = now() where runid = $1",
-      [runid, status, message.slice(0, 1000)],
-    );
+    });
   }
 
   async stop(): Promise<void> {
@@ -98,4 +95,19 @@ export class FallbackScheduler {
 
 function truncateToMinute(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
+}
+
+async function finish(db: Kysely<Database>, runid: string, status: string, message: string): Promise<void> {
+  await db
+    .updateTable("automation.job_run_details")
+    .set({ status, return_message: message.slice(0, 1000), end_time: sql<Date>`now()` })
+    .where("runid", "=", runid)
+    .execute();
+}
+
+/** The command's one value (a cron function's jsonb summary, say) as text, else how many rows it gave. */
+function describeResult(rows: readonly unknown[]): string {
+  const values = rows.length === 1 && rows[0] && typeof rows[0] === "object" ? Object.values(rows[0]) : [];
+  if (values.length !== 1 || values[0] === null || values[0] === undefined) return `ok, ${rows.length} rows`;
+  return typeof values[0] === "string" ? values[0] : JSON.stringify(values[0]);
 }

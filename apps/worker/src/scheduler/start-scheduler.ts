@@ -1,3 +1,4 @@
+import { createDb } from "@balansity/db";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { type CronJobDefinition, FallbackScheduler } from "./fallback-scheduler.ts";
@@ -19,10 +20,13 @@ export async function startSchedulerIfNeeded(options: {
     const cron = await pool.query("select 1 from pg_extension where extname = 'pg_cron'");
     if (cron.rowCount) return undefined;
   }
-  const jobs = await pool.query<CronJobDefinition>(
-    "select name, schedule, command from automation.cron_jobs where enabled order by name",
-  );
+  const jobs: CronJobDefinition[] = await createDb(pool)
+    .selectFrom("automation.cron_jobs")
+    .select(["name", "schedule", "command"])
+    .where("enabled", "=", true)
+    .orderBy("name")
+    .execute();
   const scheduler = new FallbackScheduler(pool, logger);
-  scheduler.start(jobs.rows);
+  scheduler.start(jobs);
   return scheduler;
 }

@@ -3,9 +3,9 @@ import type { Queryable } from "@balansity/queues/consumer";
 import type pg from "pg";
 import { pino } from "pino";
 import type { QueueSettings } from "../../src/config/worker-config.ts";
+import type { Processor } from "../../src/consumer/processor.ts";
 import { QueueConsumer } from "../../src/consumer/queue-consumer.ts";
 import { WorkerMetrics } from "../../src/ops/worker-metrics.ts";
-import type { Processor } from "../../src/processors/processor.ts";
 
 /** A consumer around any processor, for behaviour the real processors cannot provoke on demand. */
 export function consumerFor<Q extends QueueName>(

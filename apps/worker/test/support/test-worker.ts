@@ -1,6 +1,6 @@
 import { pino } from "pino";
+import { buildProcessors } from "../../src/build-processors.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
-import { buildProcessors } from "../../src/processors/build-processors.ts";
 import { type RunningWorker, startWorker } from "../../src/worker.ts";
 
 /** The environment a worker needs against a test database and an SMTP sink (no secrets: trust auth). */

@@ -1,0 +1,3 @@
+// @balansity/queues/pg: the producers' transport over node-postgres (server-only).
+
+export { pgTransport } from "./pg-transport.ts";
