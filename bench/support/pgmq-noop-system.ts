@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { pino } from "pino";
 import { loadConfig } from "../../apps/worker/src/config/load-config.ts";
-import type { Processor } from "../../apps/worker/src/processors/processor.ts";
+import type { Processor } from "../../apps/worker/src/consumer/processor.ts";
 import { type RunningWorker, startWorker } from "../../apps/worker/src/worker.ts";
 import type { NoopQueueSystem } from "./queue-system.ts";
 
