@@ -106,6 +106,9 @@ export interface Assessments {
    * Which checkup (questionnaire) this is, e.g. wellbeing.
    */
   kind: string;
+  /**
+   * Computed by the server on completion (public.score_assessment) or written by a server role; never taken from API users. Shape per kind: the report contract in @balansity/reports.
+   */
   results: Json | null;
   /**
    * in_progress -> completed (by the user) or abandoned (by the user, or by the daily cleanup after 30 days).
@@ -203,6 +206,14 @@ export interface AutomationQueueMetricsHistory {
   total_messages: Int8;
 }
 
+export interface AutomationReportRequests {
+  assessment_id: string;
+  id: Generated<string>;
+  msg_id: Int8;
+  requested_at: Generated<Timestamp>;
+  user_id: string;
+}
+
 export interface AutomationSettings {
   description: string | null;
   key: string;
@@ -251,6 +262,20 @@ export interface Profiles {
   updated_at: Generated<Timestamp>;
 }
 
+export interface Reports {
+  assessment_id: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  renderer_version: string;
+  sha256: string;
+  size_bytes: number;
+  /**
+   * Object path inside the reports bucket: <user_id>/<assessment_id>/<report job digest>.pdf.
+   */
+  storage_path: string;
+  user_id: string;
+}
+
 export interface DB {
   "analytics.daily_active_user_counts": AnalyticsDailyActiveUserCounts;
   "analytics.daily_active_users": AnalyticsDailyActiveUsers;
@@ -262,7 +287,9 @@ export interface DB {
   "automation.email_deliveries": AutomationEmailDeliveries;
   "automation.job_run_details": AutomationJobRunDetails;
   "automation.queue_metrics_history": AutomationQueueMetricsHistory;
+  "automation.report_requests": AutomationReportRequests;
   "automation.settings": AutomationSettings;
   payments: Payments;
   profiles: Profiles;
+  reports: Reports;
 }

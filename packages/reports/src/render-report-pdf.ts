@@ -1,0 +1,83 @@
+import { renderToBuffer } from "@react-pdf/renderer";
+import { createElement } from "react";
+import { formatCompletionDate, isoDateIn, type ReportLocale, reportCopy } from "./report-copy.ts";
+import { ReportDocument } from "./report-document.tsx";
+import { registerReportFonts, resetReportGlyphCache } from "./report-fonts.ts";
+import { parseCheckupResults } from "./results-contract.ts";
+
+/** Bump when the layout or the wording changes: recorded per report (public.reports.renderer_version). */
+export const reportRendererVersion = "pdf-1";
+
+let queue: Promise<void> = Promise.resolve();
+
+/** What a report is made of: the completed checkup and its owner's name, language and zone. */
+export interface ReportInput {
+  readonly assessment: {
+    readonly id: string;
+    readonly kind: string;
+    readonly title: string | null;
+    /** `public.assessments.results`; checked against the contract of `kind` before rendering. */
+    readonly results: unknown;
+    readonly completedAt: Date;
+  };
+  readonly userName: string | null;
+  readonly locale: ReportLocale;
+  /** IANA zone the completion date is shown in. */
+  readonly timezone: string;
+}
+
+export interface RenderedReport {
+  readonly contentType: "application/pdf";
+  readonly body: Uint8Array;
+  /** e.g. `balansity-wellbeing-2026-11-25.pdf` (the date in the user's zone). */
+  readonly fileName: string;
+  readonly rendererVersion: string;
+}
+
+/**
+ * Renders a checkup report as PDF. Throws `ReportResultsError` (naming the field) when the results
+ * do not fit the contract of the checkup's kind; nothing is rendered then.
+ *
+ * ### Examples
+ * ```ts
+ * const report = await renderReportPdf({
+ *   assessment: { id, kind: "wellbeing", title: "Общее самочувствие", results, completedAt: new Date() },
+ *   userName: "Анна Иванова",
+ *   locale: "ru",
+ *   timezone: "Europe/Moscow",
+ * });
+ * await writeFile(report.fileName, report.body);
+ * ```
+ */
+export async function renderReportPdf(input: ReportInput): Promise<RenderedReport> {
+  const results = parseCheckupResults(input.assessment.kind, input.assessment.results);
+  registerReportFonts();
+  const copy = reportCopy[input.locale];
+  const document = createElement(ReportDocument, {
+    copy,
+    language: input.locale,
+    userName: input.userName,
+    checkupTitle: input.assessment.title?.trim() || copy.kinds[results.kind],
+    completedOn: formatCompletionDate(input.assessment.completedAt, input.locale, input.timezone),
+    results,
+    createdAt: input.assessment.completedAt,
+  });
+  // renderToBuffer's type asks for a <Document> element; ReportDocument returns one.
+  // One document at a time: the fonts' glyph cache is shared and reset per document (see
+  // resetReportGlyphCache). Rendering is CPU-bound, so taking turns costs no throughput.
+  const rendering = queue.then(() => {
+    resetReportGlyphCache();
+    return renderToBuffer(document as Parameters<typeof renderToBuffer>[0]);
+  });
+  queue = rendering.then(
+    () => undefined,
+    () => undefined,
+  );
+  const buffer = await rendering;
+  return {
+    contentType: "application/pdf",
+    body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+    fileName: `balansity-${results.kind}-${isoDateIn(input.assessment.completedAt, input.timezone)}.pdf`,
+    rendererVersion: reportRendererVersion,
+  };
+}
