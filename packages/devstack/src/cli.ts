@@ -50,6 +50,14 @@ function printSummary(stack: Devstack, env: Record<string, string>): void {
   log(`seed: ${stack.seeded ? "loaded supabase/seed.sql into the new cluster" : "kept existing data"}`);
   log(`database   ${stack.databaseUrl}   (psql "${stack.databaseUrl}")`);
   log(`smtp       ${stack.smtp.host}:${stack.smtp.smtpPort}   mail viewer ${stack.smtp.url}/`);
+  log(
+    `api        ${stack.api.url}   (PostgREST RPCs + GoTrue's /user for supabase-js; anon key: devstack env)`,
+  );
+  log(
+    stack.consoleSignIn
+      ? `console    sign in as ${stack.consoleSignIn.operator.email} (valid 12 h): ${stack.consoleSignIn.link}`
+      : "console    no operator in auth.users (raw_app_meta_data role 'operator'): no sign-in link",
+  );
   log(`env file   ${stateFile}   (devstack env / devstack run -- CMD)`);
   log(`ready: ${Object.keys(env).length} variables exported to workers; Ctrl-C stops everything`);
 }

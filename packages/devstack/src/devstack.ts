@@ -1,6 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { type ConsoleOperator, consoleSignInLink, findOperator } from "./console-sign-in.ts";
+import { readOrCreateJwtSecret } from "./jwt-secret.ts";
 import { freePort } from "./postgres/free-port.ts";
+import { startPostgrestRpc } from "./postgrest-rpc.ts";
 import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
 import { type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
 import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
@@ -13,6 +16,10 @@ export interface DevstackOptions {
   readonly postgresPort?: number;
   readonly smtpPort?: number;
   readonly smtpHttpPort?: number;
+  /** The PostgREST-compatible RPC server for browsers (the Supabase CLI's API port by default). */
+  readonly apiPort?: number;
+  /** Where the console's dev server runs, for the sign-in link. Default http://localhost:5173/. */
+  readonly consoleUrl?: string;
   readonly env: Record<string, string | undefined>;
   readonly log: (line: string) => void;
 }
@@ -23,6 +30,10 @@ export interface Devstack {
   readonly databaseUrl: string;
   readonly postgres: { readonly host: string; readonly port: number; readonly pgCron: boolean };
   readonly smtp: SmtpSink;
+  /** supabase-js `createClient(api.url, api.anonKey)` reaches the database's RPCs through this. */
+  readonly api: { readonly url: string; readonly anonKey: string };
+  /** Opens the console signed in as the seeded operator; undefined when the database has none. */
+  readonly consoleSignIn: { readonly operator: ConsoleOperator; readonly link: string } | undefined;
   /** Migration files applied by this start. */
   readonly migrationsApplied: readonly string[];
   readonly seeded: boolean;
@@ -61,10 +72,23 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       httpPort: await freePort("127.0.0.1", options.smtpHttpPort ?? 54324),
     });
     stops.push(() => smtp.stop());
+    const api = await startPostgrestRpc({
+      databaseUrl,
+      jwtSecret: readOrCreateJwtSecret(options.dir),
+      port: await freePort("127.0.0.1", options.apiPort ?? 54321),
+    });
+    stops.push(() => api.stop());
+    const operator = await findOperator(databaseUrl);
+    const consoleUrl = options.consoleUrl ?? "http://localhost:5173/";
     return {
       databaseUrl,
       postgres: { host: cluster.host, port: cluster.port, pgCron: cluster.pgCron },
       smtp,
+      api: { url: api.url, anonKey: api.anonKey },
+      consoleSignIn: operator && {
+        operator,
+        link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
+      },
       migrationsApplied,
       seeded: cluster.created,
       stop,
@@ -85,5 +109,8 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     SMTP_FROM: "noreply@balansity.local",
     SMTP_FROM_NAME: "Balansity (local)",
     SMTP_SINK_URL: stack.smtp.url,
+    // Public values (a browser gets them); the service-role key and the JWT secret stay out.
+    SUPABASE_URL: stack.api.url,
+    SUPABASE_ANON_KEY: stack.api.anonKey,
   };
 }

@@ -22,7 +22,16 @@
  *                other P0xxx → 500; 42883 → 404; …). An unknown function or argument set is
  *                PGRST202 (404).
  *
- * Not supported (answered 404/405): tables, GET/HEAD on /rpc, `Prefer` options, other schemas.
+ *   GET  /auth/v1/user       the user of a valid `Authorization: Bearer <jwt>`, from its claims
+ *                            (`sub`, `email`, `app_metadata`, …): what supabase-js asks when it takes a
+ *                            session from a sign-in link (`#access_token=…`, the implicit flow)
+ *   POST /auth/v1/logout     204 (tokens are not revoked: they expire)
+ *
+ * Every answer carries CORS headers (any origin, no cookies) and OPTIONS preflights are answered,
+ * so a web app on another port (the operator console) can call it from a browser.
+ *
+ * Not supported (answered 404/405): tables, GET/HEAD on /rpc, `Prefer` options, other schemas,
+ * the rest of GoTrue (sign-in with a password, token refresh, sign-up).
  *
  * ### Examples
  * ```ts
@@ -80,6 +89,14 @@ export function randomJwtSecret(): string {
 }
 
 const RPC_PATH = /^\/rest\/v1\/rpc\/([A-Za-z_][A-Za-z0-9_]*)$/;
+const AUTH_PATH = /^\/auth\/v1\/([a-z_]+)$/;
+// No credentials mode: the browser sends the keys as headers, never cookies, so any origin may call.
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-max-age": "600",
+  "access-control-expose-headers": "content-range",
+} as const;
 const MAX_BODY_BYTES = 1024 * 1024;
 const SCHEMA = "public";
 
@@ -145,8 +162,22 @@ function postgrestError(
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, pool: pg.Pool, secret: string) {
+  for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
   try {
     const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method === "OPTIONS") {
+      const asked = request.headers["access-control-request-headers"];
+      response.writeHead(204, {
+        "access-control-allow-headers": asked ?? "authorization, apikey, content-type",
+      });
+      response.end();
+      return;
+    }
+    const auth = AUTH_PATH.exec(url.pathname);
+    if (auth) {
+      handleAuth(request, response, auth[1] as string, secret);
+      return;
+    }
     const match = RPC_PATH.exec(url.pathname);
     if (!match) {
       throw new HttpError(
@@ -180,6 +211,45 @@ async function handle(request: IncomingMessage, response: ServerResponse, pool: 
     if (!(error instanceof HttpError)) throw error;
     send(response, error.status, error.body);
   }
+}
+
+/**
+ * The two GoTrue endpoints a browser with a minted session needs. Errors in GoTrue's shape
+ * (`{ code, error_code, msg }`), which supabase-js turns into an AuthApiError.
+ */
+function handleAuth(request: IncomingMessage, response: ServerResponse, endpoint: string, secret: string) {
+  const authError = (status: number, errorCode: string, msg: string) =>
+    send(response, status, { code: status, error_code: errorCode, msg });
+  checkApiKey(request.headers.apikey, secret);
+  if (endpoint === "logout" && request.method === "POST") {
+    response.writeHead(204).end();
+    return;
+  }
+  if (endpoint !== "user" || request.method !== "GET") {
+    authError(404, "not_found", `${request.method} /auth/v1/${endpoint} is not offered by this test server`);
+    return;
+  }
+  let claims: Record<string, unknown>;
+  try {
+    claims = authenticate(request.headers.authorization, secret).claims;
+  } catch (error) {
+    authError(403, "bad_jwt", (error as Error).message);
+    return;
+  }
+  if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
+    authError(403, "bad_jwt", "the token is not a signed-in user's (role authenticated with a sub)");
+    return;
+  }
+  send(response, 200, {
+    id: claims.sub,
+    aud: claims.aud ?? "authenticated",
+    role: "authenticated",
+    email: typeof claims.email === "string" ? claims.email : "",
+    app_metadata: claims.app_metadata ?? {},
+    user_metadata: claims.user_metadata ?? {},
+    identities: [],
+    created_at: new Date(0).toISOString(),
+  });
 }
 
 /** A database error → PostgREST's answer; anything else is rethrown (a 500). */
