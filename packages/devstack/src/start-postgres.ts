@@ -47,6 +47,7 @@ export function describePostgres(started: StartedPostgres, pgmqExtension: boolea
   const { cluster } = started;
   return [
     `PostgreSQL ${cluster.majorVersion} (${started.flavor}: ${started.binDir}) on ${cluster.host}:${cluster.port}`,
+    `data ${cluster.dataDir}`,
     `pg_cron ${cluster.pgCron ? `on (database ${CRON_DATABASE})` : "off (the worker's scheduler runs the jobs)"}`,
     `pgmq ${pgmqExtension ? "extension" : "compatible SQL (pgmq 1.5 API)"}`,
   ].join(", ");

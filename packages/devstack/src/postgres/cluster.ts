@@ -6,12 +6,16 @@ import pg from "pg";
 import { hasExtension, type PostgresBinaries } from "./find-binaries.ts";
 import { freePort } from "./free-port.ts";
 import { chownTree, type ServerUser, serverUser } from "./os-user.ts";
+import { reachableDataDir } from "./reachable-data-dir.ts";
 
 const run = promisify(execFile);
 
 export interface ClusterOptions {
   readonly binaries: PostgresBinaries;
-  /** Kept between runs in dev (data persists), fresh per run in tests. */
+  /**
+   * Kept between runs in dev (data persists), fresh per run in tests. As root, when the `postgres` OS
+   * user cannot reach it, the cluster is kept in /var/tmp instead (see reachableDataDir).
+   */
   readonly dataDir: string;
   /** Where the server's own log goes (kept out of the console). */
   readonly logFile: string;
@@ -31,6 +35,8 @@ export interface RunningCluster {
   /** Superuser connection string to the `postgres` database (trust auth on loopback: no password). */
   readonly adminUrl: string;
   readonly pgCron: boolean;
+  /** Where the cluster's files are: the requested folder, or where the server user can reach it. */
+  readonly dataDir: string;
   /** True when initdb ran in this start (a new, empty cluster). */
   readonly created: boolean;
   readonly pid: number;
@@ -38,8 +44,9 @@ export interface RunningCluster {
 }
 
 /** Starts PostgreSQL on the given binaries, creating the cluster first when the data folder is empty. */
-export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
+export async function startCluster(requested: ClusterOptions): Promise<RunningCluster> {
   const user = serverUser();
+  const options = { ...requested, dataDir: reachableDataDir(requested.dataDir, user) };
   const created = !existsSync(join(options.dataDir, "PG_VERSION"));
   mkdirSync(dirname(options.logFile), { recursive: true });
   if (created) await initCluster(options, user);
@@ -88,6 +95,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     majorVersion,
     adminUrl,
     pgCron,
+    dataDir: options.dataDir,
     created,
     pid: child.pid ?? -1,
     stop: () => stopServer(child),
