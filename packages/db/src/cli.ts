@@ -3,6 +3,7 @@
  *
  *   tsx src/cli.ts migrate [--dir <path>]   apply pending migrations to the database in DATABASE_URL / DATABASE_*
  *   tsx src/cli.ts types [--out <path>]     regenerate database.generated.ts from a migrated database (DATABASE_URL)
+ *   tsx src/cli.ts transfer --from <url> --to <url> [...]   copy tables between databases, verified (see transfer-cli.ts)
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -12,14 +13,20 @@ import { databaseTypesPath, generateDatabaseTypes } from "./generate-database-ty
 import { loadDatabaseConfig } from "./load-database-config.ts";
 import { migrationsDirectory } from "./migrations/migrations-directory.ts";
 import { runMigrations } from "./migrations/run-migrations.ts";
+import { TRANSFER_USAGE, transferCli } from "./transfer/transfer-cli.ts";
 
 const USAGE = `usage:
   db migrate [--dir <path>]   apply pending files of supabase/migrations to the database configured by
                               DATABASE_URL (or DATABASE_HOST, DATABASE_NAME, DATABASE_USER, ...)
   db types [--out <path>]     write the kysely Database types generated from DATABASE_URL, which must be
-                              a database with every migration applied, to src/database.generated.ts`;
+                              a database with every migration applied, to src/database.generated.ts
+  db ${TRANSFER_USAGE.replace(/^usage: db /, "")}`;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // `transfer` has options of its own.
+  if (argv[0] === "transfer") {
+    return transferCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });
+  }
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,

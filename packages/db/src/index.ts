@@ -1,3 +1,15 @@
+export {
+  type AllowedFunction,
+  type AllowedTable,
+  type ApiRole,
+  allowedFunctions,
+  allowedTables,
+  apiRoles,
+  exposedSchemas,
+  type TablePrivilege,
+  tablePrivileges,
+} from "./api-allow-list.ts";
+export { type ApiGrantsWalk, type GrantProblem, type GrantsQueryable, walkApiGrants } from "./api-grants.ts";
 export { ConfigError } from "./config-error.ts";
 export { ConnectionError, type ConnectionErrorCode, explainConnectionError } from "./connection-error.ts";
 export { createDb } from "./create-db.ts";
@@ -30,3 +42,13 @@ export {
 } from "./migrations/run-migrations.ts";
 export { toPoolConfig } from "./pool-config.ts";
 export { redactConnectionString } from "./redact-connection-string.ts";
+export type { BackupMethod, BackupResult } from "./transfer/backup-tables.ts";
+export type { CopyTableResult } from "./transfer/copy-table.ts";
+export {
+  runTransfer,
+  type TableTransferReport,
+  type TransferOptions,
+  type TransferReport,
+} from "./transfer/run-transfer.ts";
+export { TransferError, type TransferErrorCode } from "./transfer/transfer-errors.ts";
+export type { TableDigest, TableVerification } from "./transfer/verify-tables.ts";
