@@ -20,3 +20,17 @@ export class RetryableError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * A transport the processor depends on is down (SMTP refuses connections, the database restarts, the
+ * payment provider does not answer): not the message's fault. The consumer pauses the queue behind
+ * `transport`'s circuit breaker and hands the message back without spending an attempt.
+ */
+export class TransportUnavailableError extends RetryableError {
+  readonly transport: string;
+  constructor(transport: string, code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = "TransportUnavailableError";
+    this.transport = transport;
+  }
+}
