@@ -17,6 +17,7 @@
  * | `DELETE /messages`           | forgets every message (204)                                        |
  * | `GET /messages/:id`          | one message (404 when unknown)                                     |
  * | `GET /messages/:id/html`     | its HTML body as `text/html`, scripts blocked by CSP (404 if none)  |
+ * | `GET /messages/:id/attachments/:index-or-name` | one attachment's bytes, with its content type (404 if none) |
  * | `GET /failure-mode`          | the current failure mode                                           |
  * | `POST /failure-mode`         | sets it; the body is a {@link FailureMode} (400 when invalid)      |
  */
@@ -128,8 +129,13 @@ export interface ReceivedMessage {
    * otherwise the raw unfolded value; a header that occurs more than once has its values joined by `\n`.
    */
   readonly headers: Readonly<Record<string, string>>;
-  /** Metadata only; the content is not kept. */
+  /** Name, type and size; the bytes are served by `attachment()` and `GET /messages/:id/attachments/:index`. */
   readonly attachments: readonly ReceivedAttachment[];
+}
+
+/** An attachment's bytes with what describes them. */
+export interface AttachmentContent extends ReceivedAttachment {
+  readonly content: Buffer;
 }
 
 export interface WaitForMessagesOptions {
@@ -152,6 +158,11 @@ export interface SmtpSink {
    * with code `WAIT_TIMEOUT` after `timeoutMs`, or `STOPPED` when the sink stops first.
    */
   waitForMessages(count: number, options?: WaitForMessagesOptions): Promise<readonly ReceivedMessage[]>;
+  /**
+   * The bytes of one attachment of a kept message, by position (0-based) or file name; `undefined`
+   * when there is no such message or attachment.
+   */
+  attachment(messageId: string, indexOrName: number | string): AttachmentContent | undefined;
   /** Forgets every kept message. */
   clear(): void;
   /** The current failure mode (for `temporary`, with what is left of `remaining`). */
@@ -213,6 +224,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const auth = options.auth;
 
   let stored: ReceivedMessage[] = [];
+  /** Attachment bytes of the kept messages, by message id (kept out of the JSON view). */
+  const contents = new Map<string, readonly Buffer[]>();
   let nextId = 1;
   let mode: FailureMode = parseFailureMode(options.failWith ?? { kind: "none" });
   const waiters = new Set<Waiter>();
@@ -230,9 +243,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     }
   }
 
-  function store(message: ReceivedMessage): void {
+  function store({ message, attachmentContents }: ParsedDelivery): void {
     stored.push(message);
-    if (stored.length > maxMessages) stored = stored.slice(stored.length - maxMessages);
+    contents.set(message.id, attachmentContents);
+    if (stored.length > maxMessages) {
+      for (const dropped of stored.slice(0, stored.length - maxMessages)) contents.delete(dropped.id);
+      stored = stored.slice(stored.length - maxMessages);
+    }
     settleWaiters();
   }
 
@@ -314,8 +331,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
             return;
           }
           store(message);
-          callback(null, `Accepted as ${message.id}`);
-          options.onMessage?.(message);
+          callback(null, `Accepted as ${message.message.id}`);
+          options.onMessage?.(message.message);
         },
         (error: unknown) => {
           callback(smtpError(451, `Could not parse the message: ${String(error)}`));
@@ -332,18 +349,21 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   async function receive(
     stream: SMTPServerDataStream,
     session: SMTPServerSession,
-  ): Promise<ReceivedMessage | undefined> {
+  ): Promise<ParsedDelivery | undefined> {
     const parsed = await simpleParser(stream);
     if (stream.sizeExceeded) return undefined;
     const mailFrom = session.envelope.mailFrom;
-    return toReceivedMessage(parsed, {
-      id: String(nextId++),
-      receivedAt: new Date().toISOString(),
-      envelope: {
-        from: mailFrom === false ? "" : mailFrom.address.toLowerCase(),
-        to: session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase()),
-      },
-    });
+    return {
+      message: toReceivedMessage(parsed, {
+        id: String(nextId++),
+        receivedAt: new Date().toISOString(),
+        envelope: {
+          from: mailFrom === false ? "" : mailFrom.address.toLowerCase(),
+          to: session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase()),
+        },
+      }),
+      attachmentContents: parsed.attachments.map((attachment) => attachment.content),
+    };
   }
 
   const sink: Omit<SmtpSink, "smtpPort" | "httpPort" | "url" | "stop"> = {
@@ -383,8 +403,21 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         waiters.add(waiter);
       });
     },
+    attachment(messageId, indexOrName) {
+      const message = stored.find((candidate) => candidate.id === messageId);
+      const bytes = contents.get(messageId);
+      if (message === undefined || bytes === undefined) return undefined;
+      const index =
+        typeof indexOrName === "number"
+          ? indexOrName
+          : message.attachments.findIndex((attachment) => attachment.filename === indexOrName);
+      const described = message.attachments[index];
+      const content = bytes[index];
+      return described === undefined || content === undefined ? undefined : { ...described, content };
+    },
     clear() {
       stored = [];
+      contents.clear();
     },
     failureMode: () => mode,
     setFailureMode(next) {
@@ -428,6 +461,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       return stopping;
     },
   };
+}
+
+interface ParsedDelivery {
+  readonly message: ReceivedMessage;
+  readonly attachmentContents: readonly Buffer[];
 }
 
 function parseFailureMode(mode: unknown): FailureMode {
@@ -515,7 +553,7 @@ function headerRecord(parsed: ParsedMail): Record<string, string> {
 
 // --- HTTP view -----------------------------------------------------------------------------------------
 
-type SinkView = Pick<SmtpSink, "messages" | "clear" | "failureMode" | "setFailureMode">;
+type SinkView = Pick<SmtpSink, "messages" | "attachment" | "clear" | "failureMode" | "setFailureMode">;
 
 async function handleHttp(request: IncomingMessage, response: ServerResponse, sink: SinkView): Promise<void> {
   const url = new URL(request.url ?? "/", "http://smtp-sink.localhost");
@@ -552,6 +590,24 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse, si
     if (method !== "GET") return methodNotAllowed(response, "GET, DELETE");
     const to = url.searchParams.get("to");
     return sendJson(response, 200, matchingMessages(sink.messages(), to ?? undefined));
+  }
+  if (first === "messages" && second !== undefined && third === "attachments" && rest.length === 1) {
+    if (method !== "GET") return methodNotAllowed(response, "GET");
+    const wanted = decodeSegment(rest[0] ?? "");
+    const attachment = sink.attachment(second, /^\d+$/.test(wanted) ? Number(wanted) : wanted);
+    if (attachment === undefined) {
+      return sendJson(response, 404, { error: `message ${second} has no attachment ${wanted}` });
+    }
+    const name = attachment.filename ?? `attachment-${wanted}`;
+    response.writeHead(200, {
+      "content-type": attachment.contentType,
+      "content-length": attachment.content.length,
+      "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    });
+    response.end(attachment.content);
+    return;
   }
   if (first === "messages" && second !== undefined && rest.length === 0 && (third ?? "html") === "html") {
     if (method !== "GET") return methodNotAllowed(response, "GET");
@@ -612,6 +668,14 @@ function methodNotAllowed(response: ServerResponse, allow: string): void {
   sendJson(response, 405, { error: `method not allowed, use ${allow}` });
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
@@ -625,6 +689,10 @@ function renderIndex(messages: readonly ReceivedMessage[]): string {
       const links = [
         message.html === null ? "" : `<a href="/messages/${id}/html">html</a>`,
         `<a href="/messages/${id}">json</a>`,
+        ...message.attachments.map(
+          (attachment, index) =>
+            `<a href="/messages/${id}/attachments/${index}">${escapeHtml(attachment.filename ?? `attachment ${index}`)}</a>`,
+        ),
       ].join(" ");
       return (
         `<tr><td>${escapeHtml(message.receivedAt)}</td><td>${escapeHtml(message.envelope.to.join(", "))}</td>` +
