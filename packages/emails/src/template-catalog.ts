@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { emailAttachmentSchema } from "./email-attachment.ts";
 import {
   currencyCode,
   entityId,
@@ -48,6 +49,8 @@ const reportReady = z.object({
   report_url: webUrl,
   /** When a signed report link stops working. */
   expires_at: timestamp.nullish(),
+  /** The PDF itself, attached; absent when it is larger than the sender's attachment limit. */
+  attachment: emailAttachmentSchema.nullish(),
 });
 
 /** One schema for the confirmation and both reminders: they talk about the same appointment. */
