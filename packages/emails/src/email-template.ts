@@ -1,4 +1,5 @@
 import type { ReactElement } from "react";
+import type { EmailAttachmentRef } from "./email-attachment.ts";
 import type { EmailFormatter } from "./intl-format.ts";
 import type { EmailLocale } from "./template-catalog.ts";
 
@@ -12,4 +13,6 @@ export interface EmailContext {
 export interface EmailTemplate<TVariables> {
   subject(variables: TVariables, context: EmailContext): string;
   body(variables: TVariables, context: EmailContext): ReactElement;
+  /** Files the email carries (fetched by the sender from where they are stored). */
+  attachments?(variables: TVariables): readonly EmailAttachmentRef[];
 }

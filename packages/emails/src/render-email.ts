@@ -1,6 +1,7 @@
 import { plainTextSelectors, render } from "@react-email/render";
 import { compile } from "html-to-text";
 import type { z } from "zod";
+import type { EmailAttachmentRef } from "./email-attachment.ts";
 import type { EmailContext, EmailTemplate } from "./email-template.ts";
 import { EmailTemplateError, type EmailTemplateIssue } from "./email-template-error.ts";
 import { createEmailFormatter, type EmailFormatter, isValidTimeZone } from "./intl-format.ts";
@@ -53,6 +54,8 @@ export interface RenderedEmail {
   readonly html: string;
   /** The plain-text alternative, made from the same HTML. */
   readonly text: string;
+  /** Files to attach, by reference (only templates that carry files have it, e.g. report_ready). */
+  readonly attachments?: readonly EmailAttachmentRef[];
 }
 
 /**
@@ -142,7 +145,9 @@ async function renderTemplate<K extends EmailTemplateName>(
   const element = template.body(variables, context);
   const html = await render(element);
   const text = toPlainText(html);
-  return { subject: oneLine(template.subject(variables, context)), html, text };
+  const subject = oneLine(template.subject(variables, context));
+  const attachments = template.attachments?.(variables) ?? [];
+  return attachments.length > 0 ? { subject, html, text, attachments } : { subject, html, text };
 }
 
 function parseVariables<K extends EmailTemplateName>(name: K, raw: unknown): ParsedEmailTemplateVariables<K> {

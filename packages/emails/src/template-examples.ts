@@ -20,6 +20,12 @@ export const emailTemplateExamples: { readonly [K in EmailTemplateName]: EmailTe
       assessment_title: "Баланс жизни",
       report_url: "https://app.balansity.ru/reports/9b2f6c1e.pdf",
       expires_at: "2026-12-01T09:30:00Z",
+      attachment: {
+        file_name: "balansity-wellbeing-2026-11-24.pdf",
+        content_type: "application/pdf",
+        storage_path: "9b2f6c1e-user/9b2f6c1e-0d4a-4a8e-9a51-3f1c2b7d8e90/report.pdf",
+        size_bytes: 24817,
+      },
       app_url: "https://app.balansity.ru",
     },
     appointment_confirmation: {

@@ -14,6 +14,8 @@ const copy: Record<
     ready: (title: Title) => string;
     openReport: string;
     expires: (when: string) => string;
+    attached: (fileName: string) => string;
+    notAttached: string;
     reference: (id: string) => string;
   }
 > = {
@@ -26,6 +28,8 @@ const copy: Record<
         : "Ваш отчёт по чекапу готов. Откройте его по ссылке ниже.",
     openReport: "Открыть отчёт",
     expires: (when) => `Ссылка действует до ${when}.`,
+    attached: (fileName) => `Отчёт также приложен к письму: ${fileName}.`,
+    notAttached: "Отчёт слишком большой, чтобы приложить его к письму: скачайте его по ссылке.",
     reference: (id) => `Номер чекапа: ${id}`,
   },
   en: {
@@ -37,6 +41,8 @@ const copy: Record<
         : "Your checkup report is ready. Open it with the link below.",
     openReport: "Open the report",
     expires: (when) => `The link works until ${when}.`,
+    attached: (fileName) => `The report is also attached to this email: ${fileName}.`,
+    notAttached: "The report is too large to attach to this email: download it with the link.",
     reference: (id) => `Checkup ID: ${id}`,
   },
 };
@@ -59,7 +65,12 @@ export const reportReady: EmailTemplate<Variables> = {
         {variables.expires_at ? (
           <Paragraph>{t.expires(context.format.dateTime(variables.expires_at))}</Paragraph>
         ) : null}
+        <Paragraph>
+          {variables.attachment ? t.attached(variables.attachment.file_name) : t.notAttached}
+        </Paragraph>
       </EmailLayout>
     );
   },
+  // The signed link comes first in the body; the PDF rides along when it is small enough.
+  attachments: (variables) => (variables.attachment ? [variables.attachment] : []),
 };
