@@ -241,6 +241,19 @@ describe.skipIf(chromiumMissing)("the operator console in Chromium", () => {
     await screenshot("email");
   });
 
+  it("names the bad field of a test email in the browser and queues nothing", async () => {
+    const before = await pool.query("select count(*)::int as n from pgmq.q_email_queue");
+    await page.getByRole("link", { name: "Email" }).click();
+    // A form-valid address that the queue's schema refuses (no top-level domain).
+    await page.getByLabel("to").fill("someone@localhost");
+    await page.getByRole("button", { name: "Send test email" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: '"to"' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("nothing was enqueued");
+    const after = await pool.query("select count(*)::int as n from pgmq.q_email_queue");
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
   it("regenerates a report from the reports page", async () => {
     const assessment = "aaaaaaaa-0000-4000-8000-000000000002";
     await pool.query(

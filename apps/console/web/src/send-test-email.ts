@@ -1,16 +1,16 @@
 import type { EmailLocale, EmailTemplateName } from "@balansity/emails";
+import { queueTestEmail } from "@balansity/queues";
+import { supabaseTransport } from "@balansity/queues/supabase";
 import type { SupabaseClient } from "@supabase/supabase-js";
 
-/** Queues a test email through @balansity/queues' browser producer (console_queue_test_email). */
+/**
+ * Queues a test email with @balansity/queues' browser producer: the input is checked in the browser
+ * (every bad field named) before console_queue_test_email runs with the operator's session.
+ */
 export async function sendTestEmail(
   supabase: SupabaseClient,
   input: { readonly to: string; readonly template: EmailTemplateName; readonly locale: EmailLocale },
 ): Promise<number> {
-  const { data, error } = await supabase.rpc("console_queue_test_email", {
-    to_address: input.to,
-    template: input.template,
-    locale: input.locale,
-  });
-  if (error) throw new Error(error.message);
-  return Number(data);
+  const { msgId } = await queueTestEmail(supabaseTransport(supabase), input);
+  return msgId;
 }
