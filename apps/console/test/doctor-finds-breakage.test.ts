@@ -332,7 +332,7 @@ describe("migrations", () => {
 });
 
 describe("cron-jobs", () => {
-  it("fails when a job the integration guide verifies is not defined", async () => {
+  it("fails when a job the automation needs is not defined", async () => {
     const result = await checkAfter(
       client,
       "delete from automation.cron_jobs where name = 'send-appointment-reminders'",

@@ -440,7 +440,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
     return (JSON.parse(json) as { apps: Record<string, unknown>[] }).apps;
   }
 
-  it("runs the bundle under the seeds' name with plain node, in fork mode, stopping gracefully", () => {
+  it("runs the bundle under the name balansity-queue-worker with plain node, in fork mode, stopping gracefully", () => {
     const [app, ...others] = ecosystem({ WORKER_ENV_FILE: join(folder, "absent.env") });
     expect(others).toEqual([]);
     expect(app).toMatchObject({

@@ -100,7 +100,7 @@ $$;
 create schema if not exists auth;
 alter schema auth owner to supabase_auth_admin;
 
--- Column names and types follow GoTrue's auth.users; only what seeds and triggers use is here.
+-- Column names and types follow GoTrue's auth.users; only what supabase/seed.sql and the triggers use is here.
 -- The token/email_change columns exist because seed rows set them to '' (GoTrue cannot read NULL
 -- from them on a real Supabase).
 create table if not exists auth.users (

@@ -1,7 +1,7 @@
 import { type Check, type Finding, fail, type Queryable, report, warn } from "../doctor/check.ts";
 import { applyMigrationFix, migrationSources } from "./migration-sources.ts";
 
-/** The jobs the integration guide (seeds/002) verifies; 030 defines them (and housekeeping jobs). */
+/** The jobs the automation needs (030_setup_cron_jobs.sql defines them, and housekeeping jobs). */
 export const requiredCronJobs = [
   "update-appointment-statuses",
   "send-appointment-reminders",

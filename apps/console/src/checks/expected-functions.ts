@@ -15,7 +15,7 @@ export interface ExpectedFunction {
   readonly access: FunctionAccess;
 }
 
-/** The functions of schema public the integrations rely on (docs/queue-contract.md, seeds/002). */
+/** The functions of schema public the integrations rely on (docs/queue-contract.md). */
 export const expectedFunctions: readonly ExpectedFunction[] = [
   { name: "handle_completed_checkup", migration: migrationSources.triggers, access: "none" },
   { name: "handle_new_appointment", migration: migrationSources.triggers, access: "none" },

@@ -13,8 +13,8 @@ import { securityDefinerSearchPathCheck } from "./security-definer-search-path.t
 import { webhookTriggersCheck } from "./webhook-triggers.ts";
 
 /**
- * What `pnpm doctor` checks, in order: from "is it installed" to "is it healthy". The seeds'
- * verification queries (seeds/002, 003) plus the security rules of ARCHITECTURE.md.
+ * What `pnpm doctor` checks, in order: from "is it installed" to "is it healthy": what the migrations
+ * set up, plus the security rules of docs/architecture.md.
  */
 export const doctorChecks: readonly Check[] = [
   extensionsCheck,
