@@ -1,7 +1,7 @@
 /**
  * `pnpm db:migrate` and `pnpm db:types`.
  *
- *   tsx src/cli.ts migrate [--dir <path>]   apply pending migrations to the database in DATABASE_URL / DATABASE_*
+ *   tsx src/cli.ts migrate [--dir <path>] [--dry-run]   apply (or list) pending migrations to the database in DATABASE_URL / DATABASE_*
  *   tsx src/cli.ts types [--out <path>]     regenerate database.generated.ts from a migrated database (DATABASE_URL)
  *   tsx src/cli.ts transfer --from <url> --to <url> [...]   copy tables between databases, verified (see transfer-cli.ts)
  */
@@ -12,12 +12,14 @@ import { describeDatabaseConfig } from "./describe-database-config.ts";
 import { databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
 import { loadDatabaseConfig } from "./load-database-config.ts";
 import { migrationsDirectory } from "./migrations/migrations-directory.ts";
-import { runMigrations } from "./migrations/run-migrations.ts";
+import { planMigrations, runMigrations } from "./migrations/run-migrations.ts";
 import { TRANSFER_USAGE, transferCli } from "./transfer/transfer-cli.ts";
 
 const USAGE = `usage:
-  db migrate [--dir <path>]   apply pending files of supabase/migrations to the database configured by
-                              DATABASE_URL (or DATABASE_HOST, DATABASE_NAME, DATABASE_USER, ...)
+  db migrate [--dir <path>] [--dry-run]
+                              apply pending files of supabase/migrations to the database configured by
+                              DATABASE_URL (or DATABASE_HOST, DATABASE_NAME, DATABASE_USER, ...);
+                              --dry-run lists the pending files and their statements, writing nothing
   db types [--out <path>]     write the kysely Database types generated from DATABASE_URL, which must be
                               a database with every migration applied, to src/database.generated.ts
   db ${TRANSFER_USAGE.replace(/^usage: db /, "")}`;
@@ -32,6 +34,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     allowPositionals: true,
     options: {
       dir: { type: "string", default: migrationsDirectory },
+      "dry-run": { type: "boolean", default: false },
       out: { type: "string", default: databaseTypesPath },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -44,6 +47,30 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   switch (command) {
     case "migrate": {
       const config = loadDatabaseConfig(env);
+      if (values["dry-run"]) {
+        console.log(
+          `dry run against ${describeDatabaseConfig(config)} from ${values.dir}: nothing is written`,
+        );
+        const { pending, alreadyApplied } = await planMigrations({
+          config,
+          directory: values.dir,
+          log: console,
+        });
+        console.log(
+          pending.length === 0
+            ? `nothing to apply (${alreadyApplied.length} already applied)`
+            : `${pending.length} to apply (${alreadyApplied.length} already applied):`,
+        );
+        for (const migration of pending) {
+          console.log(`  ${migration.file} (${migration.statements.length} statements)`);
+          for (const statement of migration.statements) {
+            const text =
+              statement.firstLine.length > 100 ? `${statement.firstLine.slice(0, 99)}…` : statement.firstLine;
+            console.log(`    line ${statement.line}: ${text}`);
+          }
+        }
+        return 0;
+      }
       console.log(`migrating ${describeDatabaseConfig(config)} from ${values.dir}`);
       const { applied, alreadyApplied } = await runMigrations({
         config,

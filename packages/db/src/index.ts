@@ -35,7 +35,10 @@ export { MigrationChangedError, MigrationError, MigrationFileError } from "./mig
 export type { MigrationLog } from "./migrations/migration-log.ts";
 export { migrationsDirectory } from "./migrations/migrations-directory.ts";
 export {
+  type MigrationPlan,
   type MigrationTarget,
+  type PendingMigration,
+  planMigrations,
   type RunMigrationsOptions,
   type RunMigrationsResult,
   runMigrations,

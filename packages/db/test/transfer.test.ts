@@ -113,7 +113,8 @@ function reportRow(stdout: string, table: string): string[] {
   return line.split(/\s{2,}/);
 }
 
-describe("db transfer: the seed's ai schema into public", () => {
+// Each test runs the CLI as a process, several times: generous on a loaded machine.
+describe("db transfer: the seed's ai schema into public", { timeout: 180_000 }, () => {
   it("copies in foreign-key order, verifies counts and checksums, and exits 0", async () => {
     const result = await runCli([...seedArgs(), "--batch-size", "300"]);
     expect(result.stderr).toMatch(
@@ -330,7 +331,7 @@ describe("db transfer: the seed's ai schema into public", () => {
   });
 });
 
-describe("db transfer: this project's tables", () => {
+describe("db transfer: this project's tables", { timeout: 180_000 }, () => {
   let seeded: TestDatabase;
   let empty: TestDatabase;
   beforeEach(async () => {

@@ -23,8 +23,11 @@
  *   when there is none (a constraint violation, a `raise` in a `do` block), the file is replayed
  *   statement by statement in a transaction that is rolled back, to find the one that fails.
  *
- * Every step works through Supabase's transaction pooler (port 6543): the lock is
- * transaction-scoped and each file is one transaction.
+ * On a session connection (direct, or the session pooler) the whole run also holds a session
+ * advisory lock, so two deploys never interleave: the second waits, says so, and then finds
+ * everything applied. Through a transaction pooler (port 6543) a session lock cannot be held; runs
+ * are then serialised per file only (each file is still applied once, in order), and one log line
+ * says so. `planMigrations` (`--dry-run`) does the read and check steps without writing anything.
  */
 import pg from "pg";
 import { explainConnectionError } from "../connection-error.ts";
@@ -34,6 +37,7 @@ import { toPoolConfig } from "../pool-config.ts";
 import { MigrationChangedError, MigrationError, MigrationFileError } from "./migration-errors.ts";
 import { type MigrationFile, readMigrationFiles } from "./migration-files.ts";
 import {
+  type AppliedMigration,
   ensureHistoryTable,
   lockMigrations,
   matchesFile,
@@ -87,53 +91,16 @@ export interface RunMigrationsResult {
 export async function runMigrations(options: RunMigrationsOptions): Promise<RunMigrationsResult> {
   const log = options.log ?? silentLog;
   const files = await readMigrationFiles(options.directory, log);
-  const config =
-    "config" in options ? options.config : loadDatabaseConfig({ DATABASE_URL: options.connectionString });
-  const client = new pg.Client(toPoolConfig(config));
-  // A dropped connection also fails the query in flight; this only keeps the event from ending the process.
-  client.on("error", (error) => log.warn(`migration connection lost: ${error.message}`));
-  await client.connect().catch((error: unknown) => {
-    throw explainConnectionError(error, config);
-  });
+  const { client, config } = await connect(options, log);
   try {
+    if (config.pooler.mode === "session") await lockRun(client, log);
+    else {
+      log.info(
+        "transaction pool mode: concurrent runs are serialised per file, not per run (deploy through a direct connection or the session pooler to hold one lock for the whole run)",
+      );
+    }
     await ensureHistoryTable(client);
-    const history = await readHistory(client);
-
-    const local = new Set(files.map((file) => file.version));
-    for (const [version, applied] of history) {
-      if (!local.has(version)) {
-        log.warn(
-          `migration ${version}_${applied.name ?? ""}.sql is recorded as applied but has no file in ${options.directory}`,
-        );
-      }
-    }
-    const alreadyApplied: string[] = [];
-    const pending: MigrationFile[] = [];
-    for (const file of files) {
-      const applied = history.get(file.version);
-      if (applied === undefined) {
-        pending.push(file);
-        continue;
-      }
-      const matches = matchesFile(applied, file);
-      if (matches === false) throw new MigrationChangedError(file.fileName);
-      if (matches === "unknown")
-        log.info(`${file.fileName} was recorded by the Supabase CLI: its text is not compared`);
-      alreadyApplied.push(file.fileName);
-    }
-    for (const file of pending) {
-      const control = findTransactionControl(splitSqlStatements(file.content));
-      if (control !== undefined) {
-        throw new MigrationFileError(
-          file.fileName,
-          `migration ${file.fileName} line ${control.line} has "${control.words.join(" ")}": remove begin/commit from the ` +
-            "file, the runner already applies each file in one transaction",
-        );
-      }
-    }
-    const newest = [...history.keys()]
-      .filter((version) => /^\d+$/.test(version))
-      .reduce((max, version) => (BigInt(version) > max ? BigInt(version) : max), -1n);
+    const { pending, alreadyApplied, newest } = checkFiles(files, await readHistory(client), options, log);
 
     const applied: string[] = [];
     for (const file of pending) {
@@ -152,8 +119,129 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<RunM
     }
     return { applied, alreadyApplied };
   } finally {
+    // Ending the session also releases the run lock.
     await client.end();
   }
+}
+
+/** A file `planMigrations` would apply, with where each of its statements starts. */
+export interface PendingMigration {
+  readonly file: string;
+  readonly statements: readonly { readonly line: number; readonly firstLine: string }[];
+}
+
+export interface MigrationPlan {
+  /** Files a run would apply now, in order. */
+  readonly pending: readonly PendingMigration[];
+  /** Files already recorded as applied. */
+  readonly alreadyApplied: readonly string[];
+}
+
+/**
+ * What {@link runMigrations} would do, without writing anything (not even the history table): the
+ * pending files and their statements' first lines. Fails as a run would on a changed applied file
+ * or a file holding `begin`/`commit`.
+ *
+ * ### Examples
+ * ```ts
+ * import { migrationsDirectory, planMigrations } from "@balansity/db";
+ *
+ * const { pending } = await planMigrations({ connectionString: process.env.DATABASE_URL ?? "", directory: migrationsDirectory });
+ * for (const migration of pending) console.log(migration.file, migration.statements.length);
+ * ```
+ */
+export async function planMigrations(options: RunMigrationsOptions): Promise<MigrationPlan> {
+  const log = options.log ?? silentLog;
+  const files = await readMigrationFiles(options.directory, log);
+  const { client } = await connect(options, log);
+  try {
+    const { rows } = await client.query<{ found: boolean }>(
+      "select to_regclass('supabase_migrations.schema_migrations') is not null as found",
+    );
+    const history = rows[0]?.found ? await readHistory(client) : new Map();
+    const { pending, alreadyApplied } = checkFiles(files, history, options, log);
+    return {
+      pending: pending.map((file) => ({
+        file: file.fileName,
+        statements: splitSqlStatements(file.content).map((statement) => ({
+          line: statement.line,
+          firstLine: statement.text.split("\n")[0] ?? "",
+        })),
+      })),
+      alreadyApplied,
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+async function connect(
+  options: RunMigrationsOptions,
+  log: MigrationLog,
+): Promise<{ client: pg.Client; config: DatabaseConfig }> {
+  const config =
+    "config" in options ? options.config : loadDatabaseConfig({ DATABASE_URL: options.connectionString });
+  const client = new pg.Client(toPoolConfig(config));
+  // A dropped connection also fails the query in flight; this only keeps the event from ending the process.
+  client.on("error", (error) => log.warn(`migration connection lost: ${error.message}`));
+  await client.connect().catch((error: unknown) => {
+    throw explainConnectionError(error, config);
+  });
+  return { client, config };
+}
+
+/** Holds the run lock for the session; says so when another run has it and we wait. */
+async function lockRun(client: pg.Client, log: MigrationLog): Promise<void> {
+  const key = "hashtextextended('supabase_migrations.schema_migrations run', 0)";
+  const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${key}) as locked`);
+  if (rows[0]?.locked) return;
+  log.info("another migration run is in progress on this database: waiting for it to finish");
+  await client.query(`select pg_advisory_lock(${key})`);
+}
+
+/** Splits files into pending and applied; refuses changed applied files and files with begin/commit. */
+function checkFiles(
+  files: readonly MigrationFile[],
+  history: ReadonlyMap<string, AppliedMigration>,
+  options: RunMigrationsOptions,
+  log: MigrationLog,
+): { pending: MigrationFile[]; alreadyApplied: string[]; newest: bigint } {
+  const local = new Set(files.map((file) => file.version));
+  for (const [version, applied] of history) {
+    if (!local.has(version)) {
+      log.warn(
+        `migration ${version}_${applied.name ?? ""}.sql is recorded as applied but has no file in ${options.directory}`,
+      );
+    }
+  }
+  const alreadyApplied: string[] = [];
+  const pending: MigrationFile[] = [];
+  for (const file of files) {
+    const applied = history.get(file.version);
+    if (applied === undefined) {
+      pending.push(file);
+      continue;
+    }
+    const matches = matchesFile(applied, file);
+    if (matches === false) throw new MigrationChangedError(file.fileName);
+    if (matches === "unknown")
+      log.info(`${file.fileName} was recorded by the Supabase CLI: its text is not compared`);
+    alreadyApplied.push(file.fileName);
+  }
+  for (const file of pending) {
+    const control = findTransactionControl(splitSqlStatements(file.content));
+    if (control !== undefined) {
+      throw new MigrationFileError(
+        file.fileName,
+        `migration ${file.fileName} line ${control.line} has "${control.words.join(" ")}": remove begin/commit from the ` +
+          "file, the runner already applies each file in one transaction",
+      );
+    }
+  }
+  const newest = [...history.keys()]
+    .filter((version) => /^\d+$/.test(version))
+    .reduce((max, version) => (BigInt(version) > max ? BigInt(version) : max), -1n);
+  return { pending, alreadyApplied, newest };
 }
 
 /** Applies one file with its record; `false` when a concurrent runner got there first. */
