@@ -1,19 +1,39 @@
 /**
- * The Balansity operations CLI.
+ * `balansity`: the Balansity operations CLI (bin of @balansity/console; `pnpm balansity …` at the root).
  *
- *   tsx src/cli.ts doctor [--json]   check a database's setup (pnpm doctor from the repository root)
+ *   doctor                                   check a database's setup
+ *   queues list | metrics [queue] | peek <queue>
+ *   dlq list | retry | discard <queue> [--all | --id …] [--code X]
+ *   cron status
+ *   send-test-email <to> <template> [--locale ru|en]
+ *   reports regenerate <assessment>
+ *
+ * Every command but doctor calls the console's SQL functions (041_operator_console.sql) over
+ * DATABASE_URL. Exit codes: 0 ok, 1 failed or refused, 2 usage, 69 database unreachable, 78 configuration.
  */
 import { Command, CommanderError } from "commander";
 import { runDoctorCommand } from "./doctor/doctor-command.ts";
 import { exitCodes } from "./doctor/exit-codes.ts";
+import { addCronCommands } from "./operator/cron-commands.ts";
+import { addDlqCommands } from "./operator/dlq-commands.ts";
+import { addEmailAndReportCommands } from "./operator/email-reports-commands.ts";
+import type { CliContext } from "./operator/operator-command.ts";
+import { addQueuesCommands } from "./operator/queues-commands.ts";
 
-function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = new Command("console")
+const EXIT_CODES_HELP =
+  "\nExit codes: 0 done, 1 failed or refused, 2 usage (bad command line or argument, discard without --yes off a terminal),\n" +
+  "69 the database cannot be reached, 78 DATABASE_URL (or DATABASE_*) missing or wrong.";
+
+function buildProgram(context: CliContext, setExitCode: (code: number) => void): Command {
+  const program = new Command("balansity")
     .description(
-      "Balansity operations: checks the database setup of the automation (queues, cron, triggers, grants)",
+      "Balansity operations: check the setup, watch queues, handle dead letters, cron jobs, test emails and reports",
     )
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText("after", EXIT_CODES_HELP);
+  // Subcommands report usage errors the same way (exit 2) and are parsed by their own options.
+  program.configureOutput({ writeErr: (text) => context.err(text.trimEnd()) });
 
   program
     .command("doctor")
@@ -29,19 +49,32 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (options: { json?: boolean }) => {
       setExitCode(
         await runDoctorCommand({
-          env: process.env,
+          env: context.env,
           json: options.json === true,
-          out: (line) => process.stdout.write(`${line}\n`),
-          err: (line) => process.stderr.write(`${line}\n`),
+          out: context.out,
+          err: context.err,
         }),
       );
     });
+
+  addQueuesCommands(program, context, setExitCode);
+  addDlqCommands(program, context, setExitCode);
+  addCronCommands(program, context, setExitCode);
+  addEmailAndReportCommands(program, context, setExitCode);
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   let code: number = exitCodes.ok;
-  const program = buildProgram((value) => {
+  const context: CliContext = {
+    env: process.env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    progress: process.stderr,
+    prompt: { input: process.stdin, output: process.stderr },
+  };
+  const program = buildProgram(context, (value) => {
     code = value;
   });
   try {
@@ -59,7 +92,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`console: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`balansity: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = exitCodes.failed;
   },
 );

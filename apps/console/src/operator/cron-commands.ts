@@ -1,0 +1,34 @@
+import type { Command } from "commander";
+import { cronJobs } from "./console-rpc.ts";
+import { formatTable, formatTime } from "./format-table.ts";
+import { type CliContext, runOperatorCommand } from "./operator-command.ts";
+
+type Exit = (code: number) => void;
+
+/** `cron status`. */
+export function addCronCommands(program: Command, context: CliContext, exit: Exit): void {
+  const cron = program.command("cron").description("the scheduled jobs (pg_cron or the worker's scheduler)");
+  cron
+    .command("status")
+    .description("each job: schedule, who runs it, last run and failures in the last 24 hours")
+    .option("--json", "print JSON instead of a table")
+    .action(async (options: { json?: boolean }) => {
+      exit(
+        await runOperatorCommand(context, options, async (db) => {
+          const rows = await cronJobs(db);
+          return {
+            json: { jobs: rows },
+            lines: formatTable(rows, [
+              { heading: "JOB", value: (row) => row.jobname },
+              { heading: "SCHEDULE", value: (row) => row.schedule },
+              { heading: "ACTIVE", value: (row) => (row.active ? "yes" : "no") },
+              { heading: "RUN BY", value: (row) => row.source },
+              { heading: "LAST RUN", value: (row) => formatTime(row.last_run_at) },
+              { heading: "STATUS", value: (row) => row.last_status ?? "-" },
+              { heading: "FAILED 24H", value: (row) => String(row.failures_24h), align: "right" },
+            ]),
+          };
+        }),
+      );
+    });
+}
