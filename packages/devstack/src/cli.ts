@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createDevLogger, resolveLogFormat } from "./dev-logger.ts";
 import { type Devstack, devstackEnv, startDevstack } from "./devstack.ts";
 import { repoRoot } from "./paths.ts";
 import { writeDatabaseTypes } from "./write-database-types.ts";
@@ -17,7 +18,14 @@ Environment: DEVSTACK_DIR (default <repo>/.devstack), DEVSTACK_POSTGRES=auto|sys
 
 const dir = process.env.DEVSTACK_DIR ?? join(repoRoot, ".devstack");
 const stateFile = join(dir, "state.json");
-const log = (line: string) => console.log(`[devstack] ${line}`);
+// Readable lines unless LOG_FORMAT=json (see dev-logger.ts).
+const logger = createDevLogger({
+  name: "devstack",
+  format: resolveLogFormat(process.env, "pretty"),
+  stream: process.stdout,
+  env: process.env,
+});
+const log = (line: string, fields?: Readonly<Record<string, unknown>>) => logger.info(line, fields);
 
 interface State {
   readonly pid: number;
@@ -119,6 +127,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`[devstack] ${error instanceof Error ? error.message : String(error)}`);
+  createDevLogger({
+    name: "devstack",
+    format: resolveLogFormat(process.env, "pretty"),
+    stream: process.stderr,
+  }).error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

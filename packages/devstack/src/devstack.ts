@@ -21,7 +21,8 @@ export interface DevstackOptions {
   /** Where the console's dev server runs, for the sign-in link. Default http://localhost:5173/. */
   readonly consoleUrl?: string;
   readonly env: Record<string, string | undefined>;
-  readonly log: (line: string) => void;
+  /** One event: a message, and fields where it has some (e.g. each email the sink receives). */
+  readonly log: (line: string, fields?: Readonly<Record<string, unknown>>) => void;
 }
 
 /** The running local stack: where everything is, and how to stop it. */
@@ -70,6 +71,13 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
     const smtp = await startSmtpSink({
       smtpPort: await freePort("127.0.0.1", options.smtpPort ?? 54325),
       httpPort: await freePort("127.0.0.1", options.smtpHttpPort ?? 54324),
+      // Local test mail only: who and what, never the body.
+      onMessage: (message) =>
+        options.log("mail received", {
+          id: message.id,
+          to: message.envelope.to.join(", "),
+          subject: message.subject,
+        }),
     });
     stops.push(() => smtp.stop());
     const api = await startPostgrestRpc({
