@@ -184,6 +184,13 @@ export interface AutomationJobRunDetails {
   status: Generated<string>;
 }
 
+export interface AutomationQueueConsumers {
+  consumer_id: string;
+  expires_at: Timestamp;
+  queue_name: string;
+  state: string;
+}
+
 export interface AutomationQueueMetricsHistory {
   /**
    * Messages in the queue (visible or not), pgmq.metrics queue_length.
@@ -218,6 +225,16 @@ export interface AutomationSettings {
   description: string | null;
   key: string;
   value: string;
+}
+
+export interface AutomationUserWorkCounts {
+  held_back: Generated<number>;
+  hourly_limit: number;
+  kind: string;
+  last_admitted: boolean;
+  queued: Generated<number>;
+  user_id: string;
+  window_start: Timestamp;
 }
 
 export interface Payments {
@@ -286,9 +303,11 @@ export interface DB {
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
   "automation.job_run_details": AutomationJobRunDetails;
+  "automation.queue_consumers": AutomationQueueConsumers;
   "automation.queue_metrics_history": AutomationQueueMetricsHistory;
   "automation.report_requests": AutomationReportRequests;
   "automation.settings": AutomationSettings;
+  "automation.user_work_counts": AutomationUserWorkCounts;
   payments: Payments;
   profiles: Profiles;
   reports: Reports;

@@ -25,3 +25,4 @@ export {
   type ParsedEmailTemplateVariables,
 } from "./template-catalog.ts";
 export { emailTemplateExamples } from "./template-examples.ts";
+export { characterCount, textLimits } from "./text-limits.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { emailAttachmentSchema } from "./email-attachment.ts";
+import { textLimits } from "./text-limits.ts";
 import {
   currencyCode,
   entityId,
@@ -37,7 +38,7 @@ const common = {
 const checkupCompleted = z.object({
   ...common,
   assessment_id: entityId,
-  assessment_title: optionalText(300),
+  assessment_title: optionalText(textLimits.assessmentTitle),
   completed_at: timestamp.nullish(),
   results_url: webUrl.nullish(),
 });
@@ -45,7 +46,7 @@ const checkupCompleted = z.object({
 const reportReady = z.object({
   ...common,
   assessment_id: entityId,
-  assessment_title: optionalText(300),
+  assessment_title: optionalText(textLimits.assessmentTitle),
   report_url: webUrl,
   /** When a signed report link stops working. */
   expires_at: timestamp.nullish(),
@@ -60,7 +61,7 @@ const appointment = z
     appointment_id: entityId,
     starts_at: timestamp,
     ends_at: timestamp.nullish(),
-    consultant_name: optionalText(200),
+    consultant_name: optionalText(textLimits.consultantName),
     /** The video call link. */
     meeting_url: webUrl.nullish(),
     /** Where the user reschedules or cancels. */
@@ -78,7 +79,7 @@ const payment = {
   amount: moneyAmount,
   currency: currencyCode,
   /** What was paid for, e.g. "Консультация 25 ноября". */
-  description: optionalText(300),
+  description: optionalText(textLimits.paymentDescription),
 };
 
 const paymentSucceeded = z.object({
@@ -90,7 +91,7 @@ const paymentSucceeded = z.object({
 const paymentFailed = z.object({
   ...payment,
   /** The provider's explanation, shown as is. */
-  failure_reason: optionalText(500),
+  failure_reason: optionalText(textLimits.failureReason),
   retry_url: webUrl.nullish(),
 });
 
@@ -134,3 +135,5 @@ export function isEmailTemplateName(name: string): name is EmailTemplateName {
 export function isEmailLocale(locale: string): locale is EmailLocale {
   return (emailLocales as readonly string[]).includes(locale);
 }
+
+export { characterCount, textLimits } from "./text-limits.ts";

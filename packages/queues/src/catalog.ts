@@ -1,5 +1,6 @@
 import { emailLocales, emailTemplateNames } from "@balansity/emails/catalog";
 import { z } from "zod";
+import { boundedJsonObject, emailAddressSchema, queueLimits } from "./queue-limits.ts";
 
 // The contract between the SQL producers (triggers, cron functions, queue_* helpers), the
 // TypeScript producers and the worker. SQL-built messages are parsed with these schemas in tests.
@@ -27,14 +28,14 @@ export const emailPriorities = { normal: 0, high: 1 } as const;
 
 export const emailMessageSchema = z.object({
   ...envelope,
-  to: z.email({ error: "must be an email address" }).max(320),
+  to: emailAddressSchema,
   template: z.enum(emailTemplateNames, { error: `must be one of ${emailTemplateNames.join(", ")}` }),
   /** Overrides the template's own subject when set. */
   subject: z.string().max(300).nullish(),
   locale: z.enum(emailLocales, { error: `must be one of ${emailLocales.join(", ")}` }).default("ru"),
   /** IANA zone the dates are shown in. */
   timezone: z.string().min(1).max(64).default("Europe/Moscow"),
-  variables: z.record(z.string(), z.unknown()).default({}),
+  variables: boundedJsonObject(queueLimits.maxPayloadBytes).default({}),
   priority: z.union([z.literal(emailPriorities.normal), z.literal(emailPriorities.high)], {
     error: "must be 0 (normal) or 1 (high)",
   }),
@@ -76,7 +77,7 @@ export const analyticsMessageSchema = z.object({
   entity_id: z.string().min(1).max(200).nullish(),
   user_id: uuid.nullish(),
   occurred_at: timestamp,
-  properties: z.record(z.string(), z.unknown()).default({}),
+  properties: boundedJsonObject(queueLimits.maxPayloadBytes).default({}),
 });
 
 /** Every queue the system uses, its message schema and its dead-letter queue. */

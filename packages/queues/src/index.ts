@@ -20,6 +20,13 @@ export {
   queueEmailTask,
 } from "./queue-email-task.ts";
 export {
+  boundedJsonObject,
+  emailAddressSchema,
+  jsonByteLength,
+  queueLimits,
+  userHourlyLimitDefaults,
+} from "./queue-limits.ts";
+export {
   type PaymentProcessingInput,
   paymentProcessingInputSchema,
   queuePaymentProcessing,

@@ -1,4 +1,5 @@
 import type { Check } from "../doctor/check.ts";
+import { apiGrantsCheck } from "./api-grants.ts";
 import { cronJobsCheck } from "./cron-jobs.ts";
 import { extensionsCheck } from "./extensions.ts";
 import { functionGrantsCheck } from "./function-grants.ts";
@@ -25,6 +26,7 @@ export const doctorChecks: readonly Check[] = [
   webhookTriggersCheck,
   functionsCheck,
   functionGrantsCheck,
+  apiGrantsCheck,
   pgmqSchemaAccessCheck,
   securityDefinerSearchPathCheck,
   rowLevelSecurityCheck,

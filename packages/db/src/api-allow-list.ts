@@ -1,0 +1,181 @@
+/**
+ * Who may reach what through the API: the one list of every function, table, view and sequence in
+ * the schemas PostgREST exposes, and the API roles allowed to use each. Anything in those schemas
+ * that is not listed here, or that grants a role more than listed, is a finding
+ * (`packages/db/test/api-grants-walk.test.ts` walks a migrated database; `pnpm run doctor` checks a
+ * live one with the same list). Add an entry in the same change as the migration that creates the
+ * object, with the migration's file name.
+ *
+ * Functions in schema pgmq (not exposed) are service_role only, whatever pgmq version is installed.
+ */
+
+/** The roles PostgREST switches to: anon (no session), authenticated (a user), service_role (servers). */
+export const apiRoles = ["anon", "authenticated", "service_role"] as const;
+export type ApiRole = (typeof apiRoles)[number];
+
+/** The schemas PostgREST serves (`[api] schemas` of supabase/config.toml). */
+export const exposedSchemas = ["public", "graphql_public"] as const;
+
+/** Privileges on a table or view (column grants count: `update (full_name)` is `update`). */
+export type TablePrivilege =
+  | "select"
+  | "insert"
+  | "update"
+  | "delete"
+  | "truncate"
+  | "references"
+  | "trigger";
+export const tablePrivileges: readonly TablePrivilege[] = [
+  "select",
+  "insert",
+  "update",
+  "delete",
+  "truncate",
+  "references",
+  "trigger",
+];
+
+export interface AllowedFunction {
+  /** Roles with EXECUTE; an empty list for trigger functions and internals. */
+  readonly execute: readonly ApiRole[];
+  /** The migration that creates it. */
+  readonly migration: string;
+}
+
+export interface AllowedTable {
+  readonly privileges: Readonly<Partial<Record<ApiRole, readonly TablePrivilege[]>>>;
+  readonly migration: string;
+}
+
+const service = ["service_role"] as const;
+const signedIn = ["authenticated", "service_role"] as const;
+const none = [] as const;
+const everything = tablePrivileges;
+
+/** Every function of the exposed schemas, by `schema.name(argument types)` as PostgreSQL prints them. */
+export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
+  // 001: trigger functions and the time zone check (called by check constraints as the writing role).
+  "public.set_updated_at()": { execute: none, migration: "001_base_schema.sql" },
+  "public.set_assessment_status_times()": { execute: none, migration: "001_base_schema.sql" },
+  "public.handle_new_user()": { execute: none, migration: "001_base_schema.sql" },
+  "public.handle_user_email_change()": { execute: none, migration: "001_base_schema.sql" },
+  "public.is_valid_timezone(text)": { execute: signedIn, migration: "001_base_schema.sql" },
+  // 030: cron jobs (pg_cron runs them as their owner; the worker's scheduler as service_role).
+  "public.update_appointment_statuses(timestamp with time zone)": {
+    execute: service,
+    migration: "030_setup_cron_jobs.sql",
+  },
+  "public.send_appointment_reminders(timestamp with time zone)": {
+    execute: service,
+    migration: "030_setup_cron_jobs.sql",
+  },
+  "public.cleanup_old_assessments(timestamp with time zone)": {
+    execute: service,
+    migration: "030_setup_cron_jobs.sql",
+  },
+  // 031: producers.
+  "public.pgmq_notify_insert()": { execute: none, migration: "031_setup_queues.sql" },
+  "public.is_email_address(text)": { execute: service, migration: "031_setup_queues.sql" },
+  "public.queue_email_task(text, text, text, jsonb, integer, text, text, text, uuid)": {
+    execute: service,
+    migration: "031_setup_queues.sql",
+  },
+  "public.queue_report_generation(uuid, uuid, text, text, text)": {
+    execute: service,
+    migration: "031_setup_queues.sql",
+  },
+  "public.queue_payment_processing(uuid, text, text)": {
+    execute: service,
+    migration: "031_setup_queues.sql",
+  },
+  "public.track_event(text, text, uuid, jsonb, timestamp with time zone, text)": {
+    execute: service,
+    migration: "031_setup_queues.sql",
+  },
+  // 032: database webhooks.
+  "public.handle_completed_checkup()": { execute: none, migration: "032_webhook_triggers.sql" },
+  "public.handle_new_appointment()": { execute: none, migration: "032_webhook_triggers.sql" },
+  "public.handle_payment_status_change()": { execute: none, migration: "032_webhook_triggers.sql" },
+  // 033: the queue RPCs; the one a user calls checks auth.uid() itself.
+  "public.pgmq_send(text, jsonb, integer)": { execute: service, migration: "033_pgmq_rpc_wrappers.sql" },
+  "public.pgmq_read(text, integer, integer)": { execute: service, migration: "033_pgmq_rpc_wrappers.sql" },
+  "public.pgmq_archive(text, bigint)": { execute: service, migration: "033_pgmq_rpc_wrappers.sql" },
+  "public.pgmq_delete(text, bigint)": { execute: service, migration: "033_pgmq_rpc_wrappers.sql" },
+  "public.pgmq_metrics(text)": { execute: service, migration: "033_pgmq_rpc_wrappers.sql" },
+  "public.pgmq_dead_letter(text, bigint, text, text, integer)": {
+    execute: service,
+    migration: "033_pgmq_rpc_wrappers.sql",
+  },
+  "public.request_assessment_report(uuid)": {
+    execute: ["authenticated"],
+    migration: "033_pgmq_rpc_wrappers.sql",
+  },
+  // 038: the wake-up protocol of the queue consumers.
+  "public.pgmq_consumer_busy(text, text, integer)": {
+    execute: service,
+    migration: "038_trigger_wakeups.sql",
+  },
+  "public.pgmq_consumer_waiting(text, text, integer)": {
+    execute: service,
+    migration: "038_trigger_wakeups.sql",
+  },
+  "public.pgmq_consumer_leave(text, text)": { execute: service, migration: "038_trigger_wakeups.sql" },
+  // 040: reports.
+  "public.score_assessment(text, jsonb)": { execute: signedIn, migration: "040_reports.sql" },
+  "public.set_server_results()": { execute: none, migration: "040_reports.sql" },
+  // 041: the operator console; every function refuses a caller that is not an operator.
+  "public.is_operator()": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_queue_overview()": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_queue_history(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_peek_messages(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_dead_letters(text, integer, text)": {
+    execute: signedIn,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_dead_letter_ids(text, text)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_retry_dead_letters(text, bigint[], text)": {
+    execute: signedIn,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_discard_dead_letters(text, bigint[], text)": {
+    execute: signedIn,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_cron_jobs()": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_cron_runs(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_email_deliveries(text, integer)": {
+    execute: signedIn,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_queue_test_email(text, text, text)": {
+    execute: signedIn,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_reports(integer)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_regenerate_report(uuid)": { execute: signedIn, migration: "041_operator_console.sql" },
+};
+
+/** Every table, view and sequence of the exposed schemas, by `schema.name`. */
+export const allowedTables: Readonly<Record<string, AllowedTable>> = {
+  // Row level security decides which rows; these are the statements each role may run at all.
+  "public.profiles": {
+    privileges: { authenticated: ["select", "update"], service_role: everything },
+    migration: "001_base_schema.sql",
+  },
+  "public.assessments": {
+    privileges: { authenticated: ["select", "insert", "update"], service_role: everything },
+    migration: "001_base_schema.sql",
+  },
+  "public.appointments": {
+    privileges: { authenticated: ["select", "insert", "update"], service_role: everything },
+    migration: "001_base_schema.sql",
+  },
+  "public.payments": {
+    privileges: { authenticated: ["select"], service_role: everything },
+    migration: "001_base_schema.sql",
+  },
+  "public.reports": {
+    privileges: { authenticated: ["select"], service_role: everything },
+    migration: "040_reports.sql",
+  },
+};

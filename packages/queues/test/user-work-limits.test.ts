@@ -1,0 +1,239 @@
+// Per-user limits on the work a user's own writes queue (supabase/migrations/039_security_limits.sql):
+// one user flooding the API with bookings and completed checkups gets at most their hourly
+// allowance queued, the rest is counted as held back, and the high-priority lane stays open to
+// everyone else. Writes run the way PostgREST runs a table request from a signed-in browser: one
+// transaction, `role` authenticated and the JWT claims set locally, rows from a JSON body.
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { userHourlyLimitDefaults } from "../src/queue-limits.ts";
+import { createUser, messagesIn, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
+
+let database: QueueDatabase;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  database = await openQueueDatabase();
+  pool = database.pool;
+});
+
+afterAll(async () => {
+  await database?.close();
+});
+
+beforeEach(async () => {
+  for (const queue of ["email_queue", "report_generation_queue", "analytics_queue"]) {
+    await pool.query("select pgmq.purge_queue($1)", [queue]);
+  }
+});
+
+/** One API request of user `userId`, as PostgREST makes it: a transaction as `authenticated`. */
+async function asUser<T>(userId: string, request: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query(
+      "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+      [JSON.stringify({ sub: userId, role: "authenticated", aud: "authenticated" })],
+    );
+    const result = await request(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** POST /rest/v1/appointments with `count` bookings in one body. */
+function bookAppointments(userId: string, count: number) {
+  const body = Array.from({ length: count }, (_, index) => ({
+    user_id: userId,
+    specialist_name: `Specialist ${index}`,
+    starts_at: new Date(Date.now() + (index + 2) * 86_400_000).toISOString(),
+    ends_at: new Date(Date.now() + (index + 2) * 86_400_000 + 3_600_000).toISOString(),
+  }));
+  return asUser(userId, (client) =>
+    client.query(
+      `insert into public.appointments (user_id, specialist_name, starts_at, ends_at)
+       select user_id, specialist_name, starts_at, ends_at
+       from pg_catalog.json_populate_recordset(null::public.appointments, $1::json)`,
+      [JSON.stringify(body)],
+    ),
+  );
+}
+
+/** POST /rest/v1/assessments with `count` checkups, then PATCH ?status=eq.in_progress to complete them all. */
+async function completeCheckups(userId: string, count: number) {
+  const body = Array.from({ length: count }, (_, index) => ({
+    user_id: userId,
+    kind: "wellbeing",
+    title: `#${index}`,
+  }));
+  await asUser(userId, (client) =>
+    client.query(
+      `insert into public.assessments (user_id, kind, title)
+       select user_id, kind, title from pg_catalog.json_populate_recordset(null::public.assessments, $1::json)`,
+      [JSON.stringify(body)],
+    ),
+  );
+  const completed = await asUser(userId, (client) =>
+    client.query("update public.assessments set status = 'completed' where status = 'in_progress'"),
+  );
+  expect(completed.rowCount).toBe(count);
+}
+
+interface CountRow {
+  window_start: Date;
+  kind: string;
+  hourly_limit: number;
+  queued: number;
+  held_back: number;
+}
+
+/** The counters of `userId`, per kind, summed over the clock hours the requests fell in. */
+async function countersOf(userId: string) {
+  const { rows } = await pool.query<CountRow>(
+    "select window_start, kind, hourly_limit, queued, held_back from automation.user_work_counts where user_id = $1",
+    [userId],
+  );
+  // Exact per hour: queued is the attempts up to the limit, held_back the rest.
+  for (const row of rows) {
+    expect(row.queued).toBe(Math.min(row.queued + row.held_back, row.hourly_limit));
+  }
+  const sum = (kind: string, field: "queued" | "held_back") =>
+    rows.filter((row) => row.kind === kind).reduce((total, row) => total + row[field], 0);
+  const windows = new Set(rows.map((row) => row.window_start.toISOString())).size;
+  return { sum, windows };
+}
+
+const messagesOf = async (queue: string, userId: string) =>
+  (await messagesIn(pool, queue)).filter((row) => row.message.user_id === userId);
+
+describe("per-user limits on work caused by a user's own writes", () => {
+  it("queues only the hourly allowance of a user who books 1,000 appointments and completes 1,000 checkups", async () => {
+    const flooder = await createUser(pool);
+    await bookAppointments(flooder.id, 1000);
+    await completeCheckups(flooder.id, 1000);
+
+    const counters = await countersOf(flooder.id);
+    // Almost always one clock hour; the per-hour check above keeps this exact across an hour change.
+    const hours = counters.windows;
+    const limits = userHourlyLimitDefaults;
+
+    const emails = await messagesOf("email_queue", flooder.id);
+    const confirmations = emails.filter((row) => row.message.template === "appointment_confirmation");
+    const checkupEmails = emails.filter((row) => row.message.template === "checkup_completed");
+    expect(confirmations).toHaveLength(Math.min(1000, limits.confirmation_emails * hours));
+    expect(checkupEmails).toHaveLength(Math.min(1000, limits.checkup_emails * hours));
+    expect(confirmations.filter((row) => row.message.priority === 1)).toHaveLength(
+      Math.min(1000, limits.high_priority_emails * hours),
+    );
+    expect(await messagesOf("report_generation_queue", flooder.id)).toHaveLength(
+      Math.min(1000, limits.report_jobs * hours),
+    );
+    expect(await messagesOf("analytics_queue", flooder.id)).toHaveLength(
+      Math.min(2000, limits.events * hours),
+    );
+
+    // Nothing silently dropped: every unit of work is queued or counted as held back.
+    expect(counters.sum("confirmation_emails", "queued")).toBe(confirmations.length);
+    expect(counters.sum("confirmation_emails", "held_back")).toBe(1000 - confirmations.length);
+    expect(counters.sum("checkup_emails", "held_back")).toBe(1000 - checkupEmails.length);
+    expect(counters.sum("report_jobs", "held_back")).toBe(1000 - limits.report_jobs * hours);
+    expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(2000);
+    // Confirmations past the high-priority allowance went at normal priority (counted as held back there).
+    expect(counters.sum("high_priority_emails", "held_back")).toBe(
+      confirmations.filter((row) => row.message.priority === 0).length,
+    );
+    // The rows themselves are all kept.
+    const { rows } = await pool.query<{ appointments: number; completed: number }>(
+      `select (select count(*)::integer from public.appointments where user_id = $1) as appointments,
+              (select count(*)::integer from public.assessments where user_id = $1 and status = 'completed') as completed`,
+      [flooder.id],
+    );
+    expect(rows[0]).toEqual({ appointments: 1000, completed: 1000 });
+  });
+
+  it("keeps the high-priority lane open to another user after one user used up theirs", async () => {
+    const flooder = await createUser(pool);
+    await bookAppointments(flooder.id, userHourlyLimitDefaults.high_priority_emails + 3);
+    const other = await createUser(pool);
+    await bookAppointments(other.id, 1);
+
+    const [confirmation] = await messagesOf("email_queue", other.id);
+    expect(confirmation?.message).toMatchObject({ template: "appointment_confirmation", priority: 1 });
+    const flooderPriorities = (await messagesOf("email_queue", flooder.id)).map(
+      (row) => row.message.priority,
+    );
+    expect(flooderPriorities.filter((priority) => priority === 1)).toHaveLength(
+      userHourlyLimitDefaults.high_priority_emails,
+    );
+    expect(flooderPriorities).toHaveLength(userHourlyLimitDefaults.high_priority_emails + 3);
+  });
+
+  it("follows the limits in automation.settings when an operator changes them", async () => {
+    const settings = await pool.connect();
+    try {
+      await settings.query("begin");
+      await settings.query(
+        "update automation.settings set value = '2' where key = 'user_hourly_limit_confirmation_emails'",
+      );
+      await settings.query(
+        "update automation.settings set value = '0' where key = 'user_hourly_limit_events'",
+      );
+      await settings.query("commit");
+      const user = await createUser(pool);
+      await bookAppointments(user.id, 3);
+      expect(await messagesOf("email_queue", user.id)).toHaveLength(2);
+      expect(await messagesOf("analytics_queue", user.id)).toHaveLength(0);
+      const counters = await countersOf(user.id);
+      expect(counters.sum("events", "held_back")).toBe(3);
+    } finally {
+      await settings.query(
+        `update automation.settings set value = case key
+           when 'user_hourly_limit_confirmation_emails' then $1 else $2 end
+         where key in ('user_hourly_limit_confirmation_emails', 'user_hourly_limit_events')`,
+        [String(userHourlyLimitDefaults.confirmation_emails), String(userHourlyLimitDefaults.events)],
+      );
+      settings.release();
+    }
+  });
+
+  it("installs the defaults @balansity/queues documents, and refuses a limit that is not a number", async () => {
+    const { rows } = await pool.query<{ key: string; value: string }>(
+      "select key, value from automation.settings where key like 'user_hourly_limit_%' order by key",
+    );
+    expect(
+      Object.fromEntries(rows.map((row) => [row.key.replace("user_hourly_limit_", ""), Number(row.value)])),
+    ).toEqual(userHourlyLimitDefaults);
+    await expect(
+      pool.query("update automation.settings set value = 'lots' where key = 'user_hourly_limit_events'"),
+    ).rejects.toMatchObject({ code: "23514", constraint: "settings_user_hourly_limit_check" });
+  });
+
+  it("gives the API roles no access to the counters or the admission function", async () => {
+    const user = randomUUID();
+    for (const role of ["anon", "authenticated"]) {
+      const client = await pool.connect();
+      try {
+        await client.query("begin");
+        await client.query(`set local role ${role}`);
+        await expect(client.query("select * from automation.user_work_counts")).rejects.toMatchObject({
+          code: "42501",
+        });
+        await client.query("rollback");
+        await client.query("begin");
+        await client.query(`set local role ${role}`);
+        await expect(
+          client.query("select automation.admit_user_work($1, array['events'])", [user]),
+        ).rejects.toMatchObject({ code: "42501" });
+      } finally {
+        await client.query("rollback");
+        client.release();
+      }
+    }
+  });
+});
