@@ -89,6 +89,43 @@ describe.skipIf(chromiumMissing)("the operator console in Chromium", () => {
     expect(page.url()).not.toContain("access_token");
   });
 
+  it("shows the sign-in form without a session, and a refusal to a signed-in user who is not an operator", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const stranger = await context.newPage();
+      await stranger.goto(site.url);
+      await stranger.getByRole("button", { name: "Email me a sign-in link" }).waitFor();
+      await stranger.screenshot({ path: `${ARTIFACTS}sign-in.png` });
+
+      const anna = { id: "11111111-1111-4111-8111-111111111111", email: "anna.ivanova@example.com" };
+      // Anna's own session, as Supabase Auth would give her: no role in app_metadata.
+      const token = api.signJwt({
+        role: "authenticated",
+        aud: "authenticated",
+        sub: anna.id,
+        email: anna.email,
+        app_metadata: { provider: "email" },
+        exp: Math.floor(Date.now() / 1000) + 600,
+      });
+      const fragment = new URLSearchParams({
+        access_token: token,
+        token_type: "bearer",
+        expires_in: "600",
+        refresh_token: "unused",
+      });
+      // A fresh page: a fragment-only change of the same URL would not load the app again.
+      const annaPage = await context.newPage();
+      await annaPage.goto(`${site.url}#${fragment}`);
+      const refusal = annaPage.getByRole("alert");
+      await refusal.waitFor({ timeout: 15_000 });
+      expect(await refusal.textContent()).toContain("anna.ivanova@example.com is not an operator");
+      expect(await annaPage.getByTestId("signed-in-as").count()).toBe(0);
+      await annaPage.screenshot({ path: `${ARTIFACTS}not-an-operator.png` });
+    } finally {
+      await context.close();
+    }
+  });
+
   it("shows every queue with its depth and a chart of the sampled history", async () => {
     // Three hours of per-minute samples, as the sample-queue-metrics job writes them.
     await pool.query(
