@@ -19,6 +19,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import { displayName, qualified, quoteIdent, type TablePlan } from "./table-catalog.ts";
+import { TransferError } from "./transfer-errors.ts";
 import { readProgress, recordProgress } from "./transfer-progress.ts";
 
 export interface CopyTableOptions {
@@ -69,7 +70,7 @@ export async function copyTable(
 
     await target.query("begin");
     try {
-      if (options.triggers === "skip") await target.query("set local session_replication_role = replica");
+      if (options.triggers === "skip") await skipTriggers(target);
       await target.query(
         `create temp table balansity_transfer_stage on commit drop as select ${columnList} from ${qualified(plan.target)} with no data`,
       );
@@ -107,5 +108,19 @@ export async function copyTable(
       rowMode: "array",
     });
     return rows[0];
+  }
+}
+
+/** `session_replication_role = replica` for this transaction: triggers and foreign-key checks do not fire. */
+async function skipTriggers(target: pg.Client): Promise<void> {
+  try {
+    await target.query("set local session_replication_role = replica");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "42501") throw error;
+    throw new TransferError("transfer_plan_invalid", [
+      "the target's role may not set session_replication_role, which keeps the target's triggers from firing for " +
+        "copied rows: connect as a role that may (on Supabase, the postgres role through a direct connection or " +
+        "the session pooler), or run with --triggers fire if the triggers may run for every copied row",
+    ]);
   }
 }
