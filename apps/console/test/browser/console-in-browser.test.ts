@@ -49,7 +49,8 @@ async function deadLettersOf(recipient: string): Promise<number[]> {
   return rows.map((row) => Number(row.msg_id));
 }
 
-describe.skipIf(chromiumMissing)("the operator console in Chromium", () => {
+// A real browser, worker and database on a shared CI machine: generous per-test time, no timed assertions.
+describe.skipIf(chromiumMissing)("the operator console in Chromium", { timeout: 90_000 }, () => {
   beforeAll(async () => {
     await rm(ARTIFACTS, { recursive: true, force: true });
     await mkdir(ARTIFACTS, { recursive: true });
@@ -222,6 +223,33 @@ describe.skipIf(chromiumMissing)("the operator console in Chromium", () => {
     await page.getByRole("status").filter({ hasText: "Discarded 1" }).waitFor();
     expect(await deadLettersOf(to)).toEqual([]);
     expect(smtp.messages().filter((message) => message.to.includes(to))).toEqual([]);
+  });
+
+  it("retries every dead letter of one error code at once", async () => {
+    smtp.setFailureMode({ kind: "permanent", code: 550 });
+    const recipients = ["bulk.one@example.com", "bulk.two@example.com"];
+    for (const to of recipients) {
+      await pool.query("select public.console_queue_test_email($1, 'payment_failed', 'en')", [to]);
+    }
+    await waitUntil("both emails are dead letters", async () => {
+      const counts = await Promise.all(recipients.map(deadLettersOf));
+      return counts.every((ids) => ids.length === 1);
+    });
+    smtp.setFailureMode({ kind: "none" });
+
+    await page.getByRole("searchbox").first().fill("");
+    await page.locator("select").nth(1).selectOption("smtp_rejected");
+    await expect
+      .poll(() => page.getByTestId("dead-letters").locator("tbody tr").count(), { timeout: 15_000 })
+      .toBe(2);
+    await page.getByRole("button", { name: "Retry all matching" }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Retried 2 (every dead letter of email_queue with error smtp_rejected)" })
+      .waitFor();
+
+    for (const to of recipients) await smtp.waitForMessages(1, { to, timeoutMs: 20_000 });
+    expect(await Promise.all(recipients.map(deadLettersOf))).toEqual([[], []]);
   });
 
   it("lists the scheduled jobs with their last run, failures and run history", async () => {
