@@ -3,11 +3,14 @@
 //
 // Starts a throwaway PostgreSQL through the devstack, applies every migration, creates N users with
 // one in_progress checkup each, then completes them one row per transaction from C concurrent
-// clients in rounds that cycle through three modes, each round on its own rows:
+// clients in rounds that cycle through four modes, each round on its own rows:
 //   off       the trigger disabled (alter table ... disable trigger on_checkup_completed)
-//   on        as deployed
+//   on        as deployed, no consumer registered: every completion notifies (a worker that is
+//             waiting, or one that does not take part in the wake-up protocol of 038)
+//   on-busy   as deployed, with a busy consumer registered on each queue (pgmq_consumer_busy, 038):
+//             what a completion costs while the worker is working
 //   on-quiet  the trigger on, the NOTIFY triggers on pgmq.q_* off (what the wake-ups cost)
-// Cycling (off, on, on-quiet, off, ...) keeps warm-up and table growth from favouring one mode.
+// Cycling (off, on, on-busy, on-quiet, off, ...) keeps warm-up and table growth from favouring one mode.
 //
 //   pnpm --filter @balansity/bench trigger-overhead [-- --rows 20000 --clients 4 --rounds 2 --durability durable]
 //   (or, in bench/: node --import tsx trigger-overhead.ts ...)
@@ -16,7 +19,7 @@
 // the test cluster does), which leaves the trigger's own CPU cost as the whole difference.
 // Environment: DEVSTACK_POSTGRES (auto | system | embedded) and PG_BIN, as for the devstack.
 
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { applyMigrations, installPlatform, startThrowawayPostgres, withClient } from "@balansity/devstack";
 import pg from "pg";
@@ -28,9 +31,10 @@ interface Options {
   readonly durability: "durable" | "fast";
 }
 
-/** off: trigger disabled; on: as deployed; on-quiet: trigger on, the NOTIFY triggers on pgmq.q_* off. */
-type Mode = "off" | "on" | "on-quiet";
-const MODES: readonly Mode[] = ["off", "on", "on-quiet"];
+/** See the header. */
+type Mode = "off" | "on" | "on-busy" | "on-quiet";
+const MODES: readonly Mode[] = ["off", "on", "on-busy", "on-quiet"];
+const QUEUES = ["email_queue", "report_generation_queue", "analytics_queue"] as const;
 
 interface Round {
   readonly trigger: Mode;
@@ -118,12 +122,15 @@ async function completeAll(url: string, ids: readonly string[], clients: number)
 
 async function setMode(client: pg.Client, mode: Mode): Promise<void> {
   const checkup = mode === "off" ? "disable" : "enable";
-  const notify = mode === "on" ? "enable" : "disable";
+  const notify = mode === "on" || mode === "on-busy" ? "enable" : "disable";
   await client.query(`alter table public.assessments ${checkup} trigger on_checkup_completed`);
-  for (const queue of ["email_queue", "report_generation_queue", "analytics_queue"]) {
+  await client.query("delete from automation.queue_consumers");
+  for (const queue of QUEUES) {
     await client.query(
       `alter table pgmq.${pg.escapeIdentifier(`q_${queue}`)} ${notify} trigger notify_insert`,
     );
+    if (mode === "on-busy")
+      await client.query("select public.pgmq_consumer_busy($1, 'bench', 3600)", [queue]);
   }
 }
 
@@ -194,18 +201,22 @@ async function main(): Promise<void> {
     const off = totalTps(rounds, "off");
     const on = totalTps(rounds, "on");
     const quiet = totalTps(rounds, "on-quiet");
+    const busy = totalTps(rounds, "on-busy");
     const date = new Date().toISOString().slice(0, 10);
     console.log(
       [
         `trigger-overhead ${date}: PostgreSQL ${version} (${started.flavor}), pgmq ${pgmqExtension ? "extension" : "compatible SQL"}, durability ${options.durability}`,
-        `machine: ${availableParallelism()} CPUs, ${cpus()[0]?.model ?? "unknown CPU"}`,
+        `machine: ${availableParallelism()} CPUs, ${cpus()[0]?.model ?? "unknown CPU"}, load average at the end ${loadavg()
+          .map((load) => load.toFixed(1))
+          .join(" / ")}`,
         `${options.rows} checkups, ${options.clients} clients, one UPDATE per transaction`,
         "",
         table(rounds),
         "",
         `TPS without the trigger: ${off.toFixed(0)}; with it: ${on.toFixed(0)}; cost ratio (off / on): ${(off / on).toFixed(2)}x (target <= 2x)`,
+        `with a busy consumer registered (038): ${busy.toFixed(0)} TPS, ratio ${(off / busy).toFixed(2)}x`,
         `without the NOTIFY wake-ups: ${quiet.toFixed(0)} TPS, ratio ${(off / quiet).toFixed(2)}x`,
-        `latency per transaction (clients / TPS): ${ms(options.clients, off)} without, ${ms(options.clients, on)} with, ${ms(options.clients, quiet)} with but no NOTIFY`,
+        `latency per transaction (clients / TPS): ${ms(options.clients, off)} without, ${ms(options.clients, on)} with, ${ms(options.clients, busy)} with a busy consumer, ${ms(options.clients, quiet)} with but no NOTIFY`,
       ].join("\n"),
     );
   } finally {

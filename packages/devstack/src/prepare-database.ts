@@ -22,9 +22,11 @@ export async function installPlatform(connectionString: string): Promise<boolean
   });
 }
 
-/** Creates pg_cron in the one database it may live in. */
+/** Creates pg_cron in the one database it may live in, in schema pg_catalog as Supabase does. */
 export async function installPgCron(connectionString: string): Promise<void> {
-  await withClient(connectionString, (client) => client.query("create extension if not exists pg_cron"));
+  await withClient(connectionString, (client) =>
+    client.query("create extension if not exists pg_cron with schema pg_catalog"),
+  );
 }
 
 /** Applies supabase/migrations with the project's runner; returns the files applied now. */

@@ -3,6 +3,7 @@
 
 export { archive } from "./archive.ts";
 export { consumerLimits } from "./consumer-limits.ts";
+export { leaveConsumer, markConsumerBusy, markConsumerWaiting } from "./consumer-presence.ts";
 export { type ConsumerQueueName, consumerQueueNames, type MessageOf } from "./consumer-queues.ts";
 export { deleteMessages } from "./delete-messages.ts";
 export { hasQueuedMessage } from "./has-queued-message.ts";
