@@ -8,15 +8,33 @@
 //
 // Measured by bench/email-pipeline.ts (bench/RESULTS.md): idle RSS 82 MB against 170 MB through tsx's
 // loader.
-import { rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { reportFontFiles } from "@balansity/reports/font-files";
 import { build } from "esbuild";
 
 const workerDir = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({ options: { outdir: { type: "string", default: "dist" } } });
 const outdir = resolve(workerDir, values.outdir);
+
+// pdfkit (under the report PDF renderer) loads its standard font metrics, Helvetica being every
+// document's default, through a require() it creates at run time, which a bundle cannot follow. Made
+// static here, esbuild bundles them (each is still loaded only when asked for).
+const pdfkitStandardFonts = {
+  name: "pdfkit-standard-fonts",
+  setup(context) {
+    context.onLoad({ filter: /[\\/]pdfkit[\\/]js[\\/]pdfkit\.node\.mjs$/ }, async (args) => ({
+      contents: (await readFile(args.path, "utf8")).replaceAll(
+        "require$1('#standard-fonts/",
+        "require('#standard-fonts/",
+      ),
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
@@ -40,6 +58,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
   },
+  plugins: [pdfkitStandardFonts],
   metafile: true,
   logLevel: "warning",
 });
@@ -50,6 +69,11 @@ if (result.warnings.length > 0) {
   console.error(`${result.warnings.length} warning(s) above: the bundle is not trusted`);
   process.exit(1);
 }
+
+// The report PDF's fonts are files read at run time: @balansity/reports looks for them in fonts/ beside
+// the bundle.
+await mkdir(resolve(outdir, "fonts"), { recursive: true });
+for (const file of reportFontFiles()) await copyFile(file, resolve(outdir, "fonts", basename(file)));
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`${outdir}/main.mjs: ${(bytes / 1024 / 1024).toFixed(1)} MB with its map`);

@@ -1,4 +1,5 @@
 import { createDb } from "@balansity/db";
+import type { ReportStore } from "@balansity/reports";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { AnalyticsProcessor } from "./analytics/analytics-processor.ts";
@@ -10,16 +11,15 @@ import { PaymentProcessor } from "./payments/payment-processor.ts";
 import type { PaymentProvider } from "./payments/payment-provider.ts";
 import { UnconfiguredPaymentProvider } from "./payments/unconfigured-provider.ts";
 import { YooKassaClient } from "./payments/yookassa-client.ts";
+import { createReportStore } from "./reports/create-report-store.ts";
+import { reportAttachments } from "./reports/report-attachments.ts";
 import { ReportProcessor } from "./reports/report-processor.ts";
-import type { ReportRenderer } from "./reports/report-renderer.ts";
-import type { ReportStore } from "./reports/report-store.ts";
 
 export interface BuildProcessorsOptions {
   readonly config: WorkerConfig;
   readonly pool: pg.Pool;
   readonly logger: Logger;
-  /** Renders checkup reports; without it (and a store) report_generation_queue is not consumed. */
-  readonly reportRenderer?: ReportRenderer;
+  /** Replaces the report store built from config.reports (tests). */
   readonly reportStore?: ReportStore;
   /** Replaces the YooKassa client built from config.payments (tests, another provider). */
   readonly paymentProvider?: PaymentProvider;
@@ -32,7 +32,8 @@ export interface BuildProcessorsOptions {
  *   payment_processing_queue  always; without PAYMENT_SHOP_ID / PAYMENT_SECRET_KEY `verify` is retried
  *                             (provider_not_configured) while `completed` / `failed` work
  *   analytics_queue           always (micro-batched, up to the queue's concurrency per statement)
- *   report_generation_queue   only with a renderer and a store; until then its messages wait in the queue
+ *   report_generation_queue   always: PDF into the report store from config.reports (REPORT_STORAGE=fs|supabase);
+ *                             the email processor attaches stored reports from the same store
  *
  * ### Examples
  * ```ts
@@ -43,6 +44,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   const { config, pool, logger } = options;
   const processors: Processor[] = [];
   const db = createDb(pool);
+  const reportStore = options.reportStore ?? createReportStore(config.reports);
 
   processors.push(
     new EmailProcessor({
@@ -51,6 +53,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
+      attachments: reportAttachments(reportStore),
     }),
   );
 
@@ -71,21 +74,19 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   }
   processors.push(new AnalyticsProcessor({ db: pool, logger, maxBatchSize }));
 
-  if (options.reportRenderer && options.reportStore) {
-    processors.push(
-      new ReportProcessor({
-        db: pool,
-        renderer: options.reportRenderer,
-        store: options.reportStore,
-        appUrl: config.appUrl,
-      }),
-    );
-  } else {
-    logger.warn(
-      { queue: "report_generation_queue" },
-      "report_generation_queue is not consumed until the PDF renderer and report storage are configured; its messages wait safely in the queue",
-    );
-  }
+  processors.push(
+    new ReportProcessor({
+      db: pool,
+      store: reportStore,
+      appUrl: config.appUrl,
+      linkTtlSeconds: config.reports.linkTtlSeconds,
+      attachmentMaxBytes: config.reports.attachmentMaxBytes,
+    }),
+  );
+  logger.info(
+    { queue: "report_generation_queue", storage: reportStore.kind },
+    "checkup reports are rendered to PDF and kept in the report store",
+  );
 
   return processors;
 }

@@ -147,9 +147,11 @@ describe("the deployable folder", () => {
     expect(buildSeconds).toBeGreaterThan(0);
   });
 
-  it("holds the bundle, its source map and the health probe, nothing else (no node_modules)", async () => {
+  it("holds the bundle, its source map, the report fonts and the health probe, nothing else (no node_modules)", async () => {
     expect(await filesUnder(app)).toEqual([
       join("deploy", "healthcheck.mjs"),
+      join(BUNDLE_DIR, "fonts", "DejaVuSans-Bold.ttf"),
+      join(BUNDLE_DIR, "fonts", "DejaVuSans.ttf"),
       join(BUNDLE_DIR, "main.mjs"),
       join(BUNDLE_DIR, "main.mjs.map"),
     ]);

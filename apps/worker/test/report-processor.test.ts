@@ -1,330 +1,292 @@
-// The report processor against a real database, with an in-memory renderer and store (the PDF
-// renderer and the storage are separate pieces of work): what it checks, what it stores where, and
-// that one checkup gets one report_ready email. Runs as service_role, as the worker does.
-import { randomUUID } from "node:crypto";
+// Checkup reports end to end against a real database, a real SMTP sink and the real PDF renderer:
+// a completed checkup becomes a stored PDF, a public.reports row and one report_ready email with
+// the PDF attached; bad results go to the dead-letter queue naming the field; a storage outage is
+// retried without losing the job; a retried job sends no second email; a user's request makes a
+// new report and a new email.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
-import type { QueueMessage } from "@balansity/queues";
+import { FsReportStore, ReportStorageError, type ReportStore } from "@balansity/reports";
 import pg from "pg";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildProcessors } from "../src/build-processors.ts";
 import { loadConfig } from "../src/config/load-config.ts";
-import { PermanentError } from "../src/consumer/errors.ts";
-import type { ProcessorContext } from "../src/consumer/processor.ts";
-import { ReportProcessor } from "../src/reports/report-processor.ts";
-import type { RenderedReport, ReportRenderer, ReportRenderInput } from "../src/reports/report-renderer.ts";
-import type { ReportStore, StoredReport } from "../src/reports/report-store.ts";
+import { type RunningWorker, startWorker } from "../src/worker.ts";
+import { createUser, deadLetters, sendRaw } from "./support/domain.ts";
+import { testWorkerEnv, waitFor } from "./support/test-worker.ts";
+
+const run = promisify(execFile);
+const artifacts = join(import.meta.dirname, "..", "test-artifacts");
 
 let db: TestDatabase;
-let admin: pg.Pool;
 let pool: pg.Pool;
-
-const silent = pino({ level: "silent" });
+let smtp: SmtpSink;
+let reportsDir: string;
+let worker: RunningWorker | undefined;
 
 beforeAll(async () => {
-  db = await createTestDatabase("migrated");
-  admin = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool = new pg.Pool({ connectionString: db.url, max: 4, options: "-c role=service_role" });
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  smtp = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
+  reportsDir = await mkdtemp(join(tmpdir(), "worker-reports-"));
+  await mkdir(artifacts, { recursive: true });
+});
+
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
 });
 
 afterAll(async () => {
+  await smtp?.stop();
   await pool?.end();
-  await admin?.end();
   await db?.drop();
+  await rm(reportsDir, { recursive: true, force: true });
 });
 
-class MemoryRenderer implements ReportRenderer {
-  readonly inputs: ReportRenderInput[] = [];
-  failWith: Error | undefined;
-  async render(input: ReportRenderInput): Promise<RenderedReport> {
-    if (this.failWith) throw this.failWith;
-    this.inputs.push(input);
-    return {
-      contentType: "application/pdf",
-      body: new TextEncoder().encode(`%PDF-1.7 report of ${input.assessment.id}`),
-      fileName: "balansity-checkup.pdf",
-    };
-  }
-}
-
-class MemoryStore implements ReportStore {
-  readonly objects = new Map<string, { body: Uint8Array; contentType: string }>();
-  readonly puts: string[] = [];
-  urlFor: (key: string) => string = (key) => `https://storage.example.com/reports/${key}?token=signed`;
-  async put(key: string, body: Uint8Array, contentType: string): Promise<StoredReport> {
-    this.puts.push(key);
-    this.objects.set(key, { body, contentType });
-    return { url: this.urlFor(key), expiresAt: new Date("2026-12-01T00:00:00Z") };
-  }
-}
-
-function setup() {
-  const renderer = new MemoryRenderer();
-  const store = new MemoryStore();
-  const processor = new ReportProcessor({ db: pool, renderer, store, appUrl: "https://balansity.ru" });
-  return { renderer, store, processor };
-}
-
-function context(): ProcessorContext {
-  return {
-    queue: "report_generation_queue",
-    msgId: "1",
-    attempt: 1,
-    enqueuedAt: new Date(),
-    logger: silent,
-    signal: new AbortController().signal,
-  };
-}
-
-function message(assessmentId: string, userId: string): QueueMessage<"report_generation_queue"> {
-  return {
-    version: 1,
-    idempotency_key: `report:${assessmentId}:pdf`,
-    assessment_id: assessmentId,
-    user_id: userId,
-    report_type: "pdf",
-    requested_by: "trigger",
-  };
-}
-
-/** A user (English, Berlin time) with a checkup in the given status. */
-async function checkup(status: "completed" | "in_progress" = "completed") {
-  const userId = randomUUID();
-  const assessmentId = randomUUID();
-  const email = `user-${userId.slice(0, 8)}@example.com`;
-  await admin.query(
-    `insert into auth.users (id, email, raw_user_meta_data)
-     values ($1, $2, '{"full_name": "Anna", "locale": "en", "timezone": "Europe/Berlin"}')`,
-    [userId, email],
+/** A worker with every processor; the report store is the folder, or the one given. */
+async function startReportWorker(options: { store?: ReportStore; env?: Record<string, string> } = {}) {
+  const config = loadConfig(
+    testWorkerEnv({
+      databaseUrl: db.url,
+      smtpPort: smtp.smtpPort,
+      env: { REPORT_FS_DIR: reportsDir, REPORT_PUBLIC_URL: "http://127.0.0.1:9/reports/", ...options.env },
+    }),
   );
-  await admin.query(
-    `insert into public.assessments (id, user_id, kind, title, status, answers, results)
-     values ($1, $2, 'wellbeing', 'Wellbeing check', $3, '{"q1": 4}', $4)`,
-    [assessmentId, userId, status, status === "completed" ? '{"score": 72}' : null],
+  const logger = pino({ level: config.logLevel });
+  worker = await startWorker({
+    config,
+    logger,
+    // Retries come back after 1 s instead of 1-2 s.
+    random: () => 0,
+    processors: (workerPool) =>
+      buildProcessors({
+        config,
+        pool: workerPool,
+        logger,
+        ...(options.store ? { reportStore: options.store } : {}),
+      }),
+  });
+  return worker;
+}
+
+/** Anna's wellbeing checkup, answered and completed: the database scores it (energy 88, sleep 50, mood 13). */
+async function completedCheckup(options: { answers?: object; fullName?: string } = {}) {
+  const user = await createUser(pool, { fullName: options.fullName ?? "Анна Иванова" });
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into public.assessments (user_id, kind, title, answers)
+     values ($1, 'wellbeing', 'Общее самочувствие', $2) returning id`,
+    [user.id, options.answers ?? { q1: 5, q2: 4, q3: 3, q4: 3, q5: 1, q6: 2 }],
   );
-  return { userId, assessmentId, email };
+  const assessmentId = rows[0]!.id;
+  await pool.query("update public.assessments set status = 'completed' where id = $1", [assessmentId]);
+  return { ...user, assessmentId };
 }
 
-async function reportEmails(assessmentId: string) {
-  const { rows } = await admin.query<{ message: Record<string, unknown> }>(
-    "select message from pgmq.q_email_queue where message ->> 'idempotency_key' = $1",
-    [`report_ready:${assessmentId}`],
+async function reportRows(assessmentId: string) {
+  const { rows } = await pool.query<{
+    storage_path: string;
+    size_bytes: number;
+    sha256: string;
+    renderer_version: string;
+  }>(
+    "select storage_path, size_bytes, sha256, renderer_version from public.reports where assessment_id = $1",
+    [assessmentId],
   );
-  return rows.map((row) => row.message);
+  return rows;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error("expected the processor to fail");
+async function reportEmails(to: string, count: number) {
+  const all = await smtp.waitForMessages(count, { to, timeoutMs: 30_000 });
+  return all.filter((message) => /отчёт|report/i.test(message.subject));
 }
 
-describe("ReportProcessor", () => {
-  it("renders a completed checkup in the owner's language and zone, stores it, and queues report_ready", async () => {
-    const { renderer, store, processor } = setup();
-    const { userId, assessmentId, email } = await checkup();
+async function pdfText(bytes: Buffer, name: string): Promise<string> {
+  const file = join(artifacts, name);
+  await writeFile(file, bytes);
+  return (await run("pdftotext", ["-layout", file, "-"])).stdout;
+}
 
-    await processor.process(message(assessmentId, userId), context());
+describe("a completed checkup", () => {
+  it("gets a stored PDF, a reports row and one report_ready email with the PDF attached", async () => {
+    await startReportWorker();
+    const anna = await completedCheckup();
 
-    expect(renderer.inputs).toHaveLength(1);
-    expect(renderer.inputs[0]).toMatchObject({
-      assessment: {
-        id: assessmentId,
-        userId,
-        kind: "wellbeing",
-        title: "Wellbeing check",
-        answers: { q1: 4 },
-        results: { score: 72 },
-      },
-      profile: { id: userId, email, fullName: "Anna" },
-      locale: "en",
-      timezone: "Europe/Berlin",
-    });
-    expect(renderer.inputs[0]?.assessment.completedAt).toBeInstanceOf(Date);
-    const key = `${userId}/${assessmentId}/balansity-checkup.pdf`;
-    expect([...store.objects.keys()]).toEqual([key]);
-    expect(store.objects.get(key)?.contentType).toBe("application/pdf");
+    const [checkupEmail, reportEmail] = await smtp.waitForMessages(2, { to: anna.email, timeoutMs: 30_000 });
+    const rows = await reportRows(anna.assessmentId);
 
-    const queued = await reportEmails(assessmentId);
-    expect(queued).toEqual([
-      {
-        version: 1,
-        idempotency_key: `report_ready:${assessmentId}`,
-        to: email,
-        template: "report_ready",
-        subject: null,
-        locale: "en",
-        timezone: "Europe/Berlin",
-        priority: 0,
-        user_id: userId,
-        variables: {
-          user_name: "Anna",
-          app_url: "https://balansity.ru",
-          assessment_id: assessmentId,
-          assessment_title: "Wellbeing check",
-          report_url: `https://storage.example.com/reports/${key}?token=signed`,
-          expires_at: "2026-12-01T00:00:00.000Z",
-        },
-      },
-    ]);
-    const { rows } = await admin.query(
-      "select 1 from pgmq.q_analytics_queue where message ->> 'idempotency_key' = $1",
-      [`analytics:report_generated:${assessmentId}`],
-    );
+    expect(checkupEmail?.subject).not.toMatch(/Отчёт/);
+    expect(reportEmail?.subject).toBe("Отчёт по чекапу «Общее самочувствие» готов");
     expect(rows).toHaveLength(1);
-  });
-
-  it("a second job for the same checkup stores the report again but queues no second email", async () => {
-    const { store, processor } = setup();
-    const { userId, assessmentId } = await checkup();
-
-    await processor.process(message(assessmentId, userId), context());
-    await processor.process({ ...message(assessmentId, userId), requested_by: "user" }, context());
-
-    expect(store.puts).toHaveLength(2);
-    expect(new Set(store.puts).size).toBe(1);
-    expect(await reportEmails(assessmentId)).toHaveLength(1);
-  });
-
-  it("queues no email once the email processor has sent it (the message archived)", async () => {
-    const { processor } = setup();
-    const { userId, assessmentId, email } = await checkup();
-    await processor.process(message(assessmentId, userId), context());
-    // What the email worker leaves behind: the delivery recorded, the message archived.
-    await admin.query(
-      `insert into automation.email_deliveries (idempotency_key, msg_id, template, recipient, status, sent_at)
-       values ($1, 1, 'report_ready', $2, 'sent', now())`,
-      [`report_ready:${assessmentId}`, email],
-    );
-    await admin.query("delete from pgmq.q_email_queue where message ->> 'idempotency_key' = $1", [
-      `report_ready:${assessmentId}`,
+    const [row] = rows;
+    const stored = await readFile(join(reportsDir, row!.storage_path));
+    expect(row).toMatchObject({ size_bytes: stored.length, renderer_version: "pdf-1" });
+    expect(row!.sha256).toBe(createHash("sha256").update(stored).digest("hex"));
+    expect(row!.storage_path).toMatch(new RegExp(`^${anna.id}/${anna.assessmentId}/[0-9a-f]{16}\\.pdf$`));
+    // The signed link first, then the attachment.
+    expect(reportEmail?.text).toContain(`http://127.0.0.1:9/reports/${row!.storage_path}`);
+    expect(reportEmail?.attachments).toEqual([
+      {
+        filename: expect.stringMatching(/^balansity-wellbeing-\d{4}-\d{2}-\d{2}\.pdf$/),
+        contentType: "application/pdf",
+        size: stored.length,
+      },
     ]);
+    const attached = smtp.attachment(reportEmail!.id, 0)!.content;
+    expect(attached.equals(stored)).toBe(true);
 
-    await processor.process(message(assessmentId, userId), context());
-
-    expect(await reportEmails(assessmentId)).toHaveLength(0);
+    const text = await pdfText(attached, "worker-report-ru.pdf");
+    expect(text).toContain("Анна Иванова");
+    expect(text).toContain("Общее самочувствие");
+    expect(text).toContain("50 / 100");
+    expect(text).toMatch(/Энергия\s+88/);
+    expect(text).toMatch(/Сон\s+50/);
+    expect(text).toMatch(/Настроение\s+13/);
+    await run("pdftoppm", [
+      "-png",
+      "-r",
+      "80",
+      "-singlefile",
+      "-f",
+      "1",
+      "-l",
+      "1",
+      join(artifacts, "worker-report-ru.pdf"),
+      join(artifacts, "worker-report-ru-page-1"),
+    ]);
+    expect((await readFile(join(artifacts, "worker-report-ru-page-1.png"))).subarray(1, 4).toString()).toBe(
+      "PNG",
+    );
   });
 
-  it("a missing assessment: PermanentError assessment_not_found, nothing rendered", async () => {
-    const { renderer, processor } = setup();
+  it("results that do not fit the contract go to the dead-letter queue naming the field, and no report email", async () => {
+    await startReportWorker();
+    // q5 and q6 unanswered: the database leaves the mood scale out.
+    const anna = await completedCheckup({ answers: { q1: 5, q2: 4, q3: 3, q4: 3 } });
 
-    const error = await rejection(processor.process(message(randomUUID(), randomUUID()), context()));
+    const [letter] = await waitFor(
+      async () => {
+        const letters = await deadLetters(pool, "report_generation_queue");
+        const mine = letters.filter(
+          (entry) => (entry.message as { assessment_id?: string }).assessment_id === anna.assessmentId,
+        );
+        return mine.length > 0 ? mine : undefined;
+      },
+      { timeoutMs: 30_000, what: "the report job in the dead-letter queue" },
+    );
 
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error.code).toBe("assessment_not_found");
-    expect(renderer.inputs).toHaveLength(0);
-  });
-
-  it("a checkup still in progress: PermanentError assessment_not_completed, no email", async () => {
-    const { renderer, processor } = setup();
-    const { userId, assessmentId } = await checkup("in_progress");
-
-    const error = await rejection(processor.process(message(assessmentId, userId), context()));
-
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error.code).toBe("assessment_not_completed");
-    expect(renderer.inputs).toHaveLength(0);
-    expect(await reportEmails(assessmentId)).toHaveLength(0);
-  });
-
-  it("a message naming another user: PermanentError assessment_user_mismatch, nothing rendered", async () => {
-    const { renderer, processor } = setup();
-    const { assessmentId } = await checkup();
-
-    const error = await rejection(processor.process(message(assessmentId, randomUUID()), context()));
-
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error.code).toBe("assessment_user_mismatch");
-    expect(renderer.inputs).toHaveLength(0);
-  });
-
-  it("a renderer failure is retried (not permanent) and queues nothing", async () => {
-    const { renderer, store, processor } = setup();
-    const { userId, assessmentId } = await checkup();
-    renderer.failWith = new Error("font not loaded");
-
-    const error = await rejection(processor.process(message(assessmentId, userId), context()));
-
-    expect(error).not.toBeInstanceOf(PermanentError);
-    expect(store.puts).toHaveLength(0);
-    expect(await reportEmails(assessmentId)).toHaveLength(0);
-  });
-
-  it("a store URL that is not http(s): PermanentError report_email_invalid, no email", async () => {
-    const { store, processor } = setup();
-    const { userId, assessmentId } = await checkup();
-    store.urlFor = (key) => `file:///var/reports/${key}`;
-
-    const error = await rejection(processor.process(message(assessmentId, userId), context()));
-
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error.code).toBe("report_email_invalid");
-    expect(error.message).toContain("report_url");
-    expect(await reportEmails(assessmentId)).toHaveLength(0);
-  });
-
-  it("keeps the renderer's file name inside the checkup's folder", async () => {
-    const { renderer, store, processor } = setup();
-    const { userId, assessmentId } = await checkup();
-    renderer.render = async () => ({
-      contentType: "application/pdf",
-      body: new Uint8Array([1]),
-      fileName: "../../other user/отчёт.pdf",
-    });
-
-    await processor.process(message(assessmentId, userId), context());
-
-    expect(store.puts).toEqual([`${userId}/${assessmentId}/_.pdf`]);
+    expect(letter?.error).toMatchObject({ code: "report_results_invalid" });
+    expect(letter?.error).toMatchObject({ message: expect.stringContaining("results.scales.mood") });
+    expect(letter?.attempts).toBe(1);
+    await smtp.waitForMessages(1, { to: anna.email, timeoutMs: 30_000 });
+    expect(await reportRows(anna.assessmentId)).toHaveLength(0);
+    expect(smtp.messages().filter((m) => m.envelope.to.includes(anna.email))).toHaveLength(1);
   });
 });
 
-describe("buildProcessors and report_generation_queue", () => {
-  const env = {
-    SMTP_HOST: "127.0.0.1",
-    SMTP_PORT: "2525",
-    SMTP_SECURE: "none",
-    SMTP_FROM: "noreply@balansity.ru",
-    PAYMENT_SHOP_ID: "123456",
-    PAYMENT_SECRET_KEY: "test_secret",
-  };
+/** The folder store, failing the first `failures` writes the way Storage does when it is down. */
+class FlakyStore extends FsReportStore {
+  failures: number;
+  puts = 0;
+  constructor(failures: number) {
+    super({ root: reportsDir, publicUrl: "http://127.0.0.1:9/reports/" });
+    this.failures = failures;
+  }
+  override async put(path: string, body: Uint8Array, contentType: string): Promise<void> {
+    this.puts += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new ReportStorageError("Supabase Storage upload failed (HTTP 503): storage is down");
+    }
+    await super.put(path, body, contentType);
+  }
+}
 
-  it("consumes report_generation_queue only with a renderer and a store, and says why not otherwise", async () => {
-    const lines: string[] = [];
-    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
-    const config = loadConfig({ DATABASE_URL: db.url, ...env });
+describe("failures and retries", () => {
+  it("a storage outage is retried and the report still arrives, once", async () => {
+    const store = new FlakyStore(2);
+    await startReportWorker({ store });
+    const anna = await completedCheckup();
 
-    const without = await buildProcessors({ config, pool, logger });
-    expect(without.map((p) => p.queue)).toEqual([
-      "email_queue",
-      "payment_processing_queue",
-      "analytics_queue",
-    ]);
-    expect(lines.some((line) => line.includes("report_generation_queue is not consumed"))).toBe(true);
-    expect(lines.join("\n")).not.toContain("test_secret");
+    const emails = await reportEmails(anna.email, 2);
 
-    const onlyRenderer = await buildProcessors({
-      config,
-      pool,
-      logger: silent,
-      reportRenderer: new MemoryRenderer(),
+    expect(emails).toHaveLength(1);
+    expect(store.puts).toBe(3);
+    expect(await reportRows(anna.assessmentId)).toHaveLength(1);
+    expect(await deadLetters(pool, "report_generation_queue")).not.toContainEqual(
+      expect.objectContaining({ message: expect.objectContaining({ assessment_id: anna.assessmentId }) }),
+    );
+  });
+
+  it("a report job delivered again after it succeeded stores the same report and sends no second email", async () => {
+    await startReportWorker();
+    const anna = await completedCheckup();
+    await reportEmails(anna.email, 2);
+    const { rows } = await pool.query<{ message: object }>(
+      "select message from pgmq.a_report_generation_queue where message ->> 'assessment_id' = $1",
+      [anna.assessmentId],
+    );
+
+    // The same job again (a redelivery after a crash between storing and archiving).
+    await sendRaw(pool, "report_generation_queue", rows[0]!.message);
+    await waitFor(
+      async () =>
+        (
+          await pool.query(
+            "select 1 from pgmq.a_report_generation_queue where message ->> 'assessment_id' = $1",
+            [anna.assessmentId],
+          )
+        ).rowCount === 2,
+      { timeoutMs: 30_000, what: "the second delivery to be processed" },
+    );
+    await waitFor(async () => (await pool.query("select 1 from pgmq.q_email_queue")).rowCount === 0, {
+      timeoutMs: 30_000,
+      what: "the email queue to drain",
     });
-    expect(onlyRenderer.map((p) => p.queue)).not.toContain("report_generation_queue");
 
-    const withBoth = await buildProcessors({
-      config,
-      pool,
-      logger: silent,
-      reportRenderer: new MemoryRenderer(),
-      reportStore: new MemoryStore(),
-    });
-    expect(withBoth.map((p) => p.queue)).toEqual([
-      "email_queue",
-      "payment_processing_queue",
-      "analytics_queue",
-      "report_generation_queue",
-    ]);
+    expect(await reportRows(anna.assessmentId)).toHaveLength(1);
+    expect(smtp.messages().filter((m) => m.envelope.to.includes(anna.email))).toHaveLength(2);
+  });
+
+  it("request_assessment_report makes a new report and a new email", async () => {
+    await startReportWorker();
+    const anna = await completedCheckup();
+    await reportEmails(anna.email, 2);
+
+    const client = await pool.connect();
+    try {
+      await client.query("begin");
+      await client.query(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+        [JSON.stringify({ sub: anna.id, role: "authenticated" })],
+      );
+      await client.query("select public.request_assessment_report($1)", [anna.assessmentId]);
+      await client.query("commit");
+    } finally {
+      client.release();
+    }
+
+    const emails = await reportEmails(anna.email, 3);
+    expect(emails).toHaveLength(2);
+    const rows = await reportRows(anna.assessmentId);
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((row) => row.storage_path)).size).toBe(2);
+  });
+
+  it("a PDF above REPORT_ATTACHMENT_MAX_BYTES is linked, not attached", async () => {
+    await startReportWorker({ env: { REPORT_ATTACHMENT_MAX_BYTES: "1000" } });
+    const anna = await completedCheckup();
+
+    const [email] = await reportEmails(anna.email, 2);
+
+    expect(email?.attachments).toEqual([]);
+    expect(email?.text).toContain("Отчёт слишком большой, чтобы приложить его к письму");
+    expect(email?.text).toMatch(/http:\/\/127\.0\.0\.1:9\/reports\/\S+\.pdf/);
   });
 });

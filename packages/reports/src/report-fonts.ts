@@ -1,5 +1,8 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { Font } from "@react-pdf/renderer";
+import { reportFontNames } from "./font-files.mjs";
 
 /** The font family every report uses: DejaVu Sans covers Cyrillic and Latin. */
 export const reportFontFamily = "DejaVu Sans";
@@ -16,13 +19,22 @@ export function registerReportFonts(): void {
   Font.register({
     family: reportFontFamily,
     fonts: [
-      { src: require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf"), fontWeight: "normal" },
-      { src: require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf"), fontWeight: "bold" },
+      { src: fontFile(reportFontNames.regular), fontWeight: "normal" },
+      { src: fontFile(reportFontNames.bold), fontWeight: "bold" },
     ],
   });
   // Russian words must not be split with hyphens the English rules would invent.
   Font.registerHyphenationCallback((word) => [word]);
   registered = true;
+}
+
+/**
+ * A bundle (the worker's dist/main.mjs) has the fonts beside it in `fonts/` (its build copies them
+ * there); from source they are in the dejavu-fonts-ttf package.
+ */
+function fontFile(name: string): string {
+  const besideBundle = fileURLToPath(new URL(`./fonts/${name}`, import.meta.url));
+  return existsSync(besideBundle) ? besideBundle : require.resolve(`dejavu-fonts-ttf/ttf/${name}`);
 }
 
 interface LoadedSource {

@@ -1,7 +1,9 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
 import { type QueueName, queueNames } from "@balansity/queues";
 import { z } from "zod";
-import type { QueueSettings, WorkerConfig } from "./worker-config.ts";
+import type { QueueSettings, ReportsConfig, WorkerConfig } from "./worker-config.ts";
 
 export type WorkerEnv = Readonly<Record<string, string | undefined>>;
 
@@ -98,6 +100,9 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     });
   }
 
+  const appUrl = read("APP_URL", url, "https://balansity.ru") ?? "https://balansity.ru";
+  const reports = readReportsConfig(read, issues, appUrl);
+
   const config = {
     smtp: {
       host: smtpHost ?? "",
@@ -132,7 +137,8 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       shopId: read("PAYMENT_SHOP_ID", z.string().min(1), undefined),
       secretKey: read("PAYMENT_SECRET_KEY", z.string().min(1), undefined),
     },
-    appUrl: read("APP_URL", url, "https://balansity.ru") ?? "https://balansity.ru",
+    appUrl,
+    reports,
   };
 
   if (issues.length > 0 || !database) {
@@ -142,6 +148,40 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     );
   }
   return deepFreeze({ ...config, database });
+}
+
+type Read = <T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, required?: boolean) => T | undefined;
+
+/**
+ * REPORT_STORAGE=fs (default: a folder, REPORT_FS_DIR, links under REPORT_PUBLIC_URL) or supabase
+ * (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, REPORT_BUCKET), REPORT_LINK_TTL_SECONDS,
+ * REPORT_ATTACHMENT_MAX_BYTES.
+ */
+function readReportsConfig(read: Read, issues: string[], appUrl: string): ReportsConfig {
+  const kind = read("REPORT_STORAGE", z.enum(["fs", "supabase"], { error: "must be fs or supabase" }), "fs") ?? "fs";
+  const linkTtlSeconds = read("REPORT_LINK_TTL_SECONDS", int(60, 31_536_000), 604_800) ?? 604_800;
+  const attachmentMaxBytes = read("REPORT_ATTACHMENT_MAX_BYTES", int(0, 26_214_400), 5_242_880) ?? 5_242_880;
+  if (kind === "supabase") {
+    const supabaseUrl = read("SUPABASE_URL", url, undefined);
+    const serviceRoleKey = read("SUPABASE_SERVICE_ROLE_KEY", z.string().min(1), undefined);
+    if (supabaseUrl === undefined) issues.push("SUPABASE_URL is required when REPORT_STORAGE=supabase");
+    if (serviceRoleKey === undefined) issues.push("SUPABASE_SERVICE_ROLE_KEY is required when REPORT_STORAGE=supabase");
+    const bucket = read("REPORT_BUCKET", z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, { error: "must be a bucket name" }), "reports") ?? "reports";
+    return {
+      storage: { kind, url: supabaseUrl ?? "", serviceRoleKey: serviceRoleKey ?? "", bucket },
+      linkTtlSeconds,
+      attachmentMaxBytes,
+    };
+  }
+  return {
+    storage: {
+      kind,
+      dir: read("REPORT_FS_DIR", z.string().min(1), undefined) ?? join(tmpdir(), "balansity-reports"),
+      publicUrl: read("REPORT_PUBLIC_URL", url, undefined) ?? new URL("/reports/", appUrl).toString(),
+    },
+    linkTtlSeconds,
+    attachmentMaxBytes,
+  };
 }
 
 /** 465 is TLS from the first byte; anything else must upgrade with STARTTLS unless told otherwise. */

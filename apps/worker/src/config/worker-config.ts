@@ -26,6 +26,30 @@ export interface SmtpConfig {
   readonly maxConnections: number;
 }
 
+/** Where checkup reports are kept and how they reach the user. */
+export interface ReportsConfig {
+  readonly storage:
+    | {
+        readonly kind: "fs";
+        /** Folder the PDFs are written under. */
+        readonly dir: string;
+        /** Base of the links in emails (nothing signs them: development only). */
+        readonly publicUrl: string;
+      }
+    | {
+        readonly kind: "supabase";
+        /** The project URL, e.g. https://<ref>.supabase.co. */
+        readonly url: string;
+        /** Never logged. */
+        readonly serviceRoleKey: string;
+        readonly bucket: string;
+      };
+  /** How long the signed link in the report_ready email works. */
+  readonly linkTtlSeconds: number;
+  /** A larger PDF is not attached to the email (the link still is there). */
+  readonly attachmentMaxBytes: number;
+}
+
 export interface WorkerConfig {
   readonly database: DatabaseConfig;
   readonly smtp: SmtpConfig;
@@ -47,4 +71,5 @@ export interface WorkerConfig {
   };
   /** Base URL of the web app, for links in emails. */
   readonly appUrl: string;
+  readonly reports: ReportsConfig;
 }

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Database } from "@balansity/db";
-import { EmailTemplateError, renderEmail } from "@balansity/emails";
+import { EmailTemplateError, type RenderedEmail, renderEmail } from "@balansity/emails";
 import { emailPriorities, type QueueMessage } from "@balansity/queues";
 import type { Kysely } from "kysely";
 import type { SmtpConfig } from "../config/worker-config.ts";
 import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import {
   claimDelivery,
@@ -29,21 +30,26 @@ export class EmailProcessor implements Processor<"email_queue"> {
   readonly #transport: SmtpTransport;
   readonly #smtp: SmtpConfig;
   readonly #leaseSeconds: number;
+  readonly #attachments: AttachmentSource | undefined;
 
   constructor(options: {
     db: Kysely<Database>;
     transport: SmtpTransport;
     smtp: SmtpConfig;
     leaseSeconds: number;
+    /** Where files a template attaches by reference are read from (the report store). */
+    attachments?: AttachmentSource;
   }) {
     this.#db = options.db;
     this.#transport = options.transport;
     this.#smtp = options.smtp;
     this.#leaseSeconds = options.leaseSeconds;
+    this.#attachments = options.attachments;
   }
 
   async process(message: QueueMessage<"email_queue">, context: ProcessorContext): Promise<void> {
     const rendered = await this.#render(message);
+    const attachments = await this.#loadAttachments(rendered.attachments ?? []);
     const key = message.idempotency_key;
     const claim = await claimDelivery(this.#db, {
       idempotencyKey: key,
@@ -81,6 +87,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
         text: rendered.text,
         messageId: messageIdFor(key, this.#smtp.from),
         headers: { "Content-Language": message.locale },
+        ...(attachments.length > 0 ? { attachments } : {}),
       });
     } catch (error) {
       const classified = classifySmtpError(error);
@@ -113,6 +120,22 @@ export class EmailProcessor implements Processor<"email_queue"> {
         throw new PermanentError(error.code, error.message, { cause: error });
       throw error;
     }
+  }
+
+  /** Reads the files a template attaches by reference (before the delivery is claimed). */
+  async #loadAttachments(refs: NonNullable<RenderedEmail["attachments"]>) {
+    if (refs.length === 0) return [];
+    const source = this.#attachments;
+    if (!source) {
+      throw new PermanentError("attachments_unavailable", "this worker has no store to read attachments from");
+    }
+    return Promise.all(
+      refs.map(async (ref) => ({
+        filename: ref.file_name,
+        contentType: ref.content_type,
+        content: Buffer.from(await source.load(ref.storage_path)),
+      })),
+    );
   }
 
   /** The server has the email: try hard to record that, since a lost record means a resend later. */

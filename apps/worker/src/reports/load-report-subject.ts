@@ -1,12 +1,20 @@
 import type { Database } from "@balansity/db";
 import type { Kysely } from "kysely";
-import type { ReportAssessment, ReportProfile } from "./report-renderer.ts";
 
 /** An assessment with its owner's profile, whatever its status. */
 export interface ReportSubject {
   readonly status: string;
-  readonly assessment: Omit<ReportAssessment, "completedAt"> & { readonly completedAt: Date | null };
-  readonly profile: ReportProfile;
+  readonly assessment: {
+    readonly id: string;
+    readonly userId: string;
+    /** Which questionnaire, e.g. `wellbeing`. */
+    readonly kind: string;
+    readonly title: string | null;
+    /** As stored; the report checks it against the contract of `kind`. */
+    readonly results: unknown;
+    readonly completedAt: Date | null;
+  };
+  readonly profile: { readonly email: string; readonly fullName: string | null };
   readonly locale: "ru" | "en";
   readonly timezone: string;
 }
@@ -25,7 +33,6 @@ export async function loadReportSubject(
       "a.kind",
       "a.title",
       "a.status",
-      "a.answers",
       "a.results",
       "a.completed_at",
       "p.email",
@@ -43,20 +50,12 @@ export async function loadReportSubject(
       userId: row.user_id,
       kind: row.kind,
       title: row.title,
-      answers: asObject(row.answers) ?? {},
-      results: asObject(row.results),
+      results: row.results,
       completedAt: row.completed_at,
     },
-    profile: { id: row.user_id, email: row.email, fullName: row.full_name },
+    profile: { email: row.email, fullName: row.full_name },
     // profiles.locale is constrained to these two by its check constraint.
     locale: row.locale === "en" ? "en" : "ru",
     timezone: row.timezone,
   };
-}
-
-/** answers and results are JSON objects (the assessments table's checks); anything else reads as absent. */
-function asObject(value: unknown): Readonly<Record<string, unknown>> | null {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }

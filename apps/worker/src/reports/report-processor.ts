@@ -1,46 +1,66 @@
+import { createHash } from "node:crypto";
 import { createDb, type Database } from "@balansity/db";
 import { emailTemplateVariableSchemas } from "@balansity/emails/catalog";
 import { InvalidMessageError, type QueueMessage, QueueRpcError } from "@balansity/queues";
+import {
+  type RenderedReport,
+  type ReportInput,
+  ReportResultsError,
+  ReportStorageError,
+  type ReportStore,
+  renderReportPdf,
+} from "@balansity/reports";
 import type { Kysely } from "kysely";
 import type pg from "pg";
-import { PermanentError } from "../consumer/errors.ts";
+import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
 import { loadReportSubject } from "./load-report-subject.ts";
 import { queueReportReadyEmail } from "./queue-report-ready-email.ts";
-import type { ReportRenderer } from "./report-renderer.ts";
-import type { ReportStore } from "./report-store.ts";
+import { recordReport } from "./record-report.ts";
 
 export interface ReportProcessorOptions {
   readonly db: pg.Pool;
-  readonly renderer: ReportRenderer;
   readonly store: ReportStore;
   /** Base URL of the web app, shown in the email's footer. */
   readonly appUrl: string;
+  /** How long the link in the email works. */
+  readonly linkTtlSeconds: number;
+  /** A larger PDF is not attached (the email has the link only). */
+  readonly attachmentMaxBytes: number;
+  /** Defaults to the PDF renderer of @balansity/reports. */
+  readonly render?: (input: ReportInput) => Promise<RenderedReport>;
 }
 
 /**
- * report_generation_queue: loads the completed checkup and its owner, renders the report, stores it
- * under a fixed key (`<user_id>/<assessment_id>/<file name>`, so a retry replaces rather than adds),
- * and queues the report_ready email with its URL plus the report_generated event.
+ * report_generation_queue: loads the completed checkup and its owner, checks its results against the
+ * contract of its kind, renders the PDF, stores it, records it in public.reports, and queues the
+ * report_ready email (signed link, the PDF attached up to a size) plus the report_generated event.
  *
- * Idempotent: the email's key is `report_ready:<assessment_id>`; a second job for the same checkup
- * (a retry, or the user asking again) stores the report again but queues no second email while the
- * first is waiting or sent, and the email processor's delivery log drops any that slip through.
+ *   results that do not fit the contract      PermanentError report_results_invalid, naming the field (DLQ)
+ *   storage down                              RetryableError report_storage_failed (backoff; nothing lost)
+ *
+ * One job, one report, one email: the object path and the email's key come from the job's
+ * idempotency key (`<user_id>/<assessment_id>/<sha256(key)[0:16]>.pdf`, `report_ready:<key>`), so a
+ * retried job replaces its object, updates its row and never sends a second email.
  */
 export class ReportProcessor implements Processor<"report_generation_queue"> {
   readonly queue = "report_generation_queue" as const;
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
-  readonly #renderer: ReportRenderer;
   readonly #store: ReportStore;
+  readonly #render: (input: ReportInput) => Promise<RenderedReport>;
   readonly #appUrl: string;
+  readonly #linkTtlSeconds: number;
+  readonly #attachmentMaxBytes: number;
 
   constructor(options: ReportProcessorOptions) {
     this.#pool = options.db;
     this.#db = createDb(options.db);
-    this.#renderer = options.renderer;
     this.#store = options.store;
+    this.#render = options.render ?? renderReportPdf;
     this.#appUrl = options.appUrl;
+    this.#linkTtlSeconds = options.linkTtlSeconds;
+    this.#attachmentMaxBytes = options.attachmentMaxBytes;
   }
 
   async process(message: QueueMessage<"report_generation_queue">, context: ProcessorContext): Promise<void> {
@@ -62,22 +82,53 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
       );
     }
 
-    const report = await this.#renderer.render({
-      assessment: { ...assessment, completedAt: assessment.completedAt },
-      profile: subject.profile,
-      locale: subject.locale,
-      timezone: subject.timezone,
-    });
-    const key = `${assessment.userId}/${assessment.id}/${safeFileName(report.fileName)}`;
-    const stored = await this.#store.put(key, report.body, report.contentType);
+    let report: RenderedReport;
+    try {
+      report = await this.#render({
+        assessment: { ...assessment, completedAt: assessment.completedAt },
+        userName: subject.profile.fullName,
+        locale: subject.locale,
+        timezone: subject.timezone,
+      });
+    } catch (error) {
+      if (error instanceof ReportResultsError) {
+        throw new PermanentError(error.code, `assessment ${assessment.id}: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
 
+    const path = `${assessment.userId}/${assessment.id}/${digest(message.idempotency_key).slice(0, 16)}.pdf`;
+    const signed = await this.#storage(async () => {
+      await this.#store.put(path, report.body, report.contentType);
+      return this.#store.signedUrl(path, this.#linkTtlSeconds);
+    });
+    await recordReport(this.#db, {
+      assessmentId: assessment.id,
+      userId: assessment.userId,
+      storagePath: path,
+      sizeBytes: report.body.byteLength,
+      sha256: digest(report.body),
+      rendererVersion: report.rendererVersion,
+    });
+
+    const attached = report.body.byteLength <= this.#attachmentMaxBytes;
     const variables = emailTemplateVariableSchemas.report_ready.safeParse({
       user_name: subject.profile.fullName,
       app_url: this.#appUrl,
       assessment_id: assessment.id,
       assessment_title: assessment.title,
-      report_url: stored.url,
-      expires_at: stored.expiresAt?.toISOString() ?? null,
+      report_url: signed.url,
+      expires_at: signed.expiresAt.toISOString(),
+      attachment: attached
+        ? {
+            file_name: report.fileName,
+            content_type: report.contentType,
+            storage_path: path,
+            size_bytes: report.body.byteLength,
+          }
+        : null,
     });
     if (!variables.success) {
       const issues = variables.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
@@ -89,6 +140,7 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
     let emailMsgId: string | null;
     try {
       emailMsgId = await queueReportReadyEmail(this.#db, this.#pool, {
+        jobKey: message.idempotency_key,
         to: subject.profile.email,
         userId: assessment.userId,
         assessmentId: assessment.id,
@@ -104,7 +156,7 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
       ) {
         throw new PermanentError(
           "report_email_refused",
-          `the report of assessment ${assessment.id} is stored at ${key}, but its email was refused: ${
+          `the report of assessment ${assessment.id} is stored at ${path}, but its email was refused: ${
             error instanceof Error ? error.message : String(error)
           }`,
           { cause: error },
@@ -115,8 +167,10 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
     context.logger.info(
       {
         assessment_id: assessment.id,
-        storage_key: key,
+        storage: this.#store.kind,
+        storage_path: path,
         bytes: report.body.byteLength,
+        attached,
         email_msg_id: emailMsgId,
       },
       emailMsgId === null
@@ -124,11 +178,19 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
         : "report stored and email queued",
     );
   }
+
+  /** Storage errors are worth retrying: the job comes back after its backoff and stores again. */
+  async #storage<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ReportStorageError)
+        throw new RetryableError(error.code, error.message, { cause: error });
+      throw error;
+    }
+  }
 }
 
-/** The last path segment, without characters a storage key should not carry. */
-function safeFileName(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() ?? "";
-  const cleaned = base.replace(/[^\w.-]+/g, "_").replace(/^\.+/, "");
-  return cleaned || "report";
+function digest(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
