@@ -117,6 +117,9 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     queues,
     pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,
     shutdownTimeoutMs: read("WORKER_SHUTDOWN_TIMEOUT_MS", int(0, 600_000), 25_000) ?? 25_000,
+    probeMaxIntervalMs: read("WORKER_PROBE_MAX_INTERVAL_MS", int(50, 300_000), 5_000) ?? 5_000,
+    logFormat:
+      read("LOG_FORMAT", z.enum(["json", "pretty"], { error: "must be json or pretty" }), "json") ?? "json",
     http: {
       host: read("WORKER_HTTP_HOST", z.string().min(1), "0.0.0.0") ?? "0.0.0.0",
       port: read("WORKER_HTTP_PORT", int(0, 65_535), 8080) ?? 8080,
@@ -150,7 +153,12 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   return deepFreeze({ ...config, database });
 }
 
-type Read = <T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, required?: boolean) => T | undefined;
+type Read = <T>(
+  name: string,
+  schema: z.ZodType<T>,
+  fallback: T | undefined,
+  required?: boolean,
+) => T | undefined;
 
 /**
  * REPORT_STORAGE=fs (default: a folder, REPORT_FS_DIR, links under REPORT_PUBLIC_URL) or supabase
@@ -158,15 +166,22 @@ type Read = <T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, req
  * REPORT_ATTACHMENT_MAX_BYTES.
  */
 function readReportsConfig(read: Read, issues: string[], appUrl: string): ReportsConfig {
-  const kind = read("REPORT_STORAGE", z.enum(["fs", "supabase"], { error: "must be fs or supabase" }), "fs") ?? "fs";
+  const kind =
+    read("REPORT_STORAGE", z.enum(["fs", "supabase"], { error: "must be fs or supabase" }), "fs") ?? "fs";
   const linkTtlSeconds = read("REPORT_LINK_TTL_SECONDS", int(60, 31_536_000), 604_800) ?? 604_800;
   const attachmentMaxBytes = read("REPORT_ATTACHMENT_MAX_BYTES", int(0, 26_214_400), 5_242_880) ?? 5_242_880;
   if (kind === "supabase") {
     const supabaseUrl = read("SUPABASE_URL", url, undefined);
     const serviceRoleKey = read("SUPABASE_SERVICE_ROLE_KEY", z.string().min(1), undefined);
     if (supabaseUrl === undefined) issues.push("SUPABASE_URL is required when REPORT_STORAGE=supabase");
-    if (serviceRoleKey === undefined) issues.push("SUPABASE_SERVICE_ROLE_KEY is required when REPORT_STORAGE=supabase");
-    const bucket = read("REPORT_BUCKET", z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, { error: "must be a bucket name" }), "reports") ?? "reports";
+    if (serviceRoleKey === undefined)
+      issues.push("SUPABASE_SERVICE_ROLE_KEY is required when REPORT_STORAGE=supabase");
+    const bucket =
+      read(
+        "REPORT_BUCKET",
+        z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, { error: "must be a bucket name" }),
+        "reports",
+      ) ?? "reports";
     return {
       storage: { kind, url: supabaseUrl ?? "", serviceRoleKey: serviceRoleKey ?? "", bucket },
       linkTtlSeconds,
