@@ -127,7 +127,10 @@ export class EmailProcessor implements Processor<"email_queue"> {
     if (refs.length === 0) return [];
     const source = this.#attachments;
     if (!source) {
-      throw new PermanentError("attachments_unavailable", "this worker has no store to read attachments from");
+      throw new PermanentError(
+        "attachments_unavailable",
+        "this worker has no store to read attachments from",
+      );
     }
     return Promise.all(
       refs.map(async (ref) => ({
