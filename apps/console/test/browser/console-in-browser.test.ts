@@ -50,7 +50,11 @@ async function deadLettersOf(recipient: string): Promise<number[]> {
 }
 
 // A real browser, worker and database on a shared CI machine: generous per-test time, no timed assertions.
-describe.skipIf(chromiumMissing)("the operator console in Chromium", { timeout: 90_000 }, () => {
+const title = chromiumMissing
+  ? `the operator console in Chromium (skipped: ${chromiumMissing})`
+  : "the operator console in Chromium";
+
+describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
   beforeAll(async () => {
     await rm(ARTIFACTS, { recursive: true, force: true });
     await mkdir(ARTIFACTS, { recursive: true });
