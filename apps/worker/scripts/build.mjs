@@ -50,9 +50,9 @@ const result = await build({
   // Stack traces need the mappings only; the sources are in the repository, not in every image.
   sourcesContent: false,
   // Optional or development-only imports the worker never reaches: pg's native binding (behind
-  // `pg.native`) and kysely-codegen (a dynamic import in @balansity/db's type generator). Left as
-  // imports, they fail only if ever reached.
-  external: ["pg-native", "kysely-codegen"],
+  // `pg.native`), kysely-codegen (a dynamic import in @balansity/db's type generator) and pino-pretty
+  // (LOG_FORMAT=pretty, for `pnpm dev`). Left as imports, they fail only if ever reached.
+  external: ["pg-native", "kysely-codegen", "pino-pretty"],
   // Bundled CommonJS packages (pg, nodemailer, …) call require() for node's built-ins: give the ES
   // module one.
   banner: {

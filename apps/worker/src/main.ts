@@ -1,7 +1,7 @@
 import { ConfigError } from "@balansity/db";
-import { pino } from "pino";
 import { buildProcessors } from "./build-processors.ts";
 import { loadConfig } from "./config/load-config.ts";
+import { createLogger } from "./ops/create-logger.ts";
 import { startWorker } from "./worker.ts";
 
 // The only place that reads process.env; everything else gets the frozen config.
@@ -16,11 +16,7 @@ try {
   throw error;
 }
 
-const logger = pino({
-  level: config.logLevel,
-  base: { service: "balansity-worker" },
-  redact: { paths: ["*.password", "*.pass", "*.secretKey", "*.authorization"], remove: true },
-});
+const logger = await createLogger(config);
 
 const worker = await startWorker({
   config,

@@ -6,7 +6,9 @@ import type { WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { QueueConsumer } from "./consumer/queue-consumer.ts";
 import { QueueNotifier } from "./consumer/queue-notifier.ts";
+import { TransportBreaker } from "./consumer/transport-breaker.ts";
 import { startHttpServer } from "./ops/http-server.ts";
+import { waitForDatabase } from "./ops/wait-for-database.ts";
 import { WorkerMetrics } from "./ops/worker-metrics.ts";
 import { type FallbackScheduler, startSchedulerIfNeeded } from "./scheduler/start-scheduler.ts";
 
@@ -23,19 +25,32 @@ export interface RunningWorker {
   readonly pool: pg.Pool;
   readonly url: string;
   readonly consumers: ReadonlyMap<QueueName, QueueConsumer>;
+  /** The worker's own cron scheduler, once started (only where pg_cron is absent, or when forced). */
   readonly scheduler: FallbackScheduler | undefined;
   readonly metrics: WorkerMetrics;
+  /** Resolves once the database answered and the consumers run (at once when it was there at start). */
+  readonly started: Promise<void>;
   /** Graceful stop: no new reads, in-flight finish until the deadline, the rest released. */
   stop(): Promise<void>;
 }
 
-/** Starts consumers, notifications, the fallback scheduler and the ops HTTP server. */
+/**
+ * Starts the ops HTTP server, then — as soon as the database answers and holds the queues, however
+ * long that takes — consumers, notifications and the fallback scheduler. Until then /readyz answers
+ * 503 with what is wrong; nothing about the database's state at start-up ends the process.
+ */
 export async function startWorker(deps: WorkerDependencies): Promise<RunningWorker> {
   const { config, logger } = deps;
   const pool = createPool(config.database);
   pool.on("error", (error) => logger.warn({ err: error }, "idle database connection lost"));
+  // A connection lost while checked out between two statements (inside a transaction) has no pool
+  // listener: without this, the server's "terminating connection" would end the process.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => logger.warn({ err: error }, "database connection lost while in use"));
+  });
   const metrics = new WorkerMetrics(pool);
   const processors = await deps.processors(pool);
+  const breakers = createBreakers({ pool, processors, config, logger, metrics });
 
   const consumers = new Map<QueueName, QueueConsumer>();
   for (const processor of processors) {
@@ -48,32 +63,37 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         pollIntervalMs: config.pollIntervalMs,
         logger,
         metrics,
+        breakers,
         ...(deps.random ? { random: deps.random } : {}),
       }),
     );
   }
 
-  let notifier: QueueNotifier | undefined;
-  if (config.database.supportsListen) {
-    notifier = new QueueNotifier({
-      clientConfig: toPoolConfig(config.database),
-      queues: [...consumers.keys()],
-      logger,
-      onNotify: (queue) => {
-        if (queue === "*") for (const consumer of consumers.values()) consumer.notify();
-        else consumers.get(queue)?.notify();
-      },
-    });
-  } else {
+  const notifier = config.database.supportsListen
+    ? new QueueNotifier({
+        clientConfig: toPoolConfig(config.database),
+        queues: [...consumers.keys()],
+        logger,
+        onNotify: (queue) => {
+          if (queue === "*") for (const consumer of consumers.values()) consumer.notify();
+          else consumers.get(queue)?.notify();
+        },
+      })
+    : undefined;
+  if (!notifier) {
     logger.warn(
       { poll_interval_ms: config.pollIntervalMs },
       "transaction pool mode: LISTEN is unavailable, polling for new messages",
     );
   }
 
-  for (const consumer of consumers.values()) consumer.start();
-  await notifier?.start();
-  const scheduler = await startSchedulerIfNeeded({ pool, mode: config.scheduler, logger });
+  let startupProblem: string | undefined = "starting";
+  let firstCheckDone: () => void = () => undefined;
+  const firstCheck = new Promise<void>((resolve) => {
+    firstCheckDone = resolve;
+  });
+  let scheduler: FallbackScheduler | undefined;
+  const stopping = new AbortController();
 
   const http = await startHttpServer({
     host: config.http.host,
@@ -83,12 +103,14 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
     health: {
       live: () => true,
       ready: async () => {
+        if (startupProblem !== undefined) return [startupProblem];
         const failing: string[] = [];
         try {
           await pool.query("select 1");
         } catch {
           failing.push("database");
         }
+        for (const breaker of breakers.values()) if (breaker.isOpen) failing.push(`paused:${breaker.name}`);
         for (const consumer of consumers.values())
           if (!consumer.healthy) failing.push(`consumer:${consumer.queue}`);
         if (notifier && !notifier.connected) failing.push("notifications");
@@ -97,25 +119,53 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
     },
   });
 
-  logger.info(
-    {
-      database: describeDatabaseConfig(config.database),
+  const retry = { minDelayMs: 250, maxDelayMs: config.probeMaxIntervalMs };
+  const start = async (): Promise<void> => {
+    const reachable = await waitForDatabase({
+      db: pool,
       queues: [...consumers.keys()],
-      scheduler: scheduler ? "worker" : "pg_cron or off",
-      http: http.url,
-    },
+      logger,
+      signal: stopping.signal,
+      onProblem: (problem) => {
+        startupProblem = problem;
+        firstCheckDone();
+      },
+      ...retry,
+    });
+    if (!reachable) return;
+    for (const consumer of consumers.values()) consumer.start();
+    await notifier?.start();
+    scheduler = await startSchedulerWhenPossible({ pool, config, logger, signal: stopping.signal, ...retry });
+    startupProblem = undefined;
+    logger.info(
+      { queues: [...consumers.keys()], scheduler: scheduler ? "worker" : "pg_cron or off" },
+      "consumers started",
+    );
+  };
+  const started = start();
+  // "worker started" comes with the database's state known: /readyz answers with it from now on.
+  await Promise.race([firstCheck, started]);
+
+  logger.info(
+    { database: describeDatabaseConfig(config.database), queues: [...consumers.keys()], http: http.url },
     "worker started",
   );
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     pool,
     url: http.url,
     consumers,
-    scheduler,
+    get scheduler() {
+      return scheduler;
+    },
     metrics,
+    started,
     stop() {
-      stopping ??= (async () => {
+      stopped ??= (async () => {
+        stopping.abort();
+        await started;
+        for (const breaker of breakers.values()) breaker.stop();
         await scheduler?.stop();
         await Promise.all([...consumers.values()].map((consumer) => consumer.stop(config.shutdownTimeoutMs)));
         await Promise.all(processors.map((processor) => processor.close?.()));
@@ -124,7 +174,60 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         await pool.end();
         logger.info("worker stopped");
       })();
-      return stopping;
+      return stopped;
     },
   };
+}
+
+/** One breaker per transport: the database (every consumer needs it) and each one a processor probes. */
+function createBreakers(options: {
+  pool: pg.Pool;
+  processors: readonly Processor[];
+  config: WorkerConfig;
+  logger: Logger;
+  metrics: WorkerMetrics;
+}): ReadonlyMap<string, TransportBreaker> {
+  const { pool, processors, config, logger, metrics } = options;
+  const probes = new Map<string, () => Promise<void>>([
+    ["database", () => pool.query("select 1").then(() => undefined)],
+  ]);
+  for (const processor of processors)
+    for (const [name, probe] of Object.entries(processor.probes ?? {})) probes.set(name, probe);
+  const breakers = new Map<string, TransportBreaker>();
+  for (const [name, probe] of probes) {
+    metrics.transportPaused(name, false);
+    breakers.set(
+      name,
+      new TransportBreaker({
+        name,
+        probe,
+        logger,
+        maxProbeDelayMs: config.probeMaxIntervalMs,
+        onStateChange: (state) => metrics.transportPaused(name, state === "open"),
+      }),
+    );
+  }
+  return breakers;
+}
+
+/** The scheduler's start reads the database too: it is retried the same way until it works. */
+async function startSchedulerWhenPossible(options: {
+  pool: pg.Pool;
+  config: WorkerConfig;
+  logger: Logger;
+  signal: AbortSignal;
+  minDelayMs: number;
+  maxDelayMs: number;
+}): Promise<FallbackScheduler | undefined> {
+  const { pool, config, logger, signal } = options;
+  for (let failures = 0; !signal.aborted; failures += 1) {
+    try {
+      return await startSchedulerIfNeeded({ pool, mode: config.scheduler, logger });
+    } catch (error) {
+      const delay = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** failures);
+      logger.warn({ err: error, retry_in_ms: delay }, "could not start the cron scheduler yet");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return undefined;
 }

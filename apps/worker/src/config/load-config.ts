@@ -117,6 +117,9 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     queues,
     pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,
     shutdownTimeoutMs: read("WORKER_SHUTDOWN_TIMEOUT_MS", int(0, 600_000), 25_000) ?? 25_000,
+    probeMaxIntervalMs: read("WORKER_PROBE_MAX_INTERVAL_MS", int(50, 300_000), 5_000) ?? 5_000,
+    logFormat:
+      read("LOG_FORMAT", z.enum(["json", "pretty"], { error: "must be json or pretty" }), "json") ?? "json",
     http: {
       host: read("WORKER_HTTP_HOST", z.string().min(1), "0.0.0.0") ?? "0.0.0.0",
       port: read("WORKER_HTTP_PORT", int(0, 65_535), 8080) ?? 8080,

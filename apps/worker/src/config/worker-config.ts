@@ -58,6 +58,13 @@ export interface WorkerConfig {
   readonly pollIntervalMs: number;
   /** How long in-flight messages may finish after SIGTERM before they are released. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * The longest wait between two probes of a transport that is down (the database at start-up or
+   * later, SMTP, the payment provider): how soon work resumes after an outage ends.
+   */
+  readonly probeMaxIntervalMs: number;
+  /** `pretty`: readable lines for people (the default under `pnpm dev`); `json`: one JSON object a line. */
+  readonly logFormat: "json" | "pretty";
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** `auto`: run the cron jobs here only when pg_cron is absent. */

@@ -20,6 +20,11 @@ export interface Processor<Q extends QueueName = QueueName> {
   readonly queue: Q;
   /** How the consumer reads this queue (default: oldest first). */
   readonly readPolicy?: ReadPolicy;
+  /**
+   * The transports this processor needs besides the database, each with a probe that resolves when it
+   * works. A TransportUnavailableError naming one pauses the queue until its probe succeeds.
+   */
+  readonly probes?: Readonly<Record<string, () => Promise<void>>>;
   process(message: QueueMessage<Q>, context: ProcessorContext): Promise<void>;
   /** Releases what the processor holds (an SMTP pool, timers); called once its consumer has stopped. */
   close?(): Promise<void>;

@@ -5,37 +5,51 @@ import {
   type Queryable,
   type QueueRecord,
   setVisibilityTimeout,
+  setVisibilityTimeouts,
 } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
 import type { QueueSettings } from "../config/worker-config.ts";
 import { ArchiveBatcher } from "./archive-batcher.ts";
 import { type BackoffPolicy, backoffSeconds, DEFAULT_BACKOFF } from "./backoff.ts";
 import type { ConsumerMetrics } from "./consumer-metrics.ts";
-import { PermanentError } from "./errors.ts";
+import { asDatabaseUnavailable } from "./database-unavailable.ts";
+import { PermanentError, TransportUnavailableError } from "./errors.ts";
+import { MessageContext } from "./message-context.ts";
 import type { Processor } from "./processor.ts";
 import { readWithPolicy } from "./read-policy.ts";
+import type { TransportBreaker } from "./transport-breaker.ts";
 
 /*
  * One consumer per queue. States:
  *
  *   IDLE --start()--> RUNNING --stop()--> DRAINING --(in-flight done or deadline)--> STOPPED
  *
- * RUNNING loops: read as many messages as there are free slots (up to batchSize) with the queue's
- * visibility timeout, hand each to the processor without waiting, and then
- *   - read again at once when the batch was full (more are probably waiting),
- *   - otherwise wait for a wake-up: a NOTIFY for this queue, a slot freeing up while all were busy,
- *     or the poll interval (the backstop for lost notifications and the only wake-up behind a
- *     transaction pooler).
- * A read that fails (database away) is retried with capped exponential backoff; nothing is lost, since
- * unread messages stay in the queue and read ones reappear when their visibility timeout ends.
+ * Two loops share a local buffer of read-but-unstarted messages (at most batchSize of them):
+ *
+ *   reader   while RUNNING: read batchSize − buffered messages (whatever the free handler slots) with
+ *            the queue's visibility timeout, in the order the processor's read policy asks, and append
+ *            them to the buffer; read again at once when the read came back full, else wait for a
+ *            wake-up: a NOTIFY for this queue, the buffer draining below half, or the poll interval
+ *            (the backstop for lost notifications and the only wake-up behind a transaction pooler).
+ *            A wake-up that comes during a read is kept, so the next wait returns at once.
+ *            A failed read (database away) is retried with capped exponential backoff; nothing is
+ *            lost, since unread messages stay queued and read ones reappear after their timeout.
+ *   dispatch whenever a slot frees or messages arrive: start handlers from the buffer, oldest first,
+ *            until `concurrency` run. So the next batch is read while the current one is handled.
+ *
+ * One heartbeat per consumer, every half visibility timeout, extends everything held (buffered and
+ * running) in one statement, so a slow handler or a long wait in the buffer never hands a message to
+ * a second worker. Nothing per message on the hot path but the handler: no timer, no AbortController
+ * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs while a heartbeat extends the visibility timeout at half its length, so a slow handler
- * is never picked up by a second worker. Success → archived in batches. PermanentError → DLQ.
- * Other errors → hidden again for a backoff period, or DLQ after the last attempt.
+ * processor runs. Success → archived in batches. PermanentError → DLQ. Other errors → hidden again for
+ * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
+ * last attempt.
  *
- * DRAINING: no more reads; in-flight handlers get until the deadline, then their signal is aborted and
- * their messages are released (visibility reset to now) for another worker; pending archives flushed.
+ * DRAINING: no more reads; buffered messages are released at once (visibility reset to now, one
+ * statement) for another worker; running handlers get until the deadline, then the shared signal is
+ * aborted and their messages released too; pending archives are flushed.
  */
 export type ConsumerState = "idle" | "running" | "draining" | "stopped";
 
@@ -48,35 +62,61 @@ export interface QueueConsumerOptions<Q extends QueueName> {
   readonly metrics: ConsumerMetrics;
   readonly backoff?: BackoffPolicy;
   readonly random?: () => number;
-}
-
-interface InFlight {
-  readonly msgId: number;
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
+  /**
+   * Circuit breakers by transport (`database`, and each name in the processor's `probes`), shared
+   * between consumers. Without one for a transport, its outages are ordinary retryable failures.
+   */
+  readonly breakers?: ReadonlyMap<string, TransportBreaker>;
 }
 
 const MAX_READ_RETRY_MS = 30_000;
+/** Read loops per consumer: up to this many reads in flight, and batches in the buffer. */
+const READERS = 2;
 
 export class QueueConsumer<Q extends QueueName = QueueName> {
   readonly queue: Q;
   readonly #options: QueueConsumerOptions<Q>;
   readonly #archiver: ArchiveBatcher;
-  readonly #inFlight = new Map<number, InFlight>();
+  /** Read, not yet started; `#bufferHead` is the next one (a moving start instead of shift()). */
+  #buffer: QueueRecord[] = [];
+  #bufferHead = 0;
+  /** Started and not yet settled: msg_id → its handler's promise. */
+  readonly #running = new Map<number, Promise<void>>();
+  /** Running, but failed and being hidden for its backoff: no longer extended by the heartbeat. */
+  readonly #retrying = new Set<number>();
+  /** Aborted at the shutdown deadline: every handler's `context.signal`. */
+  readonly #shutdown = new AbortController();
   #state: ConsumerState = "idle";
-  #wake: (() => void) | undefined;
-  /** A wake-up that came while no one slept (during a read): the next sleep returns at once. */
+  /** Readers waiting for a wake-up. */
+  readonly #sleepers = new Set<() => void>();
+  /** A wake-up that came while no reader waited (during a read): the next wait returns at once. */
   #wakeRequested = false;
-  #waitingForSlot = false;
-  #loop: Promise<void> = Promise.resolve();
+  #waitingForSpace = 0;
+  /** Messages asked for by reads in flight: room they will take in the buffer. */
+  #reserved = 0;
+  #readers: Promise<void> = Promise.resolve();
   #readFailures = 0;
+  /** The breakers of the transports this queue needs: while one is open, nothing is read or started. */
+  readonly #breakers: readonly TransportBreaker[];
+  /**
+   * msg_id → reads that met a transport outage. They are not the message's failures, so they are taken
+   * off pgmq's read_ct when counting attempts (kept in memory: a restart forgets at most these reads).
+   */
+  readonly #outageReads = new Map<number, number>();
+  /** Messages handed back during an outage whose release did not reach the database. */
+  readonly #pendingRelease = new Set<number>();
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #heartbeat: Promise<void> = Promise.resolve();
 
   constructor(options: QueueConsumerOptions<Q>) {
     this.#options = options;
     this.queue = options.processor.queue;
+    const needed = ["database", ...Object.keys(options.processor.probes ?? {})];
+    this.#breakers = needed.flatMap((name) => options.breakers?.get(name) ?? []);
     this.#archiver = new ArchiveBatcher({
       db: options.db,
       queue: this.queue,
+      maxBatch: Math.max(100, options.settings.batchSize),
       onError: (error) =>
         options.logger.error({ queue: this.queue, err: error }, "archive failed; will retry"),
     });
@@ -86,8 +126,14 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     return this.#state;
   }
 
+  /** Handlers running now. */
   get inFlightCount(): number {
-    return this.#inFlight.size;
+    return this.#running.size;
+  }
+
+  /** Messages read ahead and waiting for a free handler slot. */
+  get bufferedCount(): number {
+    return this.#buffer.length - this.#bufferHead;
   }
 
   /** True while the last read succeeded (used by /readyz). */
@@ -98,85 +144,123 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   start(): void {
     if (this.#state !== "idle") throw new Error(`consumer for ${this.queue} already started`);
     this.#state = "running";
-    this.#loop = this.#run();
+    const intervalMs = (this.#options.settings.visibilityTimeoutSeconds * 1000) / 2;
+    this.#heartbeatTimer = setInterval(() => this.#beat(), intervalMs);
+    this.#heartbeatTimer.unref();
+    this.#readers = Promise.all(Array.from({ length: READERS }, () => this.#read())).then(() => undefined);
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#sleepers]) wake();
   }
 
   /** A NOTIFY arrived (or a reconnect happened): look for messages now. */
   notify(): void {
-    if (this.#wake) this.#wake();
+    if (this.#sleepers.size > 0) this.#wakeAll();
     else this.#wakeRequested = true;
   }
 
-  /** Stops reading, lets in-flight messages finish until the deadline, then releases the rest. */
+  /**
+   * Stops reading, releases what was read but not started, lets running handlers finish until the
+   * deadline, then releases the rest.
+   */
   async stop(deadlineMs: number): Promise<void> {
     if (this.#state === "stopped" || this.#state === "idle") {
       this.#state = "stopped";
       return;
     }
     this.#state = "draining";
-    this.#wake?.();
-    await this.#loop;
-    const inFlight = [...this.#inFlight.values()];
+    this.#wakeAll();
+    await this.#readers;
+    const unstarted = this.#takeBuffer();
+    if (unstarted.length > 0) {
+      await this.#release(unstarted, "released messages read ahead but not started");
+    }
     const finished = await Promise.race([
-      Promise.all(inFlight.map((entry) => entry.done)).then(() => true),
+      Promise.all(this.#running.values()).then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref()),
     ]);
+    clearInterval(this.#heartbeatTimer);
     if (!finished) {
-      const left = [...this.#inFlight.values()];
-      for (const entry of left) entry.controller.abort(new Error("shutdown deadline passed"));
-      await Promise.all(
-        left.map((entry) =>
-          setVisibilityTimeout(this.#options.db, this.queue, entry.msgId, 0).catch((error: unknown) =>
-            this.#options.logger.warn(
-              { queue: this.queue, msg_id: entry.msgId, err: error },
-              "release failed",
-            ),
-          ),
-        ),
-      );
-      this.#options.logger.warn({ queue: this.queue, released: left.length }, "released unfinished messages");
+      const left = [...this.#running.keys()];
+      this.#shutdown.abort(new Error("shutdown deadline passed"));
+      await this.#release(left, "released unfinished messages");
     }
+    await this.#heartbeat;
     await this.#archiver.flush();
     this.#state = "stopped";
   }
 
-  async #run(): Promise<void> {
-    const { settings, pollIntervalMs, logger } = this.#options;
+  /** Visible to other workers now (after any heartbeat in flight, which would hide them again). */
+  async #release(ids: readonly number[], what: string): Promise<void> {
+    const { db, logger } = this.#options;
+    await this.#heartbeat;
+    try {
+      await setVisibilityTimeouts(db, this.queue, ids, 0);
+      logger.warn({ queue: this.queue, released: ids.length }, what);
+    } catch (error) {
+      // Tried again once the reader runs (the database is back), else they reappear after their timeout.
+      if (this.#state === "running") for (const id of ids) this.#pendingRelease.add(id);
+      logger.warn(
+        { queue: this.queue, released: 0, err: error },
+        "release failed; trying again when the database answers",
+      );
+    }
+  }
+
+  async #read(): Promise<void> {
+    const { db, settings, processor, pollIntervalMs, logger } = this.#options;
+    const vt = settings.visibilityTimeoutSeconds;
     while (this.#state === "running") {
-      const free = settings.concurrency - this.#inFlight.size;
-      if (free <= 0) {
-        this.#waitingForSlot = true;
-        await this.#sleep(pollIntervalMs);
-        this.#waitingForSlot = false;
+      const paused = this.#openBreaker();
+      if (paused) {
+        // stop() wakes the sleep; a closing breaker ends the wait too.
+        await Promise.race([paused.whenClosed(), this.#sleep(MAX_READ_RETRY_MS)]);
+        if (this.#state === "running" && !this.#openBreaker()) this.#dispatch();
         continue;
       }
-      const wanted = Math.min(free, settings.batchSize);
+      if (this.#pendingRelease.size > 0) {
+        // One read again meanwhile (its timeout ran out during a long outage) is ours again: keep it.
+        const ids = [...this.#pendingRelease].filter((id) => !this.#running.has(id) && !this.#isBuffered(id));
+        this.#pendingRelease.clear();
+        await this.#release(ids, "released messages held when the outage began");
+      }
+      const room = READERS * settings.batchSize - this.bufferedCount - this.#reserved;
+      const wanted = Math.min(settings.batchSize, room);
+      if (wanted <= 0) {
+        this.#waitingForSpace += 1;
+        await this.#sleep(pollIntervalMs);
+        this.#waitingForSpace -= 1;
+        continue;
+      }
       // A notification from here on may be for a row this read's snapshot cannot see: keep it.
       this.#wakeRequested = false;
-      let messages: QueueRecord[];
+      let records: QueueRecord[];
+      this.#reserved += wanted;
       try {
-        messages = await this.#read(wanted);
+        records = await readWithPolicy(db, this.queue, processor.readPolicy, { vt, qty: wanted });
         if (this.#readFailures > 0) logger.info({ queue: this.queue }, "reading again after failures");
         this.#readFailures = 0;
       } catch (error) {
+        this.#reserved -= wanted;
         this.#readFailures += 1;
+        const outage = asDatabaseUnavailable(error);
+        const breaker = outage && this.#breakerFor(outage.transport);
+        if (outage && breaker) {
+          breaker.trip(outage);
+          continue;
+        }
         const delay = Math.min(MAX_READ_RETRY_MS, 100 * 2 ** this.#readFailures);
         logger.error({ queue: this.queue, err: error, retry_in_ms: delay }, "read failed");
         await this.#sleep(delay);
         continue;
       }
-      for (const message of messages) this.#dispatch(message);
-      if (messages.length < wanted) await this.#sleep(pollIntervalMs);
+      this.#reserved -= wanted;
+      for (const record of records) this.#buffer.push(record);
+      // Read during a stop(): stop() releases the buffer once this loop has ended.
+      if (this.#state === "running") this.#dispatch();
+      if (records.length < wanted) await this.#sleep(pollIntervalMs);
     }
-  }
-
-  /** In the order the processor's read policy asks for (say, high-priority emails first). */
-  #read(qty: number): Promise<QueueRecord[]> {
-    const { db, settings, processor } = this.#options;
-    return readWithPolicy(db, this.queue, processor.readPolicy, {
-      vt: settings.visibilityTimeoutSeconds,
-      qty,
-    });
   }
 
   #sleep(ms: number): Promise<void> {
@@ -186,85 +270,164 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
-      const self = this;
+      const sleepers = this.#sleepers;
       function done() {
         clearTimeout(timer);
-        if (self.#wake === done) self.#wake = undefined;
+        sleepers.delete(done);
         resolve();
       }
-      this.#wake = done;
+      sleepers.add(done);
     });
   }
 
-  #dispatch(raw: QueueRecord): void {
-    const controller = new AbortController();
-    const msgId = raw.msgId;
-    const done = this.#handle(raw, msgId, controller).finally(() => {
-      this.#inFlight.delete(msgId);
-      if (this.#waitingForSlot) this.#wake?.();
-    });
-    this.#inFlight.set(msgId, { msgId, controller, done });
+  /** Starts buffered messages until every handler slot is taken. */
+  #dispatch(): void {
+    if (this.#openBreaker()) return; // buffered messages wait for the transport (or are released)
+    const { concurrency } = this.#options.settings;
+    while (this.#running.size < concurrency && this.#bufferHead < this.#buffer.length) {
+      const record = this.#buffer[this.#bufferHead] as QueueRecord;
+      this.#bufferHead += 1;
+      const msgId = record.msgId;
+      this.#running.set(
+        msgId,
+        this.#handle(record).then(() => this.#settled(msgId)),
+      );
+    }
+    if (this.#bufferHead === this.#buffer.length) {
+      this.#buffer = [];
+      this.#bufferHead = 0;
+    }
   }
 
-  async #handle(raw: QueueRecord, msgId: number, controller: AbortController): Promise<void> {
-    const { db, processor, settings, metrics } = this.#options;
-    const attempt = raw.readCount;
-    const logger = this.#options.logger.child({ queue: this.queue, msg_id: msgId, attempt });
-    const started = performance.now();
-    const parsed = parseMessage(this.queue, raw.message);
+  #settled(msgId: number): void {
+    this.#running.delete(msgId);
+    this.#retrying.delete(msgId);
+    if (this.#state !== "running") return;
+    this.#dispatch();
+    // Refill once half the buffer is gone, not after every message.
+    if (this.#waitingForSpace > 0 && this.bufferedCount * 2 <= READERS * this.#options.settings.batchSize)
+      this.#wakeAll();
+  }
+
+  #isBuffered(msgId: number): boolean {
+    for (let index = this.#bufferHead; index < this.#buffer.length; index += 1)
+      if ((this.#buffer[index] as QueueRecord).msgId === msgId) return true;
+    return false;
+  }
+
+  #takeBuffer(): number[] {
+    const ids = this.#buffer.slice(this.#bufferHead).map((record) => record.msgId);
+    this.#buffer = [];
+    this.#bufferHead = 0;
+    return ids;
+  }
+
+  /** Extends everything this consumer holds by one visibility timeout, in one statement. */
+  #beat(): void {
+    const ids: number[] = [];
+    for (const msgId of this.#running.keys()) if (!this.#retrying.has(msgId)) ids.push(msgId);
+    for (let index = this.#bufferHead; index < this.#buffer.length; index += 1) {
+      ids.push((this.#buffer[index] as QueueRecord).msgId);
+    }
+    if (ids.length === 0) return;
+    const { db, settings, logger } = this.#options;
+    this.#heartbeat = this.#heartbeat.then(() =>
+      setVisibilityTimeouts(db, this.queue, ids, settings.visibilityTimeoutSeconds).then(
+        () => undefined,
+        (error: unknown) =>
+          logger.warn({ queue: this.queue, held: ids.length, err: error }, "heartbeat failed"),
+      ),
+    );
+  }
+
+  async #handle(record: QueueRecord): Promise<void> {
+    const { processor, settings, metrics } = this.#options;
+    const msgId = record.msgId;
+    // Reads that met an outage are not attempts of this message.
+    const attempt = record.readCount - (this.#outageReads.get(msgId) ?? 0);
+    const context = new MessageContext(this.queue, record, this.#options.logger, this.#shutdown.signal);
+    const parsed = parseMessage(this.queue, record.message);
     if (!parsed.ok) {
-      await this.#deadLetter(msgId, "invalid_message", parsed.issues.join("; "), attempt, logger);
+      await this.#deadLetter(msgId, "invalid_message", parsed.issues.join("; "), attempt, context);
       return;
     }
     if (attempt > settings.maxAttempts) {
       // Read more often than allowed without a recorded failure: the worker died while handling it.
-      await this.#deadLetter(msgId, "max_attempts_exceeded", `read ${attempt} times`, attempt, logger);
+      await this.#deadLetter(msgId, "max_attempts_exceeded", `read ${attempt} times`, attempt, context);
       return;
     }
-    const heartbeat = setInterval(
-      () => {
-        setVisibilityTimeout(db, this.queue, msgId, settings.visibilityTimeoutSeconds).catch(
-          (error: unknown) => logger.warn({ err: error }, "heartbeat failed"),
-        );
-      },
-      (settings.visibilityTimeoutSeconds * 1000) / 2,
-    );
+    const started = performance.now();
     try {
       // parseMessage narrows by queue name; Q is a catalog queue here, never a dead-letter queue.
-      await processor.process(parsed.message as QueueMessage<Q>, {
-        queue: this.queue,
-        msgId: String(msgId),
-        attempt,
-        enqueuedAt: raw.enqueuedAt,
-        logger,
-        signal: controller.signal,
-      });
-      clearInterval(heartbeat);
-      // Past the shutdown deadline the message was released to other workers: archiving it now could
-      // lose work the handler cut short. Leave it; idempotency makes the redo harmless.
-      if (controller.signal.aborted) return;
-      this.#archiver.add(msgId);
-      const seconds = (performance.now() - started) / 1000;
-      metrics.processed(this.queue, seconds);
-      logger.info({ duration_ms: Math.round(seconds * 1000) }, "processed");
+      await processor.process(parsed.message as QueueMessage<Q>, context);
     } catch (error) {
-      clearInterval(heartbeat);
-      if (controller.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
-      await this.#fail(msgId, attempt, error, logger);
+      if (this.#shutdown.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
+      const outage = error instanceof TransportUnavailableError ? error : asDatabaseUnavailable(error);
+      const breaker = outage && this.#breakerFor(outage.transport);
+      if (outage && breaker) {
+        await this.#defer(msgId, breaker, outage, context);
+        return;
+      }
+      await this.#fail(msgId, attempt, error, context);
+      return;
     }
+    this.#outageReads.delete(msgId);
+    // Past the shutdown deadline the message was released to other workers: archiving it now could
+    // lose work the handler cut short. Leave it; idempotency makes the redo harmless.
+    if (this.#shutdown.signal.aborted) return;
+    this.#archiver.add(msgId);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.processed(this.queue, seconds);
+    if (context.debugEnabled) context.logger.debug({ duration_ms: Math.round(seconds * 1000) }, "processed");
   }
 
-  async #fail(msgId: number, attempt: number, error: unknown, logger: Logger): Promise<void> {
+  #openBreaker(): TransportBreaker | undefined {
+    return this.#breakers.find((breaker) => breaker.isOpen);
+  }
+
+  #breakerFor(transport: string): TransportBreaker | undefined {
+    return this.#breakers.find((breaker) => breaker.name === transport);
+  }
+
+  /**
+   * The message met an outage of `breaker`'s transport: pause the queue, hand back everything read
+   * ahead, and make this message visible again soon, with its attempt not counted.
+   */
+  async #defer(
+    msgId: number,
+    breaker: TransportBreaker,
+    outage: TransportUnavailableError,
+    context: MessageContext,
+  ): Promise<void> {
+    const { db, metrics } = this.#options;
+    this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
+    metrics.failed(this.queue, outage.code);
+    breaker.trip(outage);
+    const unstarted = this.#takeBuffer();
+    if (unstarted.length > 0)
+      void this.#release(unstarted, "released messages read ahead: the queue is paused");
+    this.#retrying.add(msgId);
+    await this.#heartbeat;
+    try {
+      await setVisibilityTimeout(db, this.queue, msgId, 1);
+    } catch {
+      // The database is away too: released when it answers again.
+      this.#pendingRelease.add(msgId);
+    }
+    if (context.debugEnabled) context.logger.debug({ transport: breaker.name }, "deferred by an outage");
+  }
+
+  async #fail(msgId: number, attempt: number, error: unknown, context: MessageContext): Promise<void> {
     const { db, settings, metrics } = this.#options;
     const code = errorCode(error);
     const message = error instanceof Error ? error.message : String(error);
     metrics.failed(this.queue, code);
     if (error instanceof PermanentError) {
-      await this.#deadLetter(msgId, code, message, attempt, logger);
+      await this.#deadLetter(msgId, code, message, attempt, context);
       return;
     }
     if (attempt >= settings.maxAttempts) {
-      await this.#deadLetter(msgId, code, `gave up after ${attempt} attempts: ${message}`, attempt, logger);
+      await this.#deadLetter(msgId, code, `gave up after ${attempt} attempts: ${message}`, attempt, context);
       return;
     }
     const delay = backoffSeconds(
@@ -272,13 +435,17 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       this.#options.backoff ?? DEFAULT_BACKOFF,
       this.#options.random ?? Math.random,
     );
-    logger.warn({ err: { code, message }, retry_in_s: delay }, "failed; will retry");
+    context.logger.warn({ err: { code, message }, retry_in_s: delay }, "failed; will retry");
     metrics.retried(this.queue);
+    // A heartbeat already on its way still names this message: let it land first, or it would
+    // replace the backoff with a whole visibility timeout.
+    this.#retrying.add(msgId);
+    await this.#heartbeat;
     try {
       await setVisibilityTimeout(db, this.queue, msgId, delay);
     } catch (setVtError) {
       // The message reappears when its current visibility timeout ends: a sooner retry, not a loss.
-      logger.error({ err: setVtError }, "could not schedule the retry");
+      context.logger.error({ err: setVtError }, "could not schedule the retry");
     }
   }
 
@@ -287,15 +454,16 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     code: string,
     message: string,
     attempt: number,
-    logger: Logger,
+    context: MessageContext,
   ): Promise<void> {
     try {
       await moveToDeadLetter(this.#options.db, this.queue, msgId, { code, message }, attempt);
+      this.#outageReads.delete(msgId);
       this.#options.metrics.deadLettered(this.queue, code);
-      logger.warn({ err: { code, message } }, "moved to the dead-letter queue");
+      context.logger.warn({ err: { code, message } }, "moved to the dead-letter queue");
     } catch (error) {
       // Still in the queue: it is read again after its visibility timeout and dead-lettered then.
-      logger.error({ err: error }, "could not move to the dead-letter queue");
+      context.logger.error({ err: error }, "could not move to the dead-letter queue");
     }
   }
 }

@@ -26,6 +26,8 @@ export class EmailProcessor implements Processor<"email_queue"> {
   readonly queue = "email_queue" as const;
   /** High-priority emails (password resets, say) are read before the rest. */
   readonly readPolicy = { first: { priority: emailPriorities.high } };
+  /** While the SMTP server is away the queue pauses; EHLO (and AUTH) tell when it is back. */
+  readonly probes = { smtp: () => this.#transport.verify().then(() => undefined) };
   readonly #db: Kysely<Database>;
   readonly #transport: SmtpTransport;
   readonly #smtp: SmtpConfig;
@@ -141,20 +143,26 @@ export class EmailProcessor implements Processor<"email_queue"> {
     );
   }
 
-  /** The server has the email: try hard to record that, since a lost record means a resend later. */
+  /**
+   * The server has the email: try hard to record that, since a lost record means a resend later. A
+   * database restart is ridden out (up to RECORD_SENT_PATIENCE_MS, or until shutdown's deadline).
+   */
   async #recordSent(key: string, info: { messageId: string; response: string }, context: ProcessorContext) {
+    const deadline = Date.now() + RECORD_SENT_PATIENCE_MS;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await markDeliverySent(this.#db, key, info);
         return;
       } catch (error) {
-        if (attempt >= 5) throw error;
-        context.logger.warn({ err: error }, "could not record the delivery; trying again");
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        if (Date.now() > deadline || context.signal.aborted) throw error;
+        if (attempt === 1) context.logger.warn({ err: error }, "could not record the delivery; trying again");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
       }
     }
   }
 }
+
+const RECORD_SENT_PATIENCE_MS = 60_000;
 
 /** Stable per idempotency key: `<sha256(key)[0:32]@domain-of-from>`. */
 export function messageIdFor(idempotencyKey: string, from: string): string {

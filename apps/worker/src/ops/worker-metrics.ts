@@ -10,6 +10,7 @@ export class WorkerMetrics implements ConsumerMetrics {
   readonly #retried: Counter<"queue">;
   readonly #deadLettered: Counter<"queue" | "code">;
   readonly #duration: Histogram<"queue">;
+  readonly #transportPaused: Gauge<"transport">;
 
   constructor(db: Queryable) {
     const registers = [this.registry];
@@ -42,6 +43,12 @@ export class WorkerMetrics implements ConsumerMetrics {
       help: "Time from handler start to success",
       labelNames: ["queue"],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#transportPaused = new Gauge({
+      name: "balansity_transport_paused",
+      help: "1 while a transport (database, smtp, payment_provider) is down and the queues using it are paused",
+      labelNames: ["transport"],
       registers,
     });
     // Depth and age are read from pgmq when scraped, so they are right even for queues this worker skips.
@@ -81,5 +88,10 @@ export class WorkerMetrics implements ConsumerMetrics {
 
   deadLettered(queue: string, code: string): void {
     this.#deadLettered.inc({ queue, code });
+  }
+
+  /** 1 while the queues that use `transport` are paused behind its circuit breaker. */
+  transportPaused(transport: string, paused: boolean): void {
+    this.#transportPaused.set({ transport }, paused ? 1 : 0);
   }
 }

@@ -27,10 +27,14 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
   readonly queue = "payment_processing_queue" as const;
   readonly #db: Kysely<Database>;
   readonly #provider: PaymentProvider;
+  /** While the provider's API is away the queue pauses (verify needs it; the rest waits in order). */
+  readonly probes: Readonly<Record<string, () => Promise<void>>>;
 
   constructor(options: { pool: pg.Pool; provider: PaymentProvider }) {
     this.#db = createDb(options.pool);
     this.#provider = options.provider;
+    const provider = options.provider;
+    this.probes = provider.probe ? { payment_provider: () => provider.probe?.() ?? Promise.resolve() } : {};
   }
 
   async process(message: QueueMessage<"payment_processing_queue">, context: ProcessorContext): Promise<void> {

@@ -32,4 +32,6 @@ export interface PaymentProvider {
     providerPaymentId: string,
     options?: { readonly signal?: AbortSignal },
   ): Promise<ProviderPayment>;
+  /** Resolves when the provider's API answers again (used while the payment queue is paused). */
+  probe?(): Promise<void>;
 }

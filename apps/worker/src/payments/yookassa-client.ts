@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PermanentError, RetryableError } from "../consumer/errors.ts";
+import { PermanentError, RetryableError, TransportUnavailableError } from "../consumer/errors.ts";
 import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
 
 export interface YooKassaClientOptions {
@@ -82,7 +82,8 @@ export class YooKassaClient implements PaymentProvider {
       text = await response.text();
     } catch (error) {
       if (timeout.aborted) {
-        throw new RetryableError(
+        throw new TransportUnavailableError(
+          "payment_provider",
           "provider_unavailable",
           `YooKassa did not answer within ${this.#timeoutMs} ms (payment ${providerPaymentId})`,
           { cause: error },
@@ -93,7 +94,8 @@ export class YooKassaClient implements PaymentProvider {
           cause: error,
         });
       }
-      throw new RetryableError(
+      throw new TransportUnavailableError(
+        "payment_provider",
         "provider_unavailable",
         `could not reach YooKassa at ${this.#baseUrl}: ${describeNetworkError(error)}`,
         { cause: error },
@@ -101,6 +103,19 @@ export class YooKassaClient implements PaymentProvider {
     }
     if (status >= 200 && status < 300) return parsePayment(text, providerPaymentId);
     throw errorForStatus(status, text, providerPaymentId);
+  }
+
+  /** Reachable when the API answers anything below 500 (the shop endpoint, without reading it). */
+  async probe(): Promise<void> {
+    const response = await this.#fetch(`${this.#baseUrl}/me`, {
+      method: "GET",
+      headers: { authorization: this.#authorization, accept: "application/json" },
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    await response.arrayBuffer();
+    if (response.status === 429 || response.status >= 500) {
+      throw new Error(`YooKassa answered HTTP ${response.status}`);
+    }
   }
 }
 
@@ -146,7 +161,11 @@ function errorForStatus(status: number, text: string, providerPaymentId: string)
     );
   }
   if (status === 429 || status >= 500) {
-    return new RetryableError("provider_unavailable", `YooKassa answered HTTP ${status}${detail}`);
+    return new TransportUnavailableError(
+      "payment_provider",
+      "provider_unavailable",
+      `YooKassa answered HTTP ${status}${detail}`,
+    );
   }
   return new PermanentError(
     "provider_rejected",

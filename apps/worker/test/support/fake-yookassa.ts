@@ -43,7 +43,7 @@ export interface FakeYooKassa {
 
 /**
  * A local HTTP server speaking the subset of the YooKassa API v3 the worker uses:
- * `GET /v3/payments/{id}` with HTTP Basic auth (shop id : secret key). Payments live in memory;
+ * `GET /v3/payments/{id}` and `GET /v3/me` with HTTP Basic auth (shop id : secret key). Payments live in memory;
  * failures (an HTTP status, a slow answer, a body that is not JSON) can be injected.
  */
 export async function startFakeYooKassa(): Promise<FakeYooKassa> {
@@ -78,6 +78,11 @@ export async function startFakeYooKassa(): Promise<FakeYooKassa> {
   function answer(request: IncomingMessage, response: ServerResponse, authorized: boolean) {
     if (!authorized) {
       sendJson(response, 401, error("invalid_credentials", "Login or password is incorrect"));
+      return;
+    }
+    if (request.method === "GET" && request.url === "/v3/me") {
+      // The shop's own settings (the worker's probe only needs an answer).
+      sendJson(response, 200, { account_id: shopId, status: "enabled", test: true });
       return;
     }
     const match = /^\/v3\/payments\/([^/?]+)$/.exec(request.url ?? "");

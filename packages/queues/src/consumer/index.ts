@@ -17,3 +17,4 @@ export type { QueueRecord } from "./queue-record.ts";
 export { type ReadOptions, read } from "./read.ts";
 export { type ReadWithPollOptions, readWithPoll } from "./read-with-poll.ts";
 export { setVisibilityTimeout } from "./set-visibility-timeout.ts";
+export { setVisibilityTimeouts } from "./set-visibility-timeouts.ts";

@@ -38,6 +38,28 @@ const messageRecordRowSchema = z.object({
 
 /** A `pgmq.message_record` row → {@link QueueRecord}. */
 export function toQueueRecord<Q extends ConsumerQueueName>(queue: Q, row: unknown): QueueRecord<Q> {
+  // node-postgres' own types (int8 as text, timestamptz as Date) need no schema: a consumer reads
+  // thousands of rows a second, and this is its hot path. Anything else goes through the schema.
+  const fast = row as Record<string, unknown>;
+  if (
+    typeof fast.msg_id === "string" &&
+    typeof fast.read_ct === "number" &&
+    fast.enqueued_at instanceof Date &&
+    fast.vt instanceof Date
+  ) {
+    const msgId = Number(fast.msg_id);
+    if (Number.isSafeInteger(msgId)) {
+      return {
+        queue,
+        msgId,
+        readCount: fast.read_ct,
+        enqueuedAt: fast.enqueued_at,
+        visibleAt: fast.vt,
+        message: fast.message,
+        headers: fast.headers ?? null,
+      };
+    }
+  }
   const parsed = messageRecordRowSchema.parse(row);
   return {
     queue,
@@ -52,5 +74,11 @@ export function toQueueRecord<Q extends ConsumerQueueName>(queue: Q, row: unknow
 
 /** Rows of one bigint column (`msg_id`) → numbers. */
 export function toMsgIds(rows: readonly unknown[]): number[] {
-  return rows.map((row) => z.object({ msg_id: int8Schema }).parse(row).msg_id);
+  return rows.map((row) => {
+    const value = (row as { msg_id?: unknown }).msg_id;
+    const fast = typeof value === "string" ? Number(value) : Number.NaN;
+    return Number.isSafeInteger(fast) ? fast : msgIdRowSchema.parse(row).msg_id;
+  });
 }
+
+const msgIdRowSchema = z.object({ msg_id: int8Schema });

@@ -1,0 +1,45 @@
+import type { QueueName } from "@balansity/queues";
+import type { QueueRecord } from "@balansity/queues/consumer";
+import type { Logger } from "pino";
+import type { ProcessorContext } from "./processor.ts";
+
+/**
+ * The context of one message. Its child logger (with `queue`, `msg_id`, `attempt`) is made the first
+ * time someone logs: a no-op handler that never logs pays nothing for it.
+ */
+export class MessageContext implements ProcessorContext {
+  readonly queue: QueueName;
+  readonly attempt: number;
+  readonly enqueuedAt: Date;
+  readonly signal: AbortSignal;
+  readonly #numericId: number;
+  readonly #parent: Logger;
+  #logger: Logger | undefined;
+
+  constructor(queue: QueueName, record: QueueRecord, parent: Logger, signal: AbortSignal) {
+    this.queue = queue;
+    this.#numericId = record.msgId;
+    this.attempt = record.readCount;
+    this.enqueuedAt = record.enqueuedAt;
+    this.signal = signal;
+    this.#parent = parent;
+  }
+
+  get msgId(): string {
+    return String(this.#numericId);
+  }
+
+  get logger(): Logger {
+    this.#logger ??= this.#parent.child({
+      queue: this.queue,
+      msg_id: this.#numericId,
+      attempt: this.attempt,
+    });
+    return this.#logger;
+  }
+
+  /** Whether a debug line would be written (checked without making the child logger). */
+  get debugEnabled(): boolean {
+    return this.#parent.isLevelEnabled("debug");
+  }
+}

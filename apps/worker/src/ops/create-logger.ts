@@ -1,0 +1,24 @@
+import { type Logger, pino } from "pino";
+import type { WorkerConfig } from "../config/worker-config.ts";
+
+/**
+ * The worker's logger: one JSON object a line in production (what log collectors read), readable
+ * coloured lines for people under `pnpm dev` (LOG_FORMAT=pretty). Secrets are removed either way.
+ * pino-pretty is loaded only when asked for, so the production bundle never carries it.
+ */
+export async function createLogger(config: Pick<WorkerConfig, "logLevel" | "logFormat">): Promise<Logger> {
+  const options = {
+    level: config.logLevel,
+    base: { service: "balansity-worker" },
+    redact: {
+      paths: ["*.password", "*.pass", "*.secretKey", "*.serviceRoleKey", "*.authorization"],
+      remove: true,
+    },
+  };
+  if (config.logFormat === "json") return pino(options);
+  const { default: pretty } = await import("pino-pretty");
+  return pino(
+    options,
+    pretty({ colorize: process.stdout.isTTY ?? false, sync: true, ignore: "pid,hostname,service" }),
+  );
+}

@@ -1,0 +1,69 @@
+import { metricsAll, type Queryable } from "@balansity/queues/consumer";
+import type { Logger } from "pino";
+
+export interface WaitForDatabaseOptions {
+  readonly db: Queryable;
+  /** The queues the worker consumes: each must exist (the migrations have run). */
+  readonly queues: readonly string[];
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Called with what is wrong while waiting (shown by /readyz), and with undefined once it works. */
+  readonly onProblem: (problem: string | undefined) => void;
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * Waits until the database answers and holds the worker's queues, however it stands at start-up:
+ * not running yet, an unknown database or role, migrations not applied. Logs what is wrong once per
+ * try, backing off from `minDelayMs` to `maxDelayMs`. Resolves false when `signal` aborts first.
+ */
+export async function waitForDatabase(options: WaitForDatabaseOptions): Promise<boolean> {
+  const { db, queues, logger, signal } = options;
+  const min = options.minDelayMs ?? 500;
+  const max = options.maxDelayMs ?? 30_000;
+  for (let failures = 0; !signal.aborted; failures += 1) {
+    const problem = await check(db, queues);
+    options.onProblem(problem);
+    if (problem === undefined) {
+      if (failures > 0) logger.info({ tries: failures + 1 }, "database reachable: starting the consumers");
+      return true;
+    }
+    const delay = Math.min(max, min * 2 ** failures);
+    logger.warn({ problem, retry_in_ms: delay }, "the worker cannot start its consumers yet");
+    await sleep(delay, signal);
+  }
+  return false;
+}
+
+async function check(db: Queryable, queues: readonly string[]): Promise<string | undefined> {
+  let existing: Set<string>;
+  try {
+    existing = new Set((await metricsAll(db)).map((metrics) => metrics.queue));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown }).code;
+    // invalid_schema_name, undefined_function, undefined_table: reachable, but not set up.
+    if (code === "3F000" || code === "42883" || code === "42P01") {
+      return `database: pgmq is missing — install it and apply the migrations (pnpm db:migrate): ${message}`;
+    }
+    return `database: ${message}`;
+  }
+  const missing = queues.filter((queue) => !existing.has(queue));
+  if (missing.length > 0) {
+    return `database: queue(s) ${missing.join(", ")} missing — apply the migrations (pnpm db:migrate)`;
+  }
+  return undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
