@@ -35,4 +35,22 @@ export const expectedFunctions: readonly ExpectedFunction[] = [
   { name: "pgmq_metrics", migration: migrationSources.rpcWrappers, access: "service_role" },
   { name: "pgmq_dead_letter", migration: migrationSources.rpcWrappers, access: "service_role" },
   { name: "request_assessment_report", migration: migrationSources.rpcWrappers, access: "authenticated" },
+  // The operator console and the balansity CLI: signed-in users may call them, and each refuses
+  // anyone whose JWT is not an operator's (42501) by itself.
+  ...[
+    "is_operator",
+    "console_queue_overview",
+    "console_queue_history",
+    "console_peek_messages",
+    "console_dead_letters",
+    "console_dead_letter_ids",
+    "console_retry_dead_letters",
+    "console_discard_dead_letters",
+    "console_cron_jobs",
+    "console_cron_runs",
+    "console_email_deliveries",
+    "console_queue_test_email",
+    "console_reports",
+    "console_regenerate_report",
+  ].map((name) => ({ name, migration: migrationSources.operatorConsole, access: "authenticated" as const })),
 ];

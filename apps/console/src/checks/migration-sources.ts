@@ -8,6 +8,7 @@ export const migrationSources = {
   queues: "031_setup_queues.sql",
   triggers: "032_webhook_triggers.sql",
   rpcWrappers: "033_pgmq_rpc_wrappers.sql",
+  operatorConsole: "041_operator_console.sql",
 } as const;
 
 export type MigrationSource = (typeof migrationSources)[keyof typeof migrationSources];
