@@ -24,7 +24,9 @@
 -- lock exclusively before it looks for visible messages, so it waits for every such producer to
 -- commit and sees their messages. A producer that checks after that sees "waiting" (the lock makes
 -- it queue behind the consumer's commit) and notifies. A consumer that dies keeps its lease only
--- until it expires; after that producers notify again.
+-- until it expires; after that producers notify again. A producer transaction that stays open
+-- longer than max_wait_ms (default 100) after its insert is not waited for (producers would queue
+-- behind the waiting consumer): its message waits for the consumer's poll.
 
 create unlogged table automation.queue_consumers (
   queue_name text not null,
@@ -122,7 +124,12 @@ $$;
 comment on function public.pgmq_consumer_busy(text, text, integer) is
   'service_role (the worker): consumer consumer_id of queue_name is busy and will read again before it sleeps, for lease_seconds (1..3600); meanwhile producers skip the wake-up NOTIFY (038). Renew before the lease ends; call pgmq_consumer_waiting before sleeping.';
 
-create function public.pgmq_consumer_waiting(queue_name text, consumer_id text, lease_seconds integer default 30)
+create function public.pgmq_consumer_waiting(
+  queue_name text,
+  consumer_id text,
+  lease_seconds integer default 30,
+  max_wait_ms integer default 100
+)
 returns boolean
 language plpgsql
 volatile
@@ -131,6 +138,7 @@ set search_path = ''
 as $$
 declare
   has_visible boolean;
+  caller_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 begin
   if not exists (select from pgmq.meta m where m.queue_name = pgmq_consumer_waiting.queue_name) then
     raise exception 'pgmq_consumer_waiting: queue_name "%" is not a queue (pgmq.list_queues() lists them)',
@@ -144,6 +152,10 @@ begin
     raise exception 'pgmq_consumer_waiting: lease_seconds must be 1 to 3600 (got %)', pgmq_consumer_waiting.lease_seconds
       using errcode = 'invalid_parameter_value';
   end if;
+  if pgmq_consumer_waiting.max_wait_ms is null or pgmq_consumer_waiting.max_wait_ms not between 1 and 10000 then
+    raise exception 'pgmq_consumer_waiting: max_wait_ms must be 1 to 10000 (got %)', pgmq_consumer_waiting.max_wait_ms
+      using errcode = 'invalid_parameter_value';
+  end if;
   insert into automation.queue_consumers as c (queue_name, consumer_id, state, expires_at)
   values (
     pgmq_consumer_waiting.queue_name,
@@ -154,8 +166,17 @@ begin
   on conflict on constraint queue_consumers_pkey do update
     set state = excluded.state, expires_at = excluded.expires_at;
   -- Waits for every producer that skipped its NOTIFY while this consumer was busy; producers that
-  -- come later queue behind this transaction and then see "waiting".
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('pgmq_consumers:' || pgmq_consumer_waiting.queue_name, 0));
+  -- come later queue behind this transaction and then see "waiting". A producer transaction still
+  -- open after max_wait_ms (a long one) is not waited for, so that producers never queue behind
+  -- this call for long: its message is found by the consumer's next poll.
+  perform pg_catalog.set_config('lock_timeout', pgmq_consumer_waiting.max_wait_ms || 'ms', true);
+  begin
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('pgmq_consumers:' || pgmq_consumer_waiting.queue_name, 0));
+  exception
+    when lock_not_available then
+      null;
+  end;
+  perform pg_catalog.set_config('lock_timeout', caller_lock_timeout, true);
   execute pg_catalog.format(
     'select exists (select from pgmq.%I where vt <= pg_catalog.clock_timestamp())',
     pgmq.format_table_name(pgmq_consumer_waiting.queue_name, 'q')
@@ -165,8 +186,8 @@ begin
 end;
 $$;
 
-comment on function public.pgmq_consumer_waiting(text, text, integer) is
-  'service_role (the worker): consumer consumer_id of queue_name is about to sleep until a NOTIFY on pgmq_<queue_name> or its poll, for lease_seconds (1..3600; renew with each poll). Waits for producers that skipped their NOTIFY meanwhile; returns true when a visible message is already there (read it instead of sleeping).';
+comment on function public.pgmq_consumer_waiting(text, text, integer, integer) is
+  'service_role (the worker): consumer consumer_id of queue_name is about to sleep until a NOTIFY on pgmq_<queue_name> or its poll, for lease_seconds (1..3600; renew with each poll). Waits (at most max_wait_ms, 1..10000, default 100) for producers that skipped their NOTIFY meanwhile; returns true when a visible message is already there (read it instead of sleeping).';
 
 create function public.pgmq_consumer_leave(queue_name text, consumer_id text)
 returns void
@@ -183,8 +204,8 @@ comment on function public.pgmq_consumer_leave(text, text) is
   'service_role (the worker, on shutdown): consumer consumer_id no longer consumes queue_name; producers stop counting on it.';
 
 revoke execute on function public.pgmq_consumer_busy(text, text, integer) from public, anon, authenticated;
-revoke execute on function public.pgmq_consumer_waiting(text, text, integer) from public, anon, authenticated;
+revoke execute on function public.pgmq_consumer_waiting(text, text, integer, integer) from public, anon, authenticated;
 revoke execute on function public.pgmq_consumer_leave(text, text) from public, anon, authenticated;
 grant execute on function public.pgmq_consumer_busy(text, text, integer) to service_role;
-grant execute on function public.pgmq_consumer_waiting(text, text, integer) to service_role;
+grant execute on function public.pgmq_consumer_waiting(text, text, integer, integer) to service_role;
 grant execute on function public.pgmq_consumer_leave(text, text) to service_role;

@@ -115,7 +115,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "038_trigger_wakeups.sql",
   },
-  "public.pgmq_consumer_waiting(text, text, integer)": {
+  "public.pgmq_consumer_waiting(text, text, integer, integer)": {
     execute: service,
     migration: "038_trigger_wakeups.sql",
   },

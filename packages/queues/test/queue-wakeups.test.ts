@@ -102,7 +102,7 @@ describe("a consumer going to sleep", () => {
       await producer.query("begin");
       await producer.query("select public.track_event('email_sent')");
       const { rows } = await sleeper.query<{ pid: number }>("select pg_backend_pid() as pid");
-      const going = markConsumerWaiting(sleeper, "analytics_queue", "worker-1", 60);
+      const going = markConsumerWaiting(sleeper, "analytics_queue", "worker-1", 60, 10_000);
       // The consumer blocks on the producer's lock until the producer commits.
       await waitFor(async () => {
         const blocked = await database.pool.query(
@@ -116,6 +116,22 @@ describe("a consumer going to sleep", () => {
     } finally {
       producer.release();
       sleeper.release();
+    }
+  });
+
+  it("does not wait longer than max_wait_ms for a long producer transaction, nor hold other producers", async () => {
+    await consumer("busy", "worker-1");
+    const longProducer = await database.pool.connect();
+    try {
+      await longProducer.query("begin");
+      await longProducer.query("select public.track_event('email_sent')");
+      // The long producer's message is not committed: nothing visible yet, and the consumer sleeps.
+      expect(await markConsumerWaiting(database.pool, "analytics_queue", "worker-1", 60, 50)).toBe(false);
+      // A producer after it sees the consumer waiting and notifies.
+      expect(await notificationsOfOneSend()).toEqual(["pgmq_analytics_queue"]);
+    } finally {
+      await longProducer.query("rollback");
+      longProducer.release();
     }
   });
 

@@ -50,10 +50,18 @@ export async function markConsumerBusy(
   ]);
 }
 
+const waitingArguments = presenceArguments.extend({
+  maxWaitMs: z
+    .int({ error: "must be a whole number of milliseconds" })
+    .min(1, { error: "must be 1 to 10000 milliseconds" })
+    .max(10_000, { error: "must be 1 to 10000 milliseconds" }),
+});
+
 /**
  * Consumer `consumerId` of `queue` is about to sleep: producers notify again. Resolves true when a
  * visible message is already waiting (read instead of sleeping). Call it on a connection outside a
- * transaction: it waits for producers that skipped their NOTIFY to commit.
+ * transaction: it waits up to `maxWaitMs` (default 100) for producers that skipped their NOTIFY to
+ * commit; a producer still open after that is found by the next poll.
  *
  * ### Examples
  * ```ts
@@ -65,12 +73,19 @@ export async function markConsumerWaiting(
   queue: QueueName,
   consumerId: string,
   leaseSeconds: number,
+  maxWaitMs = 100,
 ): Promise<boolean> {
-  const args = checkArguments("markConsumerWaiting", presenceArguments, { queue, consumerId, leaseSeconds });
-  const { rows } = await q.query("select public.pgmq_consumer_waiting($1, $2, $3) as visible", [
+  const args = checkArguments("markConsumerWaiting", waitingArguments, {
+    queue,
+    consumerId,
+    leaseSeconds,
+    maxWaitMs,
+  });
+  const { rows } = await q.query("select public.pgmq_consumer_waiting($1, $2, $3, $4) as visible", [
     args.queue,
     args.consumerId,
     args.leaseSeconds,
+    args.maxWaitMs,
   ]);
   return (rows[0] as { visible?: boolean } | undefined)?.visible === true;
 }
