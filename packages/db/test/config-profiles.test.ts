@@ -179,6 +179,20 @@ describe("turning verification off", () => {
     expect(warning.message).toMatch(/sslmode=no-verify in DATABASE_URL/);
   });
 
+  it.each([
+    ["local", "postgresql://postgres@127.0.0.1:5432/postgres"],
+    ["supabase", POOLER_URL],
+    ["self-hosted", "postgresql://app@db.internal:5432/app"],
+  ])("is allowed and warned about in profile %s", (profile, url) => {
+    const warnings: string[] = [];
+    const config = loadDatabaseConfig(
+      { DATABASE_PROFILE: profile, DATABASE_URL: url, DATABASE_SSL: "no-verify" },
+      { warn: (message) => warnings.push(message) },
+    );
+    expect(config.ssl).toMatchObject({ mode: "no-verify", rootCert: undefined });
+    expect(warnings).toHaveLength(1);
+  });
+
   it("warns about nothing for every mode that verifies", () => {
     for (const mode of ["require", "verify-ca", "verify-full"]) {
       const warnings: string[] = [];
