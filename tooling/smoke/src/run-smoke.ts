@@ -3,7 +3,7 @@ import { pdfText } from "./pdf-text.ts";
 import { fetchAttachment, type SinkMessage, waitForMessage } from "./sink-client.ts";
 import type { SmokeConfig } from "./smoke-config.ts";
 
-// The seeds' verification list, end to end against a running stack (supabase/seed.sql):
+// The verification list, end to end against a running stack (supabase/seed.sql):
 //   1. the stack answers                                   database and SMTP sink
 //   2. Анна completes her seeded checkup                   as the signed-in user, through RLS
 //   3. checkup_completed arrives                           trigger -> email_queue -> worker -> SMTP

@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe("pnpm smoke", () => {
-  it("walks the seeds' verification list: checkup, both emails with the PDF, booking, receipt", async () => {
+  it("walks the verification list: checkup, both emails with the PDF, booking, receipt", async () => {
     const lines: string[] = [];
     const config = loadSmokeConfig({
       DATABASE_URL: db.url,
