@@ -14,7 +14,14 @@ import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildImage, containerToolsMissing, podman, runLimits } from "./support/container-engine.ts";
+import {
+  buildImage,
+  containerToolsMissing,
+  podman,
+  RUN_FLAGS,
+  runLimits,
+  withImageLock,
+} from "./support/container-engine.ts";
 import { execForm, instructionsOf, readDockerfile, stage } from "./support/deploy-dockerfile.ts";
 import { repoRoot, STOP_MARGIN_MS, workerDefaults, workerPath } from "./support/deploy-files.ts";
 import { freePort, waitFor } from "./support/deploy-process.ts";
@@ -62,13 +69,15 @@ describe.skipIf(missing !== undefined)(
     };
 
     beforeAll(async () => {
-      const base = await ensureBaseImage(runtime.image);
-      const build = await buildImage({
-        dockerfile: workerPath("Dockerfile"),
-        context: repoRoot,
-        tag,
-        timeoutMs: 900_000,
-      });
+      const { base, build } = await withImageLock(async () => ({
+        base: await ensureBaseImage(runtime.image),
+        build: await buildImage({
+          dockerfile: workerPath("Dockerfile"),
+          context: repoRoot,
+          tag,
+          timeoutMs: 900_000,
+        }),
+      }));
       console.info(
         `[container-image] base image ${base.name}: ${base.source} in ${base.seconds.toFixed(1)} s; ` +
           `worker image: ${build.seconds.toFixed(1)} s (${build.cachedSteps} cached steps)`,
@@ -96,9 +105,7 @@ describe.skipIf(missing !== undefined)(
         "--network",
         "host",
         ...runLimits(),
-        // The image's HEALTHCHECK stays (run below by hand); its timer needs systemd, absent here.
-        "--health-interval",
-        "disable",
+        ...RUN_FLAGS,
         ...Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]),
         tag,
       ]);
@@ -120,7 +127,7 @@ describe.skipIf(missing !== undefined)(
       expect(image!.Healthcheck?.Test).toEqual(["CMD", "node", "deploy/healthcheck.mjs", "/healthz"]);
     });
 
-    it("holds the bundle and the health probe in /app, and no node_modules", async () => {
+    it("holds the bundle (with the files it reads) and the health probe in /app, and no node_modules", async () => {
       const { stdout } = await podman([
         "run",
         "--rm",
@@ -131,15 +138,22 @@ describe.skipIf(missing !== undefined)(
         "sh",
         tag,
         "-c",
-        "find /app -type f | sort; ls -d /app/node_modules /node_modules 2>/dev/null; node --version",
+        "node --version; find /app | sort",
       ]);
-      const lines = stdout.trim().split("\n");
-      expect(lines.slice(0, -1)).toEqual([
-        "/app/deploy/healthcheck.mjs",
-        "/app/dist/main.mjs",
-        "/app/dist/main.mjs.map",
-      ]);
-      expect(lines.at(-1)).toMatch(new RegExp(`^v${recipeNodeMajor()}\\.`));
+      const [version, ...paths] = stdout.trim().split("\n");
+      expect(version).toMatch(new RegExp(`^v${recipeNodeMajor()}\\.`));
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          "/app/deploy/healthcheck.mjs",
+          "/app/dist/main.mjs",
+          "/app/dist/main.mjs.map",
+        ]),
+      );
+      // The runtime stage copies dist/ and the probe: nothing else, no sources, no dependencies.
+      expect(
+        paths.filter((path) => !/^\/app(\/dist(\/.*)?|\/deploy(\/healthcheck\.mjs)?)?$/.test(path)),
+      ).toEqual([]);
+      expect(paths.filter((path) => /node_modules|\.tsx?$|package\.json$/.test(path))).toEqual([]);
     });
 
     it("answers /healthz healthy, and the image's own health check passes", async () => {

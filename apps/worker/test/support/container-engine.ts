@@ -7,7 +7,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { run } from "./deploy-process.ts";
 
 /** Why images cannot be built and run here, or `undefined` when they can. */
@@ -31,6 +33,12 @@ function onPath(tool: string): boolean {
 
 /** The global podman flags every call uses (a run and the later stop must agree on them). */
 const PODMAN = ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"];
+
+/** `buildah build` flags: chroot isolation, Docker format (OCI has no HEALTHCHECK), cached layers, local bases. */
+const BUILD_FLAGS = ["--isolation", "chroot", "--format", "docker", "--layers", "--pull=never"];
+
+/** `podman run` flags: the image's HEALTHCHECK stays (`podman healthcheck run`), its timer needs systemd. */
+export const RUN_FLAGS = ["--health-interval", "disable"];
 
 /** A command on podman with the flags above; rejects with its output when it fails. */
 export function podman(args: readonly string[], timeoutMs = 60_000) {
@@ -82,20 +90,7 @@ export async function buildImage(options: {
   const started = performance.now();
   const { stdout, stderr } = await run(
     "buildah",
-    [
-      "build",
-      "--isolation",
-      "chroot",
-      "--format",
-      "docker",
-      "--layers",
-      "--pull=never",
-      "--file",
-      options.dockerfile,
-      "--tag",
-      options.tag,
-      options.context,
-    ],
+    ["build", ...BUILD_FLAGS, "--file", options.dockerfile, "--tag", options.tag, options.context],
     { cwd: options.context, timeoutMs: options.timeoutMs },
   );
   const output = `${stdout}\n${stderr}`;
@@ -104,4 +99,64 @@ export async function buildImage(options: {
     cachedSteps: output.split("\n").filter((line) => line.startsWith("--> Using cache")).length,
     output,
   };
+}
+
+/**
+ * Runs `work` while holding a lock shared by every process on this machine (a file holding the
+ * holder's pid; a dead holder's lock is taken over), so test files that build images take turns
+ * instead of doing the same minutes of work at once on a small machine.
+ */
+export async function withImageLock<T>(work: () => Promise<T>, timeoutMs = 1_200_000): Promise<T> {
+  const lock = join(tmpdir(), "balansity-image-work.lock");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(await readFile(lock, "utf8").catch(() => ""));
+      if (!isAlive(holder)) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${lock}: still held by pid ${holder} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Writes a `docker` command into `dir` that runs Docker CLI commands with buildah (`build`) and podman
+ * (everything else) with the flags above, for running a guide's `docker …` lines unchanged.
+ */
+export async function writeDockerShim(dir: string): Promise<void> {
+  const quote = (args: string[]) => args.map((arg) => `'${arg}'`).join(" ");
+  const script = [
+    "#!/bin/sh",
+    'command="$1"; shift',
+    'case "$command" in',
+    `  build) exec buildah build ${quote(BUILD_FLAGS)} "$@" ;;`,
+    `  run) exec podman ${quote(PODMAN)} run ${quote([...runLimits(), ...RUN_FLAGS])} "$@" ;;`,
+    `  *) exec podman ${quote(PODMAN)} "$command" "$@" ;;`,
+    "esac",
+    "",
+  ].join("\n");
+  await writeFile(join(dir, "docker"), script, { mode: 0o755 });
 }
