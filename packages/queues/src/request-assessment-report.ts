@@ -8,8 +8,9 @@ const requestSchema = z.strictObject({ assessment_id: reportMessageSchema.shape.
 /**
  * Asks for a PDF report of the signed-in user's own completed checkup, through
  * `public.request_assessment_report`: the one queue RPC the browser may call (role authenticated).
- * The database checks that the checkup is the caller's (`auth.uid()`) and completed; asking again
- * within the same hour returns the pending request instead of queuing another.
+ * The database checks that the checkup is the caller's (`auth.uid()`) and completed; each request is a
+ * new report (and a new report_ready email), at most `report_request_limit` per
+ * `report_request_window` per user (automation.settings; 3 a day by default), then SQLSTATE PT429.
  *
  * ### Examples
  * ```ts

@@ -190,24 +190,25 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
       report_type: "pdf",
       requested_by: "user",
     });
-    expect(message.idempotency_key).toMatch(
-      new RegExp(`^report_requested:${assessmentId}:\\d{4}-\\d{2}-\\d{2}T\\d{2}$`),
-    );
+    // A key per request: each request is a new report (and a new email).
+    expect(message.idempotency_key).toMatch(/^report_requested:[0-9a-f-]{36}$/);
   });
 
-  it("returns the pending request when asked again within the hour", async () => {
+  it("queues a new report per request up to the per-user limit (3 a day), then refuses with PT429", async () => {
     const owner = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id);
     const transport = supabaseTransport(userClient(owner.id));
 
-    const first = await requestAssessmentReport(transport, assessmentId);
-    const again = await Promise.all([1, 2, 3].map(() => requestAssessmentReport(transport, assessmentId)));
+    const accepted = await Promise.all([1, 2, 3].map(() => requestAssessmentReport(transport, assessmentId)));
+    const refused = await rpcError(requestAssessmentReport(transport, assessmentId));
 
-    expect(again.map((result) => result.msgId)).toEqual([first.msgId, first.msgId, first.msgId]);
+    expect(new Set(accepted.map((result) => result.msgId)).size).toBe(3);
+    expect(refused.sqlState).toBe("PT429");
+    expect(refused.message).toMatch(/at most 3 report requests per 1 day/);
     const queued = (await messagesIn(database.pool, "report_generation_queue")).filter(
-      (row) => row.message.assessment_id === assessmentId,
+      (row) => row.message.assessment_id === assessmentId && row.message.requested_by === "user",
     );
-    expect(queued).toHaveLength(1);
+    expect(queued).toHaveLength(3);
   });
 
   it("answers someone else's checkup and a missing one alike: assessment not found (P0002)", async () => {
