@@ -15,7 +15,16 @@ export interface TableProgress {
 }
 
 export async function ensureProgressTable(target: pg.ClientBase): Promise<void> {
-  await target.query("create schema if not exists balansity_transfer");
+  const { rows } = await target.query<{ exists: boolean }>(
+    "select to_regnamespace('balansity_transfer') is not null as exists",
+  );
+  if (!rows[0]?.exists) {
+    await target.query("create schema if not exists balansity_transfer");
+    // Only its owner may comment on it: said once, when it is created.
+    await target.query(
+      "comment on schema balansity_transfer is 'resume state of pnpm db:transfer; drop it once the move is done'",
+    );
+  }
   await target.query(
     `create table if not exists balansity_transfer.progress (
        source text not null,
@@ -26,9 +35,6 @@ export async function ensureProgressTable(target: pg.ClientBase): Promise<void> 
        updated_at timestamptz not null default now(),
        primary key (source, source_table, target_table)
      )`,
-  );
-  await target.query(
-    "comment on schema balansity_transfer is 'resume state of pnpm db:transfer; drop it once the move is done'",
   );
 }
 
