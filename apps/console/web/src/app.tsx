@@ -44,6 +44,8 @@ export function App({ supabase }: { readonly supabase: SupabaseClient }) {
   // undefined: supabase-js is still reading the stored session or a sign-in link.
   const [session, setSession] = useState<Session | null>();
   const page = useHashPage();
+  const [autoRefresh, setAutoRefresh] = useState(true);
+  const refreshMs = autoRefresh ? REFRESH_MS : 0;
   const api = useMemo(() => consoleApi(supabase), [supabase]);
 
   useEffect(() => {
@@ -82,6 +84,14 @@ export function App({ supabase }: { readonly supabase: SupabaseClient }) {
             </a>
           ))}
         </nav>
+        <label className="who">
+          <input
+            type="checkbox"
+            checked={autoRefresh}
+            onChange={(event) => setAutoRefresh(event.target.checked)}
+          />{" "}
+          refresh every {REFRESH_MS / 1000} s
+        </label>
         <span className="who">
           <span data-testid="signed-in-as">{session.user.email}</span>{" "}
           <button type="button" onClick={signOut}>
@@ -90,17 +100,17 @@ export function App({ supabase }: { readonly supabase: SupabaseClient }) {
         </span>
       </header>
       <main>
-        {page === "queues" && <QueuesPage api={api} refreshMs={REFRESH_MS} />}
-        {page === "dead-letters" && <DeadLettersPage api={api} refreshMs={REFRESH_MS} />}
-        {page === "cron" && <CronPage api={api} refreshMs={REFRESH_MS} />}
+        {page === "queues" && <QueuesPage api={api} refreshMs={refreshMs} />}
+        {page === "dead-letters" && <DeadLettersPage api={api} refreshMs={refreshMs} />}
+        {page === "cron" && <CronPage api={api} refreshMs={refreshMs} />}
         {page === "email" && (
           <EmailPage
             api={api}
-            refreshMs={REFRESH_MS}
+            refreshMs={refreshMs}
             sendTestEmail={(input) => sendTestEmail(supabase, input)}
           />
         )}
-        {page === "reports" && <ReportsPage api={api} refreshMs={REFRESH_MS} />}
+        {page === "reports" && <ReportsPage api={api} refreshMs={refreshMs} />}
       </main>
     </div>
   );
