@@ -131,6 +131,21 @@ describe.skipIf(missing !== undefined)("TLS against a real server with a throwaw
     });
   });
 
+  it("node-postgres given the same URL itself checks the host name too (why the URL is parsed here)", async (context) => {
+    if (!server) return context.skip(unsupported);
+    // What the README's sslmode table says of pg-connection-string: require is treated as verify-full.
+    const client = new pg.Client({
+      connectionString: url("127.0.0.1", `?sslmode=require&sslrootcert=${tls().caPath}`),
+    });
+    client.on("error", () => undefined);
+    const error = await client.connect().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    await client.end().catch(() => undefined);
+    expect(error).toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+  });
+
   it("no-verify connects whatever the certificate, and warns that verification is off", async (context) => {
     if (!server) return context.skip(unsupported);
     const warnings: string[] = [];
