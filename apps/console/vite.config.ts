@@ -12,7 +12,9 @@ export default defineConfig(() => {
     root: "web",
     base: "./",
     plugins: [react()],
-    // Only these two reach the bundle: import.meta.env exposes nothing else (envPrefix is unused).
+    // Vite exposes every VITE_* variable of the environment as import.meta.env.*, one line of code
+    // away from the bundle (a service-role key exported under such a name included): the prefix
+    // below is one nobody uses, and the two public settings are defined explicitly instead.
     envPrefix: "VITE_PUBLIC_ONLY_",
     define: {
       "import.meta.env.VITE_SUPABASE_URL": JSON.stringify(env.VITE_SUPABASE_URL ?? env.SUPABASE_URL ?? ""),

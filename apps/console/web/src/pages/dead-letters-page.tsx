@@ -74,7 +74,11 @@ export function DeadLettersPage({ api, refreshMs }: DeadLettersPageProps) {
     }
   };
   // Retrying is safe to do at once; discarding asks first.
-  const ask = (next: Pending) => (next.action === "retry" ? void run(next) : setPending(next));
+  const ask = (next: Pending) => {
+    setOutcome(undefined);
+    if (next.action === "retry") void run(next);
+    else setPending(next);
+  };
 
   const toggle = (id: number) =>
     setSelected((current) => {
@@ -133,7 +137,7 @@ export function DeadLettersPage({ api, refreshMs }: DeadLettersPageProps) {
             ask({
               action: "retry",
               selection: { msgIds: selectedIds },
-              description: `${selectedIds.length} selected`,
+              description: `the ${selectedIds.length} selected`,
             })
           }
         >
@@ -154,7 +158,7 @@ export function DeadLettersPage({ api, refreshMs }: DeadLettersPageProps) {
             ask({
               action: "discard",
               selection: { msgIds: selectedIds },
-              description: `${selectedIds.length} selected`,
+              description: `the ${selectedIds.length} selected`,
             })
           }
         >
