@@ -8,7 +8,7 @@ import type { Processor } from "../src/consumer/processor.ts";
 import type { QueueConsumer } from "../src/consumer/queue-consumer.ts";
 import { consumerFor } from "./support/consumer-harness.ts";
 import { deadLetters, queueLength, sendRaw } from "./support/domain.ts";
-import { waitFor } from "./support/test-worker.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 let db: TestDatabase;
 let pool: pg.Pool;

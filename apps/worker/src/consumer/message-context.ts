@@ -37,9 +37,4 @@ export class MessageContext implements ProcessorContext {
     });
     return this.#logger;
   }
-
-  /** Whether a debug line would be written (checked without making the child logger). */
-  get debugEnabled(): boolean {
-    return this.#parent.isLevelEnabled("debug");
-  }
 }

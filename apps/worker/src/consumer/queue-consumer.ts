@@ -24,16 +24,16 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  *
  *   IDLE --start()--> RUNNING --stop()--> DRAINING --(in-flight done or deadline)--> STOPPED
  *
- * Two loops share a local buffer of read-but-unstarted messages (at most batchSize of them):
+ * Readers and handlers share a local buffer of read-but-unstarted messages:
  *
- *   reader   while RUNNING: read batchSize − buffered messages (whatever the free handler slots) with
- *            the queue's visibility timeout, in the order the processor's read policy asks, and append
+ *   readers  two loops (READERS), each while RUNNING: read up to batchSize messages, whatever the free
+ *            handler slots, as far as the buffer has room (it holds READERS × batchSize), with the
+ *            queue's visibility timeout, in the order the processor's read policy asks, and append
  *            them to the buffer; read again at once when the read came back full, else wait for a
  *            wake-up: a NOTIFY for this queue, the buffer draining below half, or the poll interval
  *            (the backstop for lost notifications and the only wake-up behind a transaction pooler).
- *            A wake-up that comes during a read is kept, so the next wait returns at once.
- *            A failed read (database away) is retried with capped exponential backoff; nothing is
- *            lost, since unread messages stay queued and read ones reappear after their timeout.
+ *            A wake-up that comes while no reader waits is kept, so the next wait returns at once.
+ *            Two reads in flight keep the database busy while one round trip is on the wire.
  *   dispatch whenever a slot frees or messages arrive: start handlers from the buffer, oldest first,
  *            until `concurrency` run. So the next batch is read while the current one is handled.
  *
@@ -86,6 +86,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   readonly #retrying = new Set<number>();
   /** Aborted at the shutdown deadline: every handler's `context.signal`. */
   readonly #shutdown = new AbortController();
+  /** `#shutdown.signal.aborted`, without a getter call per message. */
+  #aborted = false;
+  /** Whether the logger writes debug lines (read once: a per-message "processed" line is debug). */
+  readonly #debug: boolean;
   #state: ConsumerState = "idle";
   /** Readers waiting for a wake-up. */
   readonly #sleepers = new Set<() => void>();
@@ -111,6 +115,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   constructor(options: QueueConsumerOptions<Q>) {
     this.#options = options;
     this.queue = options.processor.queue;
+    this.#debug = options.logger.isLevelEnabled("debug");
     const needed = ["database", ...Object.keys(options.processor.probes ?? {})];
     this.#breakers = needed.flatMap((name) => options.breakers?.get(name) ?? []);
     this.#archiver = new ArchiveBatcher({
@@ -183,6 +188,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     clearInterval(this.#heartbeatTimer);
     if (!finished) {
       const left = [...this.#running.keys()];
+      this.#aborted = true;
       this.#shutdown.abort(new Error("shutdown deadline passed"));
       await this.#release(left, "released unfinished messages");
     }
@@ -374,11 +380,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#outageReads.delete(msgId);
     // Past the shutdown deadline the message was released to other workers: archiving it now could
     // lose work the handler cut short. Leave it; idempotency makes the redo harmless.
-    if (this.#shutdown.signal.aborted) return;
+    if (this.#aborted) return;
     this.#archiver.add(msgId);
     const seconds = (performance.now() - started) / 1000;
     metrics.processed(this.queue, seconds);
-    if (context.debugEnabled) context.logger.debug({ duration_ms: Math.round(seconds * 1000) }, "processed");
+    if (this.#debug) context.logger.debug({ duration_ms: Math.round(seconds * 1000) }, "processed");
   }
 
   #openBreaker(): TransportBreaker | undefined {
@@ -414,7 +420,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       // The database is away too: released when it answers again.
       this.#pendingRelease.add(msgId);
     }
-    if (context.debugEnabled) context.logger.debug({ transport: breaker.name }, "deferred by an outage");
+    if (this.#debug) context.logger.debug({ transport: breaker.name }, "deferred by an outage");
   }
 
   async #fail(msgId: number, attempt: number, error: unknown, context: MessageContext): Promise<void> {

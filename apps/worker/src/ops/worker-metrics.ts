@@ -10,6 +10,10 @@ export class WorkerMetrics implements ConsumerMetrics {
   readonly #retried: Counter<"queue">;
   readonly #deadLettered: Counter<"queue" | "code">;
   readonly #duration: Histogram<"queue">;
+  readonly #processedChildren = new Map<
+    string,
+    { readonly count: { inc(): void }; readonly duration: { observe(value: number): void } }
+  >();
   readonly #transportPaused: Gauge<"transport">;
 
   constructor(db: Queryable) {
@@ -74,8 +78,14 @@ export class WorkerMetrics implements ConsumerMetrics {
   }
 
   processed(queue: string, seconds: number): void {
-    this.#processed.inc({ queue });
-    this.#duration.observe({ queue }, seconds);
+    // Once per message: the per-queue children skip hashing the labels on every call.
+    let child = this.#processedChildren.get(queue);
+    if (!child) {
+      child = { count: this.#processed.labels(queue), duration: this.#duration.labels(queue) };
+      this.#processedChildren.set(queue, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
   }
 
   failed(queue: string, code: string): void {

@@ -14,3 +14,18 @@ export const batchArguments = z.object({
     })
     .transform((ids) => (Array.isArray(ids) ? ids : [ids]).map((id) => id.toString())),
 });
+
+/**
+ * The msg_ids as text for `$2::bigint[]` when they are already a list of safe positive integers (what
+ * a consumer passes thousands of times a second), else undefined: let the schema check and explain.
+ */
+export function plainMsgIds(ids: MsgIds): string[] | undefined {
+  if (!Array.isArray(ids) || ids.length > consumerLimits.maxBatchSize) return undefined;
+  const text: string[] = new Array(ids.length);
+  for (let index = 0; index < ids.length; index += 1) {
+    const id = ids[index];
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return undefined;
+    text[index] = String(id);
+  }
+  return text;
+}
