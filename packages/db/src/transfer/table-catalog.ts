@@ -78,7 +78,7 @@ export async function planTables(
       const type = byName.get(column.name);
       if (type === undefined) {
         problems.push(`${displayName(mapped)} has no column ${column.name} (source ${displayName(table)})`);
-      } else if (type !== column.type) {
+      } else if (!sameType(type, column.type, table.schema, mapped.schema)) {
         problems.push(
           `${displayName(mapped)}.${column.name} is ${type} but the source's is ${column.type}: the types must match`,
         );
@@ -88,6 +88,23 @@ export async function planTables(
   }
   if (problems.length > 0) throw new TransferError("transfer_plan_invalid", problems);
   return orderByForeignKeys(source, plans);
+}
+
+/** Equal types, counting `ai.status` and `public.status` (or plain `status`) as one when `ai` maps to `public`. */
+function sameType(
+  targetType: string,
+  sourceType: string,
+  sourceSchema: string,
+  targetSchema: string,
+): boolean {
+  if (targetType === sourceType) return true;
+  const strip = (type: string, schema: string) =>
+    type.startsWith(`${schema}.`)
+      ? type.slice(schema.length + 1)
+      : type.startsWith(`${quoteIdent(schema)}.`)
+        ? type.slice(schema.length + 3)
+        : type;
+  return strip(targetType, targetSchema) === strip(sourceType, sourceSchema);
 }
 
 async function selectTables(
