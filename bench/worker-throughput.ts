@@ -1,13 +1,17 @@
 // No-op throughput and enqueue → handler-start latency of our worker (apps/worker: QueueConsumer with
-// LISTEN/NOTIFY wake-ups) against graphile-worker and pg-boss, in one run, on one throwaway PostgreSQL
-// cluster (each system in its own database), with the same concurrency, on the same machine.
+// prefetch and LISTEN/NOTIFY wake-ups) against graphile-worker 0.18 in its batched mode, pg-boss 12 with
+// batch fetching, and a plain pgmq consumer, in one run, on one throwaway PostgreSQL cluster (each
+// system in its own database), on the same machine, in alternating rounds (ours, graphile, pg-boss,
+// raw pgmq; ours, graphile, …) so that a change in the machine's load hits every system alike.
 //
-//   cd bench && node --import tsx worker-throughput.ts [--messages 20000] [--concurrency 32]
-//        [--rate 200] [--seconds 15] [--durability durable|fast] [--systems balansity,graphile,pgboss]
-//        [--timeout 60] [--log-level silent]
+//   cd bench && node --import tsx worker-throughput.ts [--messages 20000] [--rounds 3]
+//        [--concurrency 32] [--batch-size 100] [--rate 200] [--seconds 15] [--durability durable|fast]
+//        [--systems balansity,graphile,pgboss,pgmq] [--graphile-concurrency 24] [--graphile-local-queue 500]
+//        [--pgboss-batch 200] [--pgboss-workers 4] [--raw-loops 4] [--raw-qty 100] [--timeout 60]
+//        [--log-level silent]
 //   pnpm --filter @balansity/bench worker-throughput
 //
-// Per system, one after the other (never two at once):
+// Per system and round (never two systems at once):
 //   throughput  pre-enqueue N messages in bulk, start the workers, time until the last handler ran and
 //               until the queue is empty in the database (archived / completed); msgs/s = N / the
 //               latter. A system that has not finished after --timeout seconds is stopped there and
@@ -15,8 +19,11 @@
 //   latency     workers idle and running: enqueue one message per statement at --rate msg/s for
 //               --seconds s; latency = handler start − the moment the send was issued (same process,
 //               same monotonic clock). p50 / p95 / p99 / max.
-// Also the CPU seconds PostgreSQL and this process used per 1,000 messages in the throughput phase.
-// Targets for ours: throughput ≥ graphile-worker's; p50 ≤ 10 ms and p99 ≤ 50 ms at 200 msg/s.
+// Also the CPU seconds PostgreSQL and this process used per 1,000 messages in the throughput phase, and
+// this process's resident memory after each system's phases (every system runs in this process: an
+// upper bound for each, benchmark included).
+// Targets for ours (issue 10): throughput ≥ 1.0× graphile-worker batched and ≥ 0.9× the raw pgmq
+// consumer; p50 ≤ 3 ms and p99 ≤ 25 ms at 200 msg/s.
 // Environment: DEVSTACK_POSTGRES (auto | system | embedded), PG_BIN, as for the devstack.
 import { parseArgs } from "node:util";
 import { graphileNoopSystem } from "./support/graphile-noop-system.ts";
@@ -28,13 +35,16 @@ import { pgmqNoopSystem } from "./support/pgmq-noop-system.ts";
 import { treeCpuMeter } from "./support/proc-stats.ts";
 import type { NoopQueueSystem } from "./support/queue-system.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
+import { rawPgmqNoopSystem } from "./support/raw-pgmq-noop-system.ts";
 import { startThrowawayPostgres, withClient } from "./support/throwaway-postgres.ts";
 
-const SYSTEMS = ["balansity", "graphile", "pgboss"] as const;
+const SYSTEMS = ["balansity", "graphile", "pgboss", "pgmq"] as const;
 type SystemId = (typeof SYSTEMS)[number];
 
-const TARGET_P50_MS = 10;
-const TARGET_P99_MS = 50;
+const TARGET_P50_MS = 3;
+const TARGET_P99_MS = 25;
+const TARGET_VS_GRAPHILE = 1.0;
+const TARGET_VS_RAW = 0.9;
 /** How long the latency phase waits for the last handler after the last send (a system slower than the
  * send rate works off its backlog meanwhile). */
 const LATENCY_DRAIN_MS = 120_000;
@@ -42,6 +52,13 @@ const LATENCY_DRAIN_MS = 120_000;
 interface Options {
   readonly messages: number;
   readonly concurrency: number;
+  readonly batchSize: number;
+  readonly graphileConcurrency: number;
+  readonly graphileLocalQueue: number;
+  readonly pgbossBatch: number;
+  readonly pgbossWorkers: number;
+  readonly rawLoops: number;
+  readonly rawQty: number;
   readonly rate: number;
   readonly seconds: number;
   readonly durability: "durable" | "fast";
@@ -74,6 +91,8 @@ interface SystemResult {
   /** How long each send took to commit (the producer's round trip). */
   readonly sendDuration: LatencySummary;
   readonly sent: number;
+  /** This process's resident set after the system's phases, MB. */
+  readonly rssMb: number;
 }
 
 function readOptions(argv: readonly string[]): Options {
@@ -82,13 +101,20 @@ function readOptions(argv: readonly string[]): Options {
     options: {
       messages: { type: "string", default: "20000" },
       concurrency: { type: "string", default: "32" },
+      "batch-size": { type: "string", default: "100" },
+      "graphile-concurrency": { type: "string", default: "24" },
+      "graphile-local-queue": { type: "string", default: "500" },
+      "pgboss-batch": { type: "string", default: "200" },
+      "pgboss-workers": { type: "string", default: "4" },
+      "raw-loops": { type: "string", default: "4" },
+      "raw-qty": { type: "string", default: "100" },
       rate: { type: "string", default: "200" },
       seconds: { type: "string", default: "15" },
       durability: { type: "string", default: "durable" },
       systems: { type: "string", default: SYSTEMS.join(",") },
       timeout: { type: "string", default: "60" },
       "log-level": { type: "string", default: "silent" },
-      rounds: { type: "string", default: "1" },
+      rounds: { type: "string", default: "3" },
       "max-load": { type: "string", default: "0.5" },
       "max-wait": { type: "string", default: "300" },
     },
@@ -110,6 +136,13 @@ function readOptions(argv: readonly string[]): Options {
   const options = {
     messages: positive("messages", values.messages),
     concurrency: positive("concurrency", values.concurrency),
+    batchSize: positive("batch-size", values["batch-size"]),
+    graphileConcurrency: positive("graphile-concurrency", values["graphile-concurrency"]),
+    graphileLocalQueue: positive("graphile-local-queue", values["graphile-local-queue"]),
+    pgbossBatch: positive("pgboss-batch", values["pgboss-batch"]),
+    pgbossWorkers: positive("pgboss-workers", values["pgboss-workers"]),
+    rawLoops: positive("raw-loops", values["raw-loops"]),
+    rawQty: positive("raw-qty", values["raw-qty"]),
     rate: positive("rate", values.rate),
     seconds: positive("seconds", values.seconds),
     durability: values.durability === "fast" ? ("fast" as const) : ("durable" as const),
@@ -132,13 +165,26 @@ async function makeSystem(id: SystemId, url: string, options: Options): Promise<
       return pgmqNoopSystem({
         url,
         concurrency: options.concurrency,
-        batchSize: options.concurrency,
+        batchSize: options.batchSize,
         logLevel: options.logLevel,
       });
     case "graphile":
-      return graphileNoopSystem({ url, concurrency: options.concurrency, maxPoolSize: 10 });
+      return graphileNoopSystem({
+        url,
+        concurrency: options.graphileConcurrency,
+        maxPoolSize: 10,
+        localQueueSize: options.graphileLocalQueue,
+        refetchDelayMs: 10,
+      });
     case "pgboss":
-      return pgBossNoopSystem({ url, concurrency: options.concurrency, max: 10 });
+      return pgBossNoopSystem({
+        url,
+        batchSize: options.pgbossBatch,
+        localConcurrency: options.pgbossWorkers,
+        max: 10,
+      });
+    case "pgmq":
+      return rawPgmqNoopSystem({ url, loops: options.rawLoops, qty: options.rawQty });
   }
 }
 
@@ -239,6 +285,7 @@ async function measureSystem(
     sendLateness: lateness,
     sendDuration: summarize(sendDurations),
     sent: count,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
   };
 }
 
@@ -298,7 +345,7 @@ async function main(): Promise<void> {
       for (const id of options.systems) {
         const database = `bench_${id}_${round}`;
         const url =
-          id === "balansity"
+          id === "balansity" || id === "pgmq"
             ? (await postgres.createAppDatabase(database)).url
             : await postgres.createDatabase(database);
         const system = await makeSystem(id, url, options);
@@ -330,16 +377,25 @@ async function main(): Promise<void> {
       p95: median(runs.map((run) => run.latency.p95)),
       p99: median(runs.map((run) => run.latency.p99)),
       max: Math.max(...runs.map((run) => run.latency.max)),
+      rssMb: Math.max(...runs.map((run) => run.rssMb)),
     };
   });
   const ours = summary.find((row) => row.name.startsWith("balansity"));
   const graphile = summary.find((row) => row.name.startsWith("graphile"));
+  const raw = summary.find((row) => row.name.startsWith("raw pgmq"));
+  const pgboss = summary.find((row) => row.name.startsWith("pg-boss"));
   const verdicts: string[] = [];
-  if (ours && graphile) {
-    const met = ours.rate >= graphile.rate;
+  const ratio = (peer: { name: string; rate: number } | undefined, target: number) => {
+    if (!ours || !peer) return;
+    const value = ours.rate / peer.rate;
     verdicts.push(
-      `throughput ≥ graphile-worker's: ${met ? "MET" : "NOT MET"} (${Math.round(ours.rate)} vs ${Math.round(graphile.rate)} msgs/s)`,
+      `throughput vs ${peer.name}: ${value.toFixed(2)}× (target ≥ ${target.toFixed(1)}×: ${value >= target ? "MET" : "NOT MET"}; ${Math.round(ours.rate)} vs ${Math.round(peer.rate)} msgs/s)`,
     );
+  };
+  ratio(graphile, TARGET_VS_GRAPHILE);
+  ratio(raw, TARGET_VS_RAW);
+  if (ours && pgboss) {
+    verdicts.push(`throughput vs ${pgboss.name}: ${(ours.rate / pgboss.rate).toFixed(2)}× (no target)`);
   }
   if (ours) {
     verdicts.push(
@@ -356,7 +412,7 @@ async function main(): Promise<void> {
       "",
       `worker-throughput: ${machineLine(machine)}; ${postgres.description}`,
       `command: node --import tsx worker-throughput.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
-      `N = ${options.messages} pre-enqueued no-op messages; concurrency ${options.concurrency} for every system; latency at ${options.rate} msg/s for ${options.seconds} s, one message per statement; ${options.rounds} round(s), systems one at a time`,
+      `N = ${options.messages} pre-enqueued no-op messages; latency at ${options.rate} msg/s for ${options.seconds} s, one message per statement; ${options.rounds} round(s), systems one at a time in alternating order`,
       "",
       "Settings:",
       ...names.map((name) => `- ${name}: ${ofSystem(name)[0]?.settings ?? ""}`),
@@ -364,7 +420,7 @@ async function main(): Promise<void> {
       `Summary${medianOf}:`,
       "",
       markdownTable(
-        ["system", "throughput (msgs/s)", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)"],
+        ["system", "throughput (msgs/s)", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)", "process RSS (MB)"],
         summary.map((row) => [
           row.name,
           `${Math.round(row.rate)}${row.timedOut ? " (time-limited)" : ""}`,
@@ -372,6 +428,7 @@ async function main(): Promise<void> {
           ms(row.p95),
           ms(row.p99),
           ms(row.max),
+          Math.round(row.rssMb),
         ]),
       ),
       "",

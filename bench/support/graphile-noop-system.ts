@@ -1,4 +1,6 @@
-// graphile-worker 0.16.6 (run + makeWorkerUtils) with a no-op task, in its own database.
+// graphile-worker 0.18 (run + makeWorkerUtils) with a no-op task, in its own database, in its batched
+// mode (https://worker.graphile.org/docs/performance#batching): a local queue the pool fills with one
+// query, and completions batched.
 import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
 import { packageVersion } from "./package-version.ts";
 import type { NoopQueueSystem } from "./queue-system.ts";
@@ -12,9 +14,14 @@ const silent = new Logger(() => () => undefined);
 export interface GraphileNoopOptions {
   /** An empty database (graphile-worker installs its schema there). */
   readonly url: string;
+  /** Jobs run at once (graphile's `concurrentJobs`). */
   readonly concurrency: number;
-  /** Node-postgres pool size of the runner (its default is 10, as ours). */
+  /** Node-postgres pool size of the runner. */
   readonly maxPoolSize: number;
+  /** `localQueue.size`: jobs fetched and locked per query (500 for the batched mode). */
+  readonly localQueueSize: number;
+  /** `localQueue.refetchDelay.durationMs` after a fetch that came back short. */
+  readonly refetchDelayMs: number;
 }
 
 export async function graphileNoopSystem(options: GraphileNoopOptions): Promise<NoopQueueSystem> {
@@ -22,8 +29,8 @@ export async function graphileNoopSystem(options: GraphileNoopOptions): Promise<
   await utils.migrate();
   let runner: Runner | undefined;
   return {
-    name: `graphile-worker ${packageVersion("graphile-worker")}`,
-    settings: `concurrency ${options.concurrency}, pollInterval 2000 ms (default) + LISTEN, maxPoolSize ${options.maxPoolSize}, prepared statements on (default), logger silent`,
+    name: `graphile-worker ${packageVersion("graphile-worker")} (batched)`,
+    settings: `concurrency ${options.concurrency}, localQueue { size ${options.localQueueSize}, refetchDelay ${options.refetchDelayMs} ms }, completeJobBatchDelay 0, failJobBatchDelay 0, pollInterval 2000 ms (default) + LISTEN, maxPoolSize ${options.maxPoolSize}, prepared statements on (default), logger silent`,
     async enqueueBulk(keys) {
       for (let start = 0; start < keys.length; start += BULK_CHUNK) {
         const specs = keys
@@ -45,6 +52,16 @@ export async function graphileNoopSystem(options: GraphileNoopOptions): Promise<
         maxPoolSize: options.maxPoolSize,
         noHandleSignals: true,
         logger: silent,
+        preset: {
+          worker: {
+            localQueue: {
+              size: options.localQueueSize,
+              refetchDelay: { durationMs: options.refetchDelayMs },
+            },
+            completeJobBatchDelay: 0,
+            failJobBatchDelay: 0,
+          },
+        },
         taskList: {
           [TASK]: async (payload) => {
             onHandle((payload as { key: string }).key);

@@ -1,9 +1,12 @@
 // The installed version of a dependency, for the figures' headings.
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-const require = createRequire(import.meta.url);
-
-/** Reads `<name>/package.json` as resolved from bench/ (works for packages without an exports map). */
+/**
+ * Reads bench/node_modules/<name>/package.json directly: a package whose exports map leaves out
+ * `./package.json` (graphile-worker 0.18) cannot be resolved through require.
+ */
 export function packageVersion(name: string): string {
-  return (require(`${name}/package.json`) as { version: string }).version;
+  const file = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
