@@ -48,16 +48,14 @@ export function rawPgmqNoopSystem(options: RawPgmqNoopOptions): NoopQueueSystem 
     settings: `${options.loops} loops × read_with_poll(qty ${options.qty}, poll every ${POLL_INTERVAL_MS} ms for up to ${POLL_SECONDS} s) + archive(msg_ids[]), one connection each`,
     async enqueueBulk(keys) {
       for (let start = 0; start < keys.length; start += BULK_CHUNK) {
-        const messages = keys
-          .slice(start, start + BULK_CHUNK)
-          .map((key) =>
-            JSON.stringify({
-              version: 1,
-              idempotency_key: key,
-              payment_id: crypto.randomUUID(),
-              action: "completed",
-            }),
-          );
+        const messages = keys.slice(start, start + BULK_CHUNK).map((key) =>
+          JSON.stringify({
+            version: 1,
+            idempotency_key: key,
+            payment_id: crypto.randomUUID(),
+            action: "completed",
+          }),
+        );
         await producer.query("select pgmq.send_batch($1::text, $2::jsonb[])", [QUEUE, messages]);
       }
     },
