@@ -54,4 +54,4 @@ export {
   type TransferReport,
 } from "./transfer/run-transfer.ts";
 export { TransferError, type TransferErrorCode } from "./transfer/transfer-errors.ts";
-export type { TableDigest, TableVerification } from "./transfer/verify-tables.ts";
+export type { OrphanRows, TableDigest, TableVerification } from "./transfer/verify-tables.ts";

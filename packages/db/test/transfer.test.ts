@@ -442,6 +442,42 @@ describe("db transfer: this project's tables", { timeout: 180_000 }, () => {
   });
 });
 
+describe("db transfer: rows whose foreign key points nowhere", { timeout: 180_000 }, () => {
+  it("are reported, with the table to copy as well, and exit 1", async () => {
+    const [seeded, empty] = await Promise.all([
+      createTestDatabase("migrated"),
+      createTestDatabase("migrated"),
+    ]);
+    try {
+      await applySeed(seeded.url);
+      const profiles = await withClient(seeded.url, async (client) =>
+        Number((await client.query("select count(*) from public.profiles")).rows[0]?.count),
+      );
+      // profiles without auth.users: triggers and foreign-key checks are skipped while copying.
+      const result = await runCli([
+        "transfer",
+        "--from",
+        seeded.url,
+        "--to",
+        empty.url,
+        "--tables",
+        "public.profiles",
+        "--backup",
+        "json",
+        "--backup-dir",
+        backupDir,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(
+        `public.profiles: ${profiles} rows reference auth.users rows the target does not have (profiles_id_fkey): copy auth.users too`,
+      );
+      expect(result.stdout).toMatch(/^DIFFERENT: public\.profiles /m);
+    } finally {
+      await Promise.all([seeded.drop(), empty.drop()]);
+    }
+  });
+});
+
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -191,9 +191,17 @@ export function formatReport(report: TransferReport): string[] {
       .join("  ")
       .trimEnd();
   const different = report.verification.filter((check) => !check.equal).map((check) => check.target);
+  const orphans = report.verification.flatMap((check) =>
+    check.orphans.map(
+      (orphan) =>
+        `${check.target}: ${orphan.rows} rows reference ${orphan.references} rows the target does not have ` +
+        `(${orphan.constraint}): copy ${orphan.references} too (add it to --tables), or remove those rows`,
+    ),
+  );
   return [
     line(header),
     ...rows.map(line),
+    ...orphans,
     different.length === 0
       ? `verified: ${report.verification.length} tables equal in source and target (backup: ${report.backup.file})`
       : `DIFFERENT: ${different.join(", ")} (backup of the target before the transfer: ${report.backup.file})`,
