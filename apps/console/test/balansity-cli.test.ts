@@ -114,6 +114,21 @@ describe("configuration and connection", () => {
       await database.pool.query(`drop role ${role}`);
     }
   });
+
+  it("acts as service_role for a login role that may switch to it (as postgres may on Supabase)", async () => {
+    const role = `t_member_${Math.random().toString(16).slice(2, 10)}`;
+    await database.pool.query(`create role ${role} login; grant service_role to ${role}`);
+    try {
+      const url = new URL(database.db.url);
+      url.username = role;
+      const run = await runBalansity(["queues", "list", "--json"], { DATABASE_URL: url.toString() });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect((jsonOf(run) as { queues: unknown[] }).queues).toHaveLength(4);
+    } finally {
+      await database.pool.query(`drop owned by ${role}; drop role ${role}`);
+    }
+  });
 });
 
 describe("queues", () => {

@@ -23,8 +23,8 @@ const WRONG_SETTING = new Set(["28P01", "28000", "3D000"]);
 
 /**
  * Connects with the configuration in `env` (DATABASE_URL, or DATABASE_HOST…, read by
- * `loadDatabaseConfig`) and, when the login role may, switches to service_role: the console
- * functions then run as they do for a server with the service key. A postgres or superuser login
+ * `loadDatabaseConfig`) and, when the login role may, runs each statement as service_role: the
+ * console functions then run as they do for a server with the service key. A postgres or superuser login
  * that cannot switch is accepted by the functions as it is.
  *
  * @throws {CliError} `invalid_config` (exit 78) listing every problem with the settings, or naming
@@ -65,7 +65,7 @@ export async function openOperatorConnection(env: DatabaseEnv): Promise<Operator
     );
   }
 
-  const query = async <R extends object>(text: string, values?: readonly unknown[]): Promise<R[]> => {
+  const run = async <R extends object>(text: string, values?: readonly unknown[]): Promise<R[]> => {
     try {
       return (await client.query<R>(text, values as unknown[] | undefined)).rows;
     } catch (error) {
@@ -73,11 +73,25 @@ export async function openOperatorConnection(env: DatabaseEnv): Promise<Operator
     }
   };
 
-  await query(
-    `select case when exists (select from pg_catalog.pg_roles where rolname = 'service_role')
-                   and pg_catalog.pg_has_role(current_user, 'service_role', 'member')
-              then pg_catalog.set_config('role', 'service_role', false) end`,
+  const [membership] = await run<{ service_role: boolean }>(
+    `select exists (select from pg_catalog.pg_roles where rolname = 'service_role')
+              and pg_catalog.pg_has_role(current_user, 'service_role', 'member') as service_role`,
   );
+  // The role is switched per statement, in its own transaction (set local): behind a
+  // transaction-mode pooler a session-level SET would stay on a server connection other clients use.
+  const query = async <R extends object>(text: string, values?: readonly unknown[]): Promise<R[]> => {
+    if (!membership?.service_role) return run<R>(text, values);
+    await run("begin");
+    try {
+      await run("select pg_catalog.set_config('role', 'service_role', true)");
+      const rows = await run<R>(text, values);
+      await run("commit");
+      return rows;
+    } catch (error) {
+      await client.query("rollback").catch(() => {});
+      throw error;
+    }
+  };
 
   return {
     database,
