@@ -4,7 +4,7 @@
  *   doctor                                   check a database's setup
  *   queues list | metrics [queue] | peek <queue>
  *   dlq list | retry | discard <queue> [--all | --id …] [--code X]
- *   cron status
+ *   cron status | runs <job>
  *   send-test-email <to> <template> [--locale ru|en]
  *   reports regenerate <assessment>
  *

@@ -294,6 +294,24 @@ describe("cron, test emails, reports", () => {
     expect(lines(table.stdout)).toHaveLength(jobs.length + 1);
   });
 
+  it("shows a job's last runs, newest first; an unknown job is a usage error", async () => {
+    await database.pool.query(
+      `insert into automation.job_run_details (job_name, status, return_message, start_time, end_time) values
+         ('purge-queue-archives', 'failed', 'boom', now() - interval '2 hours', now() - interval '2 hours'),
+         ('purge-queue-archives', 'succeeded', '{}', now() - interval '1 hour', now() - interval '1 hour')`,
+    );
+    const run = await runBalansity(["cron", "runs", "purge-queue-archives", "--json"], env);
+    expect(run.code).toBe(0);
+    const runs = (jsonOf(run) as { runs: { status: string; message: string }[] }).runs;
+    expect(runs.map(({ status, message }) => ({ status, message }))).toEqual([
+      { status: "succeeded", message: "{}" },
+      { status: "failed", message: "boom" },
+    ]);
+    const unknown = await runBalansity(["cron", "runs", "nope"], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('jobname "nope" is not a job');
+  });
+
   it("queues a test email, and names every bad argument (exit 2) without touching the database", async () => {
     const run = await runBalansity(
       ["send-test-email", "ops@example.com", "payment_failed", "--locale", "en", "--json"],

@@ -159,6 +159,20 @@ export async function cronJobs(db: OperatorConnection): Promise<CronJobRow[]> {
   return rows;
 }
 
+export interface CronRunRow {
+  readonly started_at: Date | null;
+  readonly finished_at: Date | null;
+  readonly status: string;
+  readonly message: string | null;
+}
+
+export async function cronRuns(db: OperatorConnection, job: string, limit: number): Promise<CronRunRow[]> {
+  return db.query<CronRunRow>(
+    "select * from public.console_cron_runs(jobname => $1::text, max_count => $2::integer)",
+    [job, limit],
+  );
+}
+
 export async function regenerateReport(db: OperatorConnection, assessmentId: string): Promise<number> {
   const rows = await db.query<{ msg_id: string }>(
     "select public.console_regenerate_report(assessment_id => $1::uuid) as msg_id",
