@@ -341,4 +341,12 @@ describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
       .waitFor();
     await screenshot("reports");
   });
+
+  it("signs out back to the sign-in form, and a reload keeps it signed out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Email me a sign-in link" }).waitFor();
+    await page.reload();
+    await page.getByRole("button", { name: "Email me a sign-in link" }).waitFor();
+    expect(await page.getByTestId("signed-in-as").count()).toBe(0);
+  });
 });
