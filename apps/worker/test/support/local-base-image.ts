@@ -64,12 +64,14 @@ export function recipeNodeMajor(): number {
 const IMAGE_CA_FILE = "/usr/local/share/host-extra-ca-certificates.pem";
 
 /**
- * Extra certificate authorities the host's Node trusts (NODE_EXTRA_CA_CERTS), e.g. a TLS-inspecting
- * egress proxy's: the image's Node (corepack, npm, pnpm during the build) must trust them too.
+ * The certificate authorities the host's Node trusts beyond its own: NODE_EXTRA_CA_CERTS, else the
+ * system's bundle. Behind a TLS-inspecting egress proxy the image's Node (corepack, npm and pnpm during
+ * the build) must trust its CA too, and a CI job may not carry the variable the shell had.
  */
 function hostExtraCaFile(env: NodeJS.ProcessEnv): string | undefined {
-  const file = env.NODE_EXTRA_CA_CERTS;
-  return file && existsSync(file) ? file : undefined;
+  return [env.NODE_EXTRA_CA_CERTS, "/etc/ssl/certs/ca-certificates.crt"].find(
+    (file): file is string => file !== undefined && file !== "" && existsSync(file),
+  );
 }
 
 /**
