@@ -11,7 +11,7 @@
 -- the same contract (@balansity/reports) and trusts nothing else.
 --
 --   object                                   who
---   public.score_assessment(kind, answers)   anyone (pure function, no data access)
+--   public.score_assessment(kind, answers)   authenticated, service_role (pure; called by the completion trigger)
 --   public.reports                           authenticated: select own rows; service_role: everything (the worker writes)
 --   automation.settings report_request_*    the limit on report requests (operators update it)
 --   automation.report_requests               every accepted request (the limit counts them)
@@ -70,7 +70,11 @@ as $$
 $$;
 
 comment on function public.score_assessment(text, jsonb) is
-  'The results of a checkup from its answers (1..5 per question): { score, level, scales: { <scale>: 0..100 } } for kinds wellbeing, stress, sleep; null for another kind or when nothing is answered. Called by the assessments_server_results trigger; the report contract (@balansity/reports) has the same shape.';
+  'The results of a checkup from its answers (1..5 per question): { score, level, scales: { <scale>: 0..100 } } for kinds wellbeing, stress, sleep; null for another kind or when nothing is answered. Called by the assessments_server_results trigger, as the role completing the checkup (authenticated or service_role); the report contract (@balansity/reports) has the same shape.';
+
+-- The trigger runs as the role completing the checkup; nobody without a session needs it.
+revoke execute on function public.score_assessment(text, jsonb) from public, anon;
+grant execute on function public.score_assessment(text, jsonb) to authenticated, service_role;
 
 create function public.set_server_results()
 returns trigger
