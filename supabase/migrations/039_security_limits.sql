@@ -9,7 +9,9 @@
 --                     emails, report jobs, analytics events. The limits are automation.settings rows
 --                     (user_hourly_limit_<kind>); what was queued and what was held back is counted
 --                     in automation.user_work_counts. A confirmation over the high-priority limit is
---                     queued at normal priority, so one user cannot fill the lane read first.
+--                     queued at normal priority, so one user cannot fill the lane read first. A user
+--                     booking through the API holds at most 20 upcoming appointments (each gets two
+--                     reminders from the cron job, which the hourly allowance cannot cap).
 --   text limits       check constraints with the lengths the email templates accept
 --                     (packages/emails/src/text-limits.ts is the other half; a test compares them).
 --                     Existing rows that break them are fixed here: text is cut to the limit, a
@@ -120,6 +122,72 @@ comment on function automation.admit_user_work(uuid, text[]) is
   'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting. Not callable by the API roles.';
 
 revoke execute on function automation.admit_user_work(uuid, text[]) from public, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Upcoming appointments per user: each one gets two reminder emails from the cron job of 030
+-- ---------------------------------------------------------------------------------------------
+
+-- The reminders are queued by the schedule, not by the booking, so the hourly allowance cannot cap
+-- them; the number of bookings a user holds can. Bookings through the API (a request with a user
+-- JWT) are refused past the limit; the service books without it.
+insert into automation.settings (key, value, description) values
+  ('user_upcoming_appointment_limit', '20',
+   'Scheduled future appointments a user may hold when booking through the API (each gets the 24 h and 1 h reminders); a booking past it is refused.')
+on conflict (key) do nothing;
+
+alter table automation.settings
+  add constraint settings_user_upcoming_appointment_limit_check
+  check (key <> 'user_upcoming_appointment_limit' or value ~ '^[0-9]{1,9}$');
+
+create function public.check_upcoming_appointment_limit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  upcoming_limit integer;
+  over_user uuid;
+  upcoming integer;
+begin
+  if (select auth.uid()) is null then
+    return null;
+  end if;
+  upcoming_limit := coalesce(
+    (select s.value::integer from automation.settings s where s.key = 'user_upcoming_appointment_limit'),
+    2147483647
+  );
+  -- One statement for the whole insert (a request may carry many rows): the bookers of this
+  -- statement whose scheduled future appointments, these included, are over the limit.
+  select a.user_id, pg_catalog.count(*)::integer
+  into over_user, upcoming
+  from public.appointments a
+  where a.user_id in (select i.user_id from inserted i)
+    and a.status = 'scheduled'
+    and a.starts_at > pg_catalog.now()
+  group by a.user_id
+  having pg_catalog.count(*) > upcoming_limit
+  limit 1;
+  if found then
+    raise exception 'appointments: at most % upcoming appointments per user (this booking would make %)',
+      upcoming_limit, upcoming
+      using errcode = 'check_violation',
+            hint = 'Cancel an upcoming appointment first.';
+  end if;
+  return null;
+end;
+$$;
+
+comment on function public.check_upcoming_appointment_limit() is
+  'Trigger function appointments_upcoming_limit (after insert on public.appointments, per statement): refuses a booking made through the API (auth.uid() set) that would give its user more scheduled future appointments than the user_upcoming_appointment_limit setting (SQLSTATE 23514). Not callable directly.';
+
+revoke execute on function public.check_upcoming_appointment_limit() from public, anon, authenticated, service_role;
+
+create trigger appointments_upcoming_limit
+  after insert on public.appointments
+  referencing new table as inserted
+  for each statement
+  execute function public.check_upcoming_appointment_limit();
 
 -- ---------------------------------------------------------------------------------------------
 -- Text limits: the database refuses what the email templates would refuse

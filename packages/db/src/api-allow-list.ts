@@ -120,6 +120,8 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     migration: "038_trigger_wakeups.sql",
   },
   "public.pgmq_consumer_leave(text, text)": { execute: service, migration: "038_trigger_wakeups.sql" },
+  // 039: the upcoming-appointments limit.
+  "public.check_upcoming_appointment_limit()": { execute: none, migration: "039_security_limits.sql" },
   // 040: reports.
   "public.score_assessment(text, jsonb)": { execute: signedIn, migration: "040_reports.sql" },
   "public.set_server_results()": { execute: none, migration: "040_reports.sql" },

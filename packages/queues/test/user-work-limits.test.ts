@@ -113,37 +113,65 @@ const messagesOf = async (queue: string, userId: string) =>
   (await messagesIn(pool, queue)).filter((row) => row.message.user_id === userId);
 
 describe("per-user limits on work caused by a user's own writes", () => {
-  it("queues only the hourly allowance of a user who books 1,000 appointments and completes 1,000 checkups", async () => {
+  it("refuses 1,000 bookings in one request: a user holds at most 20 upcoming appointments", async () => {
     const flooder = await createUser(pool);
-    await bookAppointments(flooder.id, 1000);
+    await expect(bookAppointments(flooder.id, 1000)).rejects.toMatchObject({
+      code: "23514",
+      message: "appointments: at most 20 upcoming appointments per user (this booking would make 1000)",
+    });
+    await expect(bookAppointments(flooder.id, 21)).rejects.toMatchObject({ code: "23514" });
+    await bookAppointments(flooder.id, 20);
+    await expect(bookAppointments(flooder.id, 1)).rejects.toMatchObject({ code: "23514" });
+    expect(await messagesOf("email_queue", flooder.id)).toHaveLength(20);
+  });
+
+  it("lets the service book past the upcoming-appointments limit", async () => {
+    const user = await createUser(pool);
+    const { rowCount } = await pool.query(
+      `insert into public.appointments (user_id, specialist_name, starts_at, ends_at)
+       select $1, 'Specialist', now() + i * interval '1 day', now() + i * interval '1 day' + interval '1 hour'
+       from generate_series(1, 25) as i`,
+      [user.id],
+    );
+    expect(rowCount).toBe(25);
+  });
+
+  it("queues only the hourly allowance of a user who books and cancels 60 times and completes 1,000 checkups", async () => {
+    const flooder = await createUser(pool);
+    for (let round = 0; round < 3; round += 1) {
+      await bookAppointments(flooder.id, 20);
+      await asUser(flooder.id, (client) =>
+        client.query("update public.appointments set status = 'cancelled' where status = 'scheduled'"),
+      );
+    }
     await completeCheckups(flooder.id, 1000);
 
     const counters = await countersOf(flooder.id);
-    // Almost always one clock hour; the per-hour check above keeps this exact across an hour change.
+    // Almost always one clock hour; the per-hour check in countersOf keeps this exact across an hour change.
     const hours = counters.windows;
     const limits = userHourlyLimitDefaults;
 
     const emails = await messagesOf("email_queue", flooder.id);
     const confirmations = emails.filter((row) => row.message.template === "appointment_confirmation");
     const checkupEmails = emails.filter((row) => row.message.template === "checkup_completed");
-    expect(confirmations).toHaveLength(Math.min(1000, limits.confirmation_emails * hours));
+    expect(confirmations).toHaveLength(Math.min(60, limits.confirmation_emails * hours));
     expect(checkupEmails).toHaveLength(Math.min(1000, limits.checkup_emails * hours));
     expect(confirmations.filter((row) => row.message.priority === 1)).toHaveLength(
-      Math.min(1000, limits.high_priority_emails * hours),
+      Math.min(60, limits.high_priority_emails * hours),
     );
     expect(await messagesOf("report_generation_queue", flooder.id)).toHaveLength(
       Math.min(1000, limits.report_jobs * hours),
     );
     expect(await messagesOf("analytics_queue", flooder.id)).toHaveLength(
-      Math.min(2000, limits.events * hours),
+      Math.min(1060, limits.events * hours),
     );
 
     // Nothing silently dropped: every unit of work is queued or counted as held back.
     expect(counters.sum("confirmation_emails", "queued")).toBe(confirmations.length);
-    expect(counters.sum("confirmation_emails", "held_back")).toBe(1000 - confirmations.length);
+    expect(counters.sum("confirmation_emails", "held_back")).toBe(60 - confirmations.length);
     expect(counters.sum("checkup_emails", "held_back")).toBe(1000 - checkupEmails.length);
     expect(counters.sum("report_jobs", "held_back")).toBe(1000 - limits.report_jobs * hours);
-    expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(2000);
+    expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(1060);
     // Confirmations past the high-priority allowance went at normal priority (counted as held back there).
     expect(counters.sum("high_priority_emails", "held_back")).toBe(
       confirmations.filter((row) => row.message.priority === 0).length,
@@ -154,7 +182,7 @@ describe("per-user limits on work caused by a user's own writes", () => {
               (select count(*)::integer from public.assessments where user_id = $1 and status = 'completed') as completed`,
       [flooder.id],
     );
-    expect(rows[0]).toEqual({ appointments: 1000, completed: 1000 });
+    expect(rows[0]).toEqual({ appointments: 60, completed: 1000 });
   });
 
   it("keeps the high-priority lane open to another user after one user used up theirs", async () => {
