@@ -47,6 +47,29 @@ describe("the worker's fallback scheduler", () => {
     expect(await runs(job.name)).toHaveLength(2);
   });
 
+  it("skips a tick while the job's previous run still holds its lock, and leaves nothing held after", async () => {
+    const job = { name: "slow-job", schedule: "* * * * *", command: "select 1" };
+    const holder = await pool.connect();
+    try {
+      // A run of the same job in progress elsewhere: its transaction holds the job's lock.
+      await holder.query("begin");
+      await holder.query("select pg_advisory_xact_lock(hashtext('balansity.cron'), hashtext($1))", [
+        job.name,
+      ]);
+      await new FallbackScheduler(pool, logger).runTick(job, new Date("2026-11-23T11:00:00Z"));
+      expect(await runs(job.name)).toHaveLength(0);
+      await holder.query("commit");
+    } finally {
+      holder.release();
+    }
+    await new FallbackScheduler(pool, logger).runTick(job, new Date("2026-11-23T11:01:00Z"));
+    expect(await runs(job.name)).toHaveLength(1);
+    const { rows } = await pool.query<{ n: number }>(
+      "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted",
+    );
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it("records a failing job with its error message", async () => {
     const job = { name: "broken-job", schedule: "* * * * *", command: "select 1/0" };
     await new FallbackScheduler(pool, logger).runTick(job, new Date("2026-11-23T10:00:00Z"));

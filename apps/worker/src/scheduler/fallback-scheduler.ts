@@ -14,7 +14,7 @@ export interface CronJobDefinition {
  * Runs the cron job definitions (automation.cron_jobs, the same rows the migration gives pg_cron)
  * where pg_cron is absent. Many workers may run it: each tick is claimed by inserting
  * (job_name, scheduled_for) into automation.job_run_details, unique, so exactly one worker runs it;
- * a session advisory lock per job keeps a slow run from overlapping the next tick.
+ * a transaction-scoped advisory lock per job keeps a slow run from overlapping the next tick.
  * Runs are recorded like cron.job_run_details: running → succeeded | failed, with the message.
  */
 export class FallbackScheduler {
@@ -44,45 +44,45 @@ export class FallbackScheduler {
 
   /** Claims and runs one tick of a job; returns without running when another worker has it. */
   async runTick(job: CronJobDefinition, scheduledFor: Date): Promise<void> {
-    // One connection for the whole tick: the advisory lock belongs to the session.
-    await this.#db.connection().execute(async (db) => {
+    // One transaction for the whole tick, with a transaction-scoped advisory lock: it holds behind a
+    // transaction pooler too (a session lock could be taken and released on different server
+    // connections there), and a crash releases it with the transaction.
+    await this.#db.transaction().execute(async (db) => {
       const lock = await sql<{
         locked: boolean;
-      }>`select pg_try_advisory_lock(hashtext('balansity.cron'), hashtext(${job.name})) as locked`.execute(
+      }>`select pg_try_advisory_xact_lock(hashtext('balansity.cron'), hashtext(${job.name})) as locked`.execute(
         db,
       );
       if (!lock.rows[0]?.locked) return;
+      const claim = await db
+        .insertInto("automation.job_run_details")
+        .values({
+          job_name: job.name,
+          scheduled_for: scheduledFor,
+          command: job.command,
+          status: "running",
+          start_time: sql<Date>`now()`,
+        })
+        .onConflict((conflict) => conflict.columns(["job_name", "scheduled_for"]).doNothing())
+        .returning("runid")
+        .executeTakeFirst();
+      if (!claim) return;
+      const started = performance.now();
+      // A failing command rolls back to here, so the claim and its "failed" record still commit.
+      await sql`savepoint cron_job`.execute(db);
       try {
-        const claim = await db
-          .insertInto("automation.job_run_details")
-          .values({
-            job_name: job.name,
-            scheduled_for: scheduledFor,
-            command: job.command,
-            status: "running",
-            start_time: sql<Date>`now()`,
-          })
-          .onConflict((conflict) => conflict.columns(["job_name", "scheduled_for"]).doNothing())
-          .returning("runid")
-          .executeTakeFirst();
-        if (!claim) return;
-        const started = performance.now();
-        try {
-          // The job's command is SQL from automation.cron_jobs (written by migrations), run as is.
-          const result = await sql.raw(job.command).execute(db);
-          const message = describeResult(result.rows);
-          await finish(db, claim.runid, "succeeded", message);
-          this.#logger.info(
-            { job: job.name, duration_ms: Math.round(performance.now() - started) },
-            "cron job ran",
-          );
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          await finish(db, claim.runid, "failed", message);
-          this.#logger.error({ job: job.name, err: error }, "cron job failed");
-        }
-      } finally {
-        await sql`select pg_advisory_unlock(hashtext('balansity.cron'), hashtext(${job.name}))`.execute(db);
+        // The job's command is SQL from automation.cron_jobs (written by migrations), run as is.
+        const result = await sql.raw(job.command).execute(db);
+        await finish(db, claim.runid, "succeeded", describeResult(result.rows));
+        this.#logger.info(
+          { job: job.name, duration_ms: Math.round(performance.now() - started) },
+          "cron job ran",
+        );
+      } catch (error) {
+        await sql`rollback to savepoint cron_job`.execute(db);
+        const message = error instanceof Error ? error.message : String(error);
+        await finish(db, claim.runid, "failed", message);
+        this.#logger.error({ job: job.name, err: error }, "cron job failed");
       }
     });
   }
