@@ -65,7 +65,9 @@ describe("the worker's fallback scheduler", () => {
     await new FallbackScheduler(pool, logger).runTick(job, new Date("2026-11-23T11:01:00Z"));
     expect(await runs(job.name)).toHaveLength(1);
     const { rows } = await pool.query<{ n: number }>(
-      "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted",
+      `select count(*)::int as n from pg_locks
+        where locktype = 'advisory' and granted
+          and database = (select oid from pg_database where datname = current_database())`,
     );
     expect(rows[0]!.n).toBe(0);
   });
