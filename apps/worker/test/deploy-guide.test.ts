@@ -8,9 +8,9 @@
  * with the stand-ins' values.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
@@ -55,10 +55,13 @@ describe("docs/deploy-supabase-cloud.md", () => {
     expect(blocks.map((block) => block.name)).toEqual([
       "migrate",
       "transfer",
+      "transfer-done",
       "doctor",
       "build",
+      "secrets",
       "run",
       "verify",
+      "queues",
       "smoke",
       "rollback",
     ]);
@@ -104,6 +107,8 @@ describe.skipIf(missing !== undefined)(
     let work: string;
     let env: Record<string, string>;
     let httpPort: number;
+    /** What the reader types into the env file: the guide's names with the stand-ins' values. */
+    let envFileContent: string;
 
     beforeAll(async () => {
       // The base image the Dockerfile names, and the build's layers: shared with container-image.test.ts,
@@ -136,7 +141,7 @@ describe.skipIf(missing !== undefined)(
         DATABASE_PROFILE: "local",
         DATABASE_URL: db.url,
         SUPABASE_CA_FILE: caFile,
-        WORKER_ENV_FILE: join(work, "worker.env"),
+        WORKER_ENV_FILE: join(work, "etc", "balansity", "worker.env"),
         RELEASE: release,
         PREVIOUS_RELEASE: previousRelease,
         OPERATOR_EMAIL: operatorEmail,
@@ -166,7 +171,7 @@ describe.skipIf(missing !== undefined)(
           if (value === undefined) throw new Error(`no local stand-in for ${name} of the guide's env file`);
           return `${name}=${value}`;
         });
-      await writeFile(env.WORKER_ENV_FILE!, `${lines.join("\n")}\n`, { mode: 0o600 });
+      envFileContent = `${lines.join("\n")}\n`;
     }, 1_200_000);
 
     afterAll(async () => {
@@ -235,6 +240,18 @@ describe.skipIf(missing !== undefined)(
       expect(output).toMatch(/verified: \d+ tables? equal/);
     }, 200_000);
 
+    it("transfer-done: the transfer's resume state is dropped from the target", async () => {
+      await runBlock("transfer-done", 60_000);
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("select from pg_namespace where nspname = 'balansity_transfer'");
+        expect(rows).toHaveLength(0);
+      } finally {
+        await client.end();
+      }
+    }, 70_000);
+
     it("doctor: every check passes on the migrated database", async () => {
       await runBlock("doctor", 120_000);
     }, 130_000);
@@ -251,6 +268,16 @@ describe.skipIf(missing !== undefined)(
       expect(stdout.trim()).toBe("node");
     }, 910_000);
 
+    it("secrets: the env file is created empty and readable by its owner alone", async () => {
+      await runBlock("secrets", 30_000);
+      const file = await stat(env.WORKER_ENV_FILE!);
+      expect(file.mode & 0o777).toBe(0o600);
+      expect(file.size).toBe(0);
+      expect((await stat(dirname(env.WORKER_ENV_FILE!))).mode & 0o777).toBe(0o700);
+      // The reader's editor: the guide's variables with the stand-ins' values.
+      await writeFile(env.WORKER_ENV_FILE!, envFileContent);
+    }, 40_000);
+
     it("run: the container starts from the env file and keeps running", async () => {
       await runBlock("run", 120_000);
       const { stdout } = await podman(["inspect", "--format", "{{.State.Running}}", "balansity-worker"]);
@@ -263,6 +290,11 @@ describe.skipIf(missing !== undefined)(
       expect(messages).toHaveLength(1);
       expect(messages[0]!.envelope.from).toBe("noreply@balansity.test");
     }, 220_000);
+
+    it("queues: the operator CLI lists the queues and the email dead letters", async () => {
+      const output = await runBlock("queues", 120_000);
+      expect(output).toContain("email_queue");
+    }, 130_000);
 
     it("smoke: the seeded user's checkup, booking and payment emails arrive through the running container", async () => {
       await runBlock("smoke", 300_000);
