@@ -57,19 +57,22 @@ alter table automation.settings
 create table automation.user_work_counts (
   user_id uuid not null,
   window_start timestamptz not null,
-  kind text not null,
-  hourly_limit integer not null,
-  queued integer not null default 0,
-  held_back integer not null default 0,
-  last_admitted boolean not null,
-  constraint user_work_counts_pkey primary key (user_id, window_start, kind),
-  constraint user_work_counts_kind_check check (
-    kind in ('checkup_emails', 'confirmation_emails', 'high_priority_emails', 'report_jobs', 'events')
-  )
+  checkup_emails integer not null default 0,
+  confirmation_emails integer not null default 0,
+  high_priority_emails integer not null default 0,
+  report_jobs integer not null default 0,
+  events integer not null default 0,
+  held_back_checkup_emails integer not null default 0,
+  held_back_confirmation_emails integer not null default 0,
+  held_back_high_priority_emails integer not null default 0,
+  held_back_report_jobs integer not null default 0,
+  held_back_events integer not null default 0,
+  last_admitted text[] not null default '{}',
+  constraint user_work_counts_pkey primary key (user_id, window_start)
 );
 
 comment on table automation.user_work_counts is
-  'Per user and clock hour (UTC): how much work of each kind the user''s own writes queued and how much was held back by the user_hourly_limit_<kind> settings. held_back of high_priority_emails counts confirmations queued at normal priority instead. Rows may be deleted once the hour is over.';
+  'Per user and clock hour (UTC), one row: how much work of each kind the user''s own writes queued (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) and how much was held back by the user_hourly_limit_<kind> settings (held_back_<kind>; for high_priority_emails: confirmations queued at normal priority instead). last_admitted: the kinds the latest write was allowed. Rows may be deleted once the hour is over.';
 
 create index user_work_counts_window_start_idx on automation.user_work_counts (window_start);
 
@@ -80,46 +83,90 @@ grant select, delete on table automation.user_work_counts to service_role;
 
 create function automation.admit_user_work(p_user_id uuid, p_kinds text[])
 returns text[]
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  -- One upsert for all the kinds of one write: each counter goes up by one in `queued` while it is
-  -- under the limit, else in `held_back`. Rows are written in the order of p_kinds, so two writes
-  -- of one user lock them in the same order. A missing setting means no limit.
-  with admitted as (
-    insert into automation.user_work_counts as c
-      (user_id, window_start, kind, hourly_limit, queued, held_back, last_admitted)
-    select
-      p_user_id,
-      pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC'),
-      k.kind,
-      l.hourly_limit,
-      (l.hourly_limit > 0)::integer,
-      (l.hourly_limit <= 0)::integer,
-      l.hourly_limit > 0
-    from pg_catalog.unnest(p_kinds) with ordinality as k (kind, position)
-    cross join lateral (
-      select coalesce(
-        (select s.value::integer from automation.settings s where s.key = 'user_hourly_limit_' || k.kind),
-        2147483647
-      ) as hourly_limit
-    ) as l
-    order by k.position
-    on conflict (user_id, window_start, kind) do update
-      set hourly_limit = excluded.hourly_limit,
-          queued = c.queued + (c.queued < excluded.hourly_limit)::integer,
-          held_back = c.held_back + (c.queued >= excluded.hourly_limit)::integer,
-          last_admitted = c.queued < excluded.hourly_limit
-    returning c.kind, c.last_admitted
+declare
+  -- What this write wants, and the limits (a missing setting means no limit).
+  want_checkup boolean := 'checkup_emails' = any (p_kinds);
+  want_confirmation boolean := 'confirmation_emails' = any (p_kinds);
+  want_high boolean := 'high_priority_emails' = any (p_kinds);
+  want_report boolean := 'report_jobs' = any (p_kinds);
+  want_events boolean := 'events' = any (p_kinds);
+  limit_checkup integer;
+  limit_confirmation integer;
+  limit_high integer;
+  limit_report integer;
+  limit_events integer;
+  admitted text[];
+begin
+  select
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_checkup_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_confirmation_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_high_priority_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_report_jobs'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_events'), 2147483647)
+  into limit_checkup, limit_confirmation, limit_high, limit_report, limit_events
+  from automation.settings s
+  where s.key like 'user\_hourly\_limit\_%';
+
+  -- One row per user and hour, one upsert per write: each wanted counter goes up by one in its
+  -- column while under its limit, else in held_back_<kind>.
+  insert into automation.user_work_counts as c (
+    user_id, window_start,
+    checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events,
+    held_back_checkup_emails, held_back_confirmation_emails, held_back_high_priority_emails,
+    held_back_report_jobs, held_back_events, last_admitted
   )
-  select coalesce(pg_catalog.array_agg(a.kind) filter (where a.last_admitted), '{}')
-  from admitted a
+  values (
+    p_user_id, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC'),
+    (want_checkup and limit_checkup > 0)::integer,
+    (want_confirmation and limit_confirmation > 0)::integer,
+    (want_high and limit_high > 0)::integer,
+    (want_report and limit_report > 0)::integer,
+    (want_events and limit_events > 0)::integer,
+    (want_checkup and limit_checkup <= 0)::integer,
+    (want_confirmation and limit_confirmation <= 0)::integer,
+    (want_high and limit_high <= 0)::integer,
+    (want_report and limit_report <= 0)::integer,
+    (want_events and limit_events <= 0)::integer,
+    pg_catalog.array_remove(array[
+      case when want_checkup and limit_checkup > 0 then 'checkup_emails' end,
+      case when want_confirmation and limit_confirmation > 0 then 'confirmation_emails' end,
+      case when want_high and limit_high > 0 then 'high_priority_emails' end,
+      case when want_report and limit_report > 0 then 'report_jobs' end,
+      case when want_events and limit_events > 0 then 'events' end
+    ], null)
+  )
+  on conflict on constraint user_work_counts_pkey do update set
+    checkup_emails = c.checkup_emails + (want_checkup and c.checkup_emails < limit_checkup)::integer,
+    confirmation_emails = c.confirmation_emails + (want_confirmation and c.confirmation_emails < limit_confirmation)::integer,
+    high_priority_emails = c.high_priority_emails + (want_high and c.high_priority_emails < limit_high)::integer,
+    report_jobs = c.report_jobs + (want_report and c.report_jobs < limit_report)::integer,
+    events = c.events + (want_events and c.events < limit_events)::integer,
+    held_back_checkup_emails = c.held_back_checkup_emails + (want_checkup and c.checkup_emails >= limit_checkup)::integer,
+    held_back_confirmation_emails =
+      c.held_back_confirmation_emails + (want_confirmation and c.confirmation_emails >= limit_confirmation)::integer,
+    held_back_high_priority_emails =
+      c.held_back_high_priority_emails + (want_high and c.high_priority_emails >= limit_high)::integer,
+    held_back_report_jobs = c.held_back_report_jobs + (want_report and c.report_jobs >= limit_report)::integer,
+    held_back_events = c.held_back_events + (want_events and c.events >= limit_events)::integer,
+    last_admitted = pg_catalog.array_remove(array[
+      case when want_checkup and c.checkup_emails < limit_checkup then 'checkup_emails' end,
+      case when want_confirmation and c.confirmation_emails < limit_confirmation then 'confirmation_emails' end,
+      case when want_high and c.high_priority_emails < limit_high then 'high_priority_emails' end,
+      case when want_report and c.report_jobs < limit_report then 'report_jobs' end,
+      case when want_events and c.events < limit_events then 'events' end
+    ], null)
+  returning c.last_admitted into admitted;
+  return admitted;
+end;
 $$;
 
 comment on function automation.admit_user_work(uuid, text[]) is
-  'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting. Not callable by the API roles.';
+  'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting. Not callable by the API roles.';
 
 revoke execute on function automation.admit_user_work(uuid, text[]) from public, anon, authenticated, service_role;
 

@@ -228,11 +228,17 @@ export interface AutomationSettings {
 }
 
 export interface AutomationUserWorkCounts {
-  held_back: Generated<number>;
-  hourly_limit: number;
-  kind: string;
-  last_admitted: boolean;
-  queued: Generated<number>;
+  checkup_emails: Generated<number>;
+  confirmation_emails: Generated<number>;
+  events: Generated<number>;
+  held_back_checkup_emails: Generated<number>;
+  held_back_confirmation_emails: Generated<number>;
+  held_back_events: Generated<number>;
+  held_back_high_priority_emails: Generated<number>;
+  held_back_report_jobs: Generated<number>;
+  high_priority_emails: Generated<number>;
+  last_admitted: Generated<string[]>;
+  report_jobs: Generated<number>;
   user_id: string;
   window_start: Timestamp;
 }

@@ -87,23 +87,37 @@ async function completeCheckups(userId: string, count: number) {
 
 interface CountRow {
   window_start: Date;
-  kind: string;
-  hourly_limit: number;
+  kind: keyof typeof userHourlyLimitDefaults;
   queued: number;
   held_back: number;
 }
 
-/** The counters of `userId`, per kind, summed over the clock hours the requests fell in. */
-async function countersOf(userId: string) {
+/**
+ * The counters of `userId` (one row per clock hour, a column per kind), per kind, summed over the
+ * hours the requests fell in; `limits` are the ones in force.
+ */
+async function countersOf(
+  userId: string,
+  limits: Record<CountRow["kind"], number> = userHourlyLimitDefaults,
+) {
   const { rows } = await pool.query<CountRow>(
-    "select window_start, kind, hourly_limit, queued, held_back from automation.user_work_counts where user_id = $1",
+    `select c.window_start, k.kind, k.queued, k.held_back
+     from automation.user_work_counts c
+     cross join lateral (values
+       ('checkup_emails', c.checkup_emails, c.held_back_checkup_emails),
+       ('confirmation_emails', c.confirmation_emails, c.held_back_confirmation_emails),
+       ('high_priority_emails', c.high_priority_emails, c.held_back_high_priority_emails),
+       ('report_jobs', c.report_jobs, c.held_back_report_jobs),
+       ('events', c.events, c.held_back_events)
+     ) as k (kind, queued, held_back)
+     where c.user_id = $1`,
     [userId],
   );
   // Exact per hour: queued is the attempts up to the limit, held_back the rest.
   for (const row of rows) {
-    expect(row.queued).toBe(Math.min(row.queued + row.held_back, row.hourly_limit));
+    expect(row.queued, `${row.kind} queued`).toBe(Math.min(row.queued + row.held_back, limits[row.kind]));
   }
-  const sum = (kind: string, field: "queued" | "held_back") =>
+  const sum = (kind: CountRow["kind"], field: "queued" | "held_back") =>
     rows.filter((row) => row.kind === kind).reduce((total, row) => total + row[field], 0);
   const windows = new Set(rows.map((row) => row.window_start.toISOString())).size;
   return { sum, windows };
@@ -217,8 +231,13 @@ describe("per-user limits on work caused by a user's own writes", () => {
       await bookAppointments(user.id, 3);
       expect(await messagesOf("email_queue", user.id)).toHaveLength(2);
       expect(await messagesOf("analytics_queue", user.id)).toHaveLength(0);
-      const counters = await countersOf(user.id);
+      const counters = await countersOf(user.id, {
+        ...userHourlyLimitDefaults,
+        confirmation_emails: 2,
+        events: 0,
+      });
       expect(counters.sum("events", "held_back")).toBe(3);
+      expect(counters.sum("confirmation_emails", "held_back")).toBe(1);
     } finally {
       await settings.query(
         `update automation.settings set value = case key
