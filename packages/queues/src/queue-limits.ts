@@ -41,11 +41,9 @@ export function jsonByteLength(value: unknown): number {
 
 /** A JSON object of at most `maxBytes` bytes. */
 export function boundedJsonObject(maxBytes: number) {
-  return z
-    .record(z.string(), z.unknown())
-    .refine((value) => jsonByteLength(value) <= maxBytes, {
-      error: `must be at most ${maxBytes} bytes as JSON`,
-    });
+  return z.record(z.string(), z.unknown()).refine((value) => jsonByteLength(value) <= maxBytes, {
+    error: `must be at most ${maxBytes} bytes as JSON`,
+  });
 }
 
 /** An email address the email queue accepts: zod's email rules and RFC 5321's lengths. */
