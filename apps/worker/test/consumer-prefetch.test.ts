@@ -71,20 +71,50 @@ async function readCounts(): Promise<number[]> {
 }
 
 describe("QueueConsumer prefetch", () => {
-  it("reads two batches ahead while every handler slot is busy", async () => {
+  it("reads a backlog ahead, up to four batches, while every handler slot is busy", async () => {
     const { processor, started, open } = gatedProcessor();
-    for (let i = 0; i < 10; i += 1) await sendRaw(pool, QUEUE, payment());
+    for (let i = 0; i < 20; i += 1) await sendRaw(pool, QUEUE, payment());
     const consumer = start(processor, { concurrency: 1, batchSize: 4 });
 
-    await waitFor(() => consumer.inFlightCount === 1 && consumer.bufferedCount === 8, {
-      what: "one running and eight read ahead",
+    await waitFor(() => consumer.inFlightCount === 1 && consumer.bufferedCount === 16, {
+      what: "one running and sixteen read ahead",
     });
     expect(started).toHaveLength(1);
-    // Nine read once (one running, two batches buffered), the tenth waits in the queue.
-    expect(await readCounts()).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    // Seventeen read once (one running, four batches buffered), three wait in the queue.
+    expect(await readCounts()).toEqual([...Array(17).fill(1), 0, 0, 0]);
     open();
     await waitFor(async () => (await queueLength(pool, QUEUE)) === 0, { what: "all archived" });
-    expect(started).toHaveLength(10);
+    expect(started).toHaveLength(20);
+  });
+
+  it("reads a quiet queue with one reader: one read per wake-up", async () => {
+    let reads = 0;
+    const counting = {
+      query: (text: string, values?: unknown[]) => {
+        if (text.includes("pgmq.read(")) reads += 1;
+        return pool.query(text, values);
+      },
+    };
+    const handled: string[] = [];
+    const { consumer } = consumerFor(
+      pool,
+      {
+        queue: QUEUE,
+        async process(message) {
+          handled.push(message.idempotency_key);
+        },
+      },
+      { concurrency: 4, batchSize: 4 },
+      { db: counting, pollIntervalMs: 60_000 },
+    );
+    consumer.start();
+    running.push(consumer);
+    await waitFor(() => reads === 1, { what: "the first read" });
+    await sendRaw(pool, QUEUE, payment());
+    consumer.notify();
+    await waitFor(() => handled.length === 1, { what: "the message" });
+    // The start-up read and the one the wake-up asked for; the other readers stay asleep.
+    expect(reads).toBe(2);
   });
 
   it("on stop, releases read-ahead messages at once without starting them, and finishes the running one", async () => {

@@ -2,60 +2,94 @@ import type { QueueName } from "@balansity/queues";
 import { archive, type Queryable } from "@balansity/queues/consumer";
 
 /**
- * Archives successes in batches (one `pgmq.archive(queue, ids[])` per flush) instead of one round
- * trip each. An id whose archive fails stays pending and is tried again at the next flush; if the
- * worker dies first, the message reappears after its visibility timeout and the idempotency key
- * keeps the retry harmless.
+ * Archives successes in batches (one `pgmq.archive(queue, ids[])` per batch) instead of one round
+ * trip each: a batch goes when it is full (`maxBatch`) or `delayMs` after its first id, with up to
+ * `maxInFlight` batches on the wire at once so a busy consumer never waits for one archive to return
+ * before sending the next. An id whose archive fails stays pending and is tried again with the next
+ * batch; if the worker dies first, the message reappears after its visibility timeout and the
+ * idempotency key keeps the retry harmless.
  */
 export class ArchiveBatcher {
   readonly #db: Queryable;
   readonly #queue: QueueName;
   readonly #maxBatch: number;
   readonly #delayMs: number;
+  readonly #maxInFlight: number;
   readonly #onError: (error: unknown) => void;
   #pending: number[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: {
     db: Queryable;
     queue: QueueName;
     maxBatch?: number;
     delayMs?: number;
+    maxInFlight?: number;
     onError: (error: unknown) => void;
   }) {
     this.#db = options.db;
     this.#queue = options.queue;
     this.#maxBatch = options.maxBatch ?? 100;
     this.#delayMs = options.delayMs ?? 10;
+    this.#maxInFlight = options.maxInFlight ?? 4;
     this.#onError = options.onError;
   }
 
   add(msgId: number): void {
     this.#pending.push(msgId);
-    if (this.#pending.length >= this.#maxBatch) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.#delayMs);
+    if (this.#pending.length >= this.#maxBatch) this.#send();
+    else this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
   }
 
   /** Archives everything pending; resolves when done (errors go to onError, ids stay pending). */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#flushing = this.#flushing.then(async () => {
-      const ids = this.#pending;
-      if (ids.length === 0) return;
-      this.#pending = [];
-      try {
-        await archive(this.#db, this.#queue, ids);
-      } catch (error) {
-        this.#pending.unshift(...ids);
-        this.#onError(error);
-      }
-    });
-    return this.#flushing;
+    await Promise.all(this.#inFlight);
+    const ids = this.#pending;
+    this.#pending = [];
+    const batches: Promise<void>[] = [];
+    for (let start = 0; start < ids.length; start += this.#maxBatch) {
+      batches.push(this.#archive(ids.slice(start, start + this.#maxBatch)));
+    }
+    await Promise.all(batches);
   }
 
   get size(): number {
     return this.#pending.length;
+  }
+
+  /** Sends the pending ids (up to a batch) unless `maxInFlight` batches are out; their return sends more. */
+  #send(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0 || this.#inFlight.size >= this.#maxInFlight) return;
+    void this.#archive(this.#pending.splice(0, this.#maxBatch));
+    if (this.#pending.length >= this.#maxBatch) this.#send();
+  }
+
+  #archive(ids: number[]): Promise<void> {
+    let failed = false;
+    const done: Promise<void> = archive(this.#db, this.#queue, ids)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          failed = true;
+          this.#pending.unshift(...ids);
+          this.#onError(error);
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(done);
+        if (failed) return;
+        // What arrived while every slot was busy goes now (a full batch) or after the delay; after a
+        // failure the ids wait for the next one added or flush(), so a database that is away is not
+        // asked again every few milliseconds.
+        if (this.#pending.length >= this.#maxBatch) this.#send();
+        else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
+      });
+    this.#inFlight.add(done);
+    return done;
   }
 }

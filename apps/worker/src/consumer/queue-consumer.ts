@@ -26,14 +26,16 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  *
  * Readers and handlers share a local buffer of read-but-unstarted messages:
  *
- *   readers  two loops (READERS), each while RUNNING: read up to batchSize messages, whatever the free
+ *   readers  READERS loops, each while RUNNING: read up to batchSize messages, whatever the free
  *            handler slots, as far as the buffer has room (it holds READERS × batchSize), with the
  *            queue's visibility timeout, in the order the processor's read policy asks, and append
  *            them to the buffer; read again at once when the read came back full, else wait for a
  *            wake-up: a NOTIFY for this queue, the buffer draining below half, or the poll interval
  *            (the backstop for lost notifications and the only wake-up behind a transaction pooler).
- *            A wake-up that comes while no reader waits is kept, so the next wait returns at once.
- *            Two reads in flight keep the database busy while one round trip is on the wire.
+ *            Every wake-up is also kept as a flag that the next reader's wait returns on, so one that
+ *            comes during a read is never lost. Only the first loop reads while the queue is quiet;
+ *            the others join while reads come back full (a backlog), so several reads are in flight
+ *            exactly when there is work for them.
  *   dispatch whenever a slot frees or messages arrive: start handlers from the buffer, oldest first,
  *            until `concurrency` run. So the next batch is read while the current one is handled.
  *
@@ -71,7 +73,7 @@ export interface QueueConsumerOptions<Q extends QueueName> {
 
 const MAX_READ_RETRY_MS = 30_000;
 /** Read loops per consumer: up to this many reads in flight, and batches in the buffer. */
-const READERS = 2;
+const READERS = 4;
 
 export class QueueConsumer<Q extends QueueName = QueueName> {
   readonly queue: Q;
@@ -93,13 +95,15 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   #state: ConsumerState = "idle";
   /** Readers waiting for a wake-up. */
   readonly #sleepers = new Set<() => void>();
-  /** A wake-up that came while no reader waited (during a read): the next wait returns at once. */
+  /** A wake-up no read has answered yet: the next reader's wait returns at once. */
   #wakeRequested = false;
   #waitingForSpace = 0;
   /** Messages asked for by reads in flight: room they will take in the buffer. */
   #reserved = 0;
   #readers: Promise<void> = Promise.resolve();
   #readFailures = 0;
+  /** The last read came back full: there is a backlog, every reader reads. */
+  #backlog = false;
   /** The breakers of the transports this queue needs: while one is open, nothing is read or started. */
   readonly #breakers: readonly TransportBreaker[];
   /**
@@ -152,7 +156,9 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     const intervalMs = (this.#options.settings.visibilityTimeoutSeconds * 1000) / 2;
     this.#heartbeatTimer = setInterval(() => this.#beat(), intervalMs);
     this.#heartbeatTimer.unref();
-    this.#readers = Promise.all(Array.from({ length: READERS }, () => this.#read())).then(() => undefined);
+    this.#readers = Promise.all(Array.from({ length: READERS }, (_, index) => this.#read(index))).then(
+      () => undefined,
+    );
   }
 
   #wakeAll(): void {
@@ -161,8 +167,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
 
   /** A NOTIFY arrived (or a reconnect happened): look for messages now. */
   notify(): void {
-    if (this.#sleepers.size > 0) this.#wakeAll();
-    else this.#wakeRequested = true;
+    this.#wakeRequested = true;
+    this.#wakeAll();
   }
 
   /**
@@ -214,7 +220,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
-  async #read(): Promise<void> {
+  async #read(index: number): Promise<void> {
     const { db, settings, processor, pollIntervalMs, logger } = this.#options;
     const vt = settings.visibilityTimeoutSeconds;
     while (this.#state === "running") {
@@ -237,6 +243,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         this.#waitingForSpace += 1;
         await this.#sleep(pollIntervalMs);
         this.#waitingForSpace -= 1;
+        continue;
+      }
+      if (index > 0 && !this.#backlog) {
+        // Quiet queue: one reader is enough. Woken with the others, without taking their wake-up.
+        await this.#sleep(pollIntervalMs, { keepWakeUp: true });
         continue;
       }
       // A notification from here on may be for a row this read's snapshot cannot see: keep it.
@@ -265,12 +276,18 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       for (const record of records) this.#buffer.push(record);
       // Read during a stop(): stop() releases the buffer once this loop has ended.
       if (this.#state === "running") this.#dispatch();
-      if (records.length < wanted) await this.#sleep(pollIntervalMs);
+      const full = records.length >= wanted;
+      if (full !== this.#backlog) {
+        this.#backlog = full;
+        if (full) this.#wakeAll();
+      }
+      if (!full) await this.#sleep(pollIntervalMs);
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    if (this.#wakeRequested) {
+  /** Until a wake-up or `ms`; a kept wake-up returns at once (and is used up) unless `keepWakeUp`. */
+  #sleep(ms: number, options: { keepWakeUp?: boolean } = {}): Promise<void> {
+    if (this.#wakeRequested && !options.keepWakeUp) {
       this.#wakeRequested = false;
       return Promise.resolve();
     }
