@@ -49,9 +49,10 @@ const shutdownTimeoutMs = workerDefaults().shutdownTimeoutMs;
 
 /**
  * Imports the bundle may leave to node at run time besides its built-ins: optional ones the worker
- * never reaches (pg's native binding, only behind `pg.native`).
+ * never reaches (pg's native binding, only behind `pg.native`; pino-pretty, only for
+ * LOG_FORMAT=pretty, which falls back to JSON where it is missing).
  */
-const OPTIONAL_EXTERNALS = ["pg-native"];
+const OPTIONAL_EXTERNALS = ["pg-native", "pino-pretty"];
 
 /** Every file under `folder`, relative to it, sorted. */
 async function filesUnder(folder: string): Promise<string[]> {

@@ -16,7 +16,15 @@ export async function createLogger(config: Pick<WorkerConfig, "logLevel" | "logF
     },
   };
   if (config.logFormat === "json") return pino(options);
-  const { default: pretty } = await import("pino-pretty");
+  let pretty: typeof import("pino-pretty");
+  try {
+    pretty = (await import("pino-pretty")).default;
+  } catch {
+    // The production bundle and image carry no pino-pretty: say so once and keep the JSON format.
+    const logger = pino(options);
+    logger.warn("LOG_FORMAT=pretty needs pino-pretty (a development dependency): logging JSON");
+    return logger;
+  }
   return pino(
     options,
     pretty({ colorize: process.stdout.isTTY ?? false, sync: true, ignore: "pid,hostname,service" }),
