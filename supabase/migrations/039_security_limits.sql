@@ -47,7 +47,9 @@ insert into automation.settings (key, value, description) values
   ('user_hourly_limit_report_jobs', '20',
    'Report jobs queued per user per hour by completed checkups (request_assessment_report has its own limit, 040).'),
   ('user_hourly_limit_events', '100',
-   'Analytics events a user''s own writes may queue per hour.')
+   'Analytics events a user''s own writes may queue per hour.'),
+  ('user_work_counts_retention', '7 days',
+   'How long automation.user_work_counts keeps a user''s hourly counters (older ones go when the user''s next hour starts).')
 on conflict (key) do nothing;
 
 alter table automation.settings
@@ -72,7 +74,7 @@ create table automation.user_work_counts (
 );
 
 comment on table automation.user_work_counts is
-  'Per user and clock hour (UTC), one row: how much work of each kind the user''s own writes queued (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) and how much was held back by the user_hourly_limit_<kind> settings (held_back_<kind>; for high_priority_emails: confirmations queued at normal priority instead). last_admitted: the kinds the latest write was allowed. Rows may be deleted once the hour is over.';
+  'Per user and clock hour (UTC), one row: how much work of each kind the user''s own writes queued (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) and how much was held back by the user_hourly_limit_<kind> settings (held_back_<kind>; for high_priority_emails: confirmations queued at normal priority instead). last_admitted: the kinds the latest write was allowed. A user''s rows older than the user_work_counts_retention setting (7 days) are deleted at their next write.';
 
 create index user_work_counts_window_start_idx on automation.user_work_counts (window_start);
 
@@ -101,6 +103,7 @@ declare
   limit_report integer;
   limit_events integer;
   admitted text[];
+  new_hour boolean;
 begin
   select
     coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_checkup_emails'), 2147483647),
@@ -160,7 +163,17 @@ begin
       case when want_report and c.report_jobs < limit_report then 'report_jobs' end,
       case when want_events and c.events < limit_events then 'events' end
     ], null)
-  returning c.last_admitted into admitted;
+  returning c.last_admitted, c.xmax::text = '0' into admitted, new_hour;
+  -- The user's first write of an hour drops their counters past the retention: the table stays at
+  -- a few rows per active user without a job of its own.
+  if new_hour then
+    delete from automation.user_work_counts c
+    where c.user_id = p_user_id
+      and c.window_start < pg_catalog.now() - coalesce(
+        (select s.value::interval from automation.settings s where s.key = 'user_work_counts_retention'),
+        interval '7 days'
+      );
+  end if;
   return admitted;
 end;
 $$;

@@ -249,6 +249,22 @@ describe("per-user limits on work caused by a user's own writes", () => {
     }
   });
 
+  it("drops a user's counters older than the retention setting at their first write of an hour", async () => {
+    const user = await createUser(pool);
+    await pool.query(
+      `insert into automation.user_work_counts (user_id, window_start, events)
+       values ($1, date_trunc('hour', now()) - interval '10 days', 7), ($1, date_trunc('hour', now()) - interval '2 days', 3)`,
+      [user.id],
+    );
+    await bookAppointments(user.id, 1);
+    // Oldest first: the 10-day-old row (7 events) is gone, the 2-day-old one (3) stays, this hour's (1) is new.
+    const { rows } = await pool.query<{ events: number }>(
+      "select events from automation.user_work_counts where user_id = $1 order by window_start",
+      [user.id],
+    );
+    expect(rows.map((row) => row.events)).toEqual([3, 1]);
+  });
+
   it("installs the defaults @balansity/queues documents, and refuses a limit that is not a number", async () => {
     const { rows } = await pool.query<{ key: string; value: string }>(
       "select key, value from automation.settings where key like 'user_hourly_limit_%' order by key",
