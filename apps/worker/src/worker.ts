@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { createPool, describeDatabaseConfig, toPoolConfig } from "@balansity/db";
 import type { QueueName } from "@balansity/queues";
 import type pg from "pg";
@@ -11,6 +13,9 @@ import { startHttpServer } from "./ops/http-server.ts";
 import { waitForDatabase } from "./ops/wait-for-database.ts";
 import { WorkerMetrics } from "./ops/worker-metrics.ts";
 import { type FallbackScheduler, startSchedulerIfNeeded } from "./scheduler/start-scheduler.ts";
+
+/** How long a consumer's "busy" stands without renewal (a crashed worker's ends this soon after). */
+const PRESENCE_LEASE_SECONDS = 10;
 
 export interface WorkerDependencies {
   readonly config: WorkerConfig;
@@ -52,6 +57,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
   const processors = await deps.processors(pool);
   const breakers = createBreakers({ pool, processors, config, logger, metrics });
 
+  const consumerIdPrefix = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const consumers = new Map<QueueName, QueueConsumer>();
   for (const processor of processors) {
     consumers.set(
@@ -64,6 +70,14 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         logger,
         metrics,
         breakers,
+        ...(config.database.supportsListen
+          ? {
+              presence: {
+                consumerId: `${consumerIdPrefix}:${processor.queue}`,
+                leaseSeconds: PRESENCE_LEASE_SECONDS,
+              },
+            }
+          : {}),
         ...(deps.random ? { random: deps.random } : {}),
       }),
     );

@@ -1,5 +1,8 @@
 import type { QueueMessage, QueueName } from "@balansity/queues";
 import {
+  leaveConsumer,
+  markConsumerBusy,
+  markConsumerWaiting,
   moveToDeadLetter,
   parseMessage,
   type Queryable,
@@ -69,6 +72,11 @@ export interface QueueConsumerOptions<Q extends QueueName> {
    * between consumers. Without one for a transport, its outages are ordinary retryable failures.
    */
   readonly breakers?: ReadonlyMap<string, TransportBreaker>;
+  /**
+   * Takes part in the wake-up protocol of migration 038 (with LISTEN only): while this consumer is
+   * busy, producers skip their NOTIFY — the most expensive part of their commit.
+   */
+  readonly presence?: { readonly consumerId: string; readonly leaseSeconds: number };
 }
 
 const MAX_READ_RETRY_MS = 30_000;
@@ -104,6 +112,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   #readFailures = 0;
   /** The last read came back full: there is a backlog, every reader reads. */
   #backlog = false;
+  /** While marked busy (presence): when to renew the lease; 0 when not marked busy. */
+  #busyRenewAt = 0;
   /** The breakers of the transports this queue needs: while one is open, nothing is read or started. */
   readonly #breakers: readonly TransportBreaker[];
   /**
@@ -183,6 +193,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#state = "draining";
     this.#wakeAll();
     await this.#readers;
+    const presence = this.#options.presence;
+    if (presence) {
+      await leaveConsumer(this.#options.db, this.queue, presence.consumerId).catch(() => undefined);
+    }
     const unstarted = this.#takeBuffer();
     if (unstarted.length > 0) {
       await this.#release(unstarted, "released messages read ahead but not started");
@@ -273,6 +287,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         continue;
       }
       this.#reserved -= wanted;
+      if (index === 0 && records.length > 0) await this.#markBusy();
       for (const record of records) this.#buffer.push(record);
       // Read during a stop(): stop() releases the buffer once this loop has ended.
       if (this.#state === "running") this.#dispatch();
@@ -281,7 +296,42 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         this.#backlog = full;
         if (full) this.#wakeAll();
       }
-      if (!full) await this.#sleep(pollIntervalMs);
+      if (!full) {
+        // Producers may have skipped their NOTIFY while we were busy: say we sleep, and read again
+        // when something is already there.
+        if (index === 0 && (await this.#markWaiting())) continue;
+        await this.#sleep(pollIntervalMs);
+      }
+    }
+  }
+
+  /** Renews this consumer's busy lease (once per half lease): producers skip their NOTIFY meanwhile. */
+  async #markBusy(): Promise<void> {
+    const presence = this.#options.presence;
+    const now = Date.now();
+    if (!presence || now < this.#busyRenewAt) return;
+    this.#busyRenewAt = now + presence.leaseSeconds * 500;
+    try {
+      await markConsumerBusy(this.#options.db, this.queue, presence.consumerId, presence.leaseSeconds);
+    } catch {
+      this.#busyRenewAt = 0; // producers keep notifying: only slower, never stranded
+    }
+  }
+
+  /** After being busy: producers notify again. True when a message is already visible. */
+  async #markWaiting(): Promise<boolean> {
+    const presence = this.#options.presence;
+    if (!presence || this.#busyRenewAt === 0) return false;
+    this.#busyRenewAt = 0;
+    try {
+      return await markConsumerWaiting(
+        this.#options.db,
+        this.queue,
+        presence.consumerId,
+        presence.leaseSeconds,
+      );
+    } catch {
+      return true; // read again rather than trust a sleep the producers may not end
     }
   }
 
