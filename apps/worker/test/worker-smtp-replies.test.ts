@@ -61,7 +61,9 @@ describe("SMTP replies", () => {
     await sendRaw(pool, "email_queue", emailMessage("temporary@example.com", key, { subject: key }));
 
     await sink.waitForMessages(1, { timeoutMs: 20_000, to: "temporary@example.com" });
-    await waitFor(async () => (await queueLength(pool, "email_queue")) === 0, { what: "an empty email_queue" });
+    await waitFor(async () => (await queueLength(pool, "email_queue")) === 0, {
+      what: "an empty email_queue",
+    });
 
     expect(sink.messages().filter((message) => message.subject === key)).toHaveLength(1);
     expect(await delivery(key)).toMatchObject({ status: "sent", attempts: 3 });
@@ -90,7 +92,11 @@ describe("SMTP replies", () => {
   it("dead-letters an email the template cannot render, without talking to the server", async () => {
     // The queue's schema takes any zone name; only rendering knows the zone does not exist.
     const key = "replies:unknown-zone";
-    await sendRaw(pool, "email_queue", emailMessage("bad-zone@example.com", key, { timezone: "Mars/Olympus" }));
+    await sendRaw(
+      pool,
+      "email_queue",
+      emailMessage("bad-zone@example.com", key, { timezone: "Mars/Olympus" }),
+    );
 
     const [dead] = (await waitFor(async () => {
       const letters = (await deadLetters(pool, "email_queue")) as unknown as DeadLetterRow[];
