@@ -1,3 +1,4 @@
+import { setImmediate as afterPendingCallbacks } from "node:timers/promises";
 import { renderToBuffer } from "@react-pdf/renderer";
 import { createElement } from "react";
 import { formatCompletionDate, isoDateIn, type ReportLocale, reportCopy } from "./report-copy.ts";
@@ -65,9 +66,18 @@ export async function renderReportPdf(input: ReportInput): Promise<RenderedRepor
   // renderToBuffer's type asks for a <Document> element; ReportDocument returns one.
   // One document at a time: the fonts' glyph cache is shared and reset per document (see
   // resetReportGlyphCache). Rendering is CPU-bound, so taking turns costs no throughput.
-  const rendering = queue.then(() => {
+  const rendering = queue.then(async () => {
     resetReportGlyphCache();
-    return renderToBuffer(document as Parameters<typeof renderToBuffer>[0]);
+    try {
+      return await renderToBuffer(document as Parameters<typeof renderToBuffer>[0]);
+    } finally {
+      // React's scheduler, which react-pdf's reconciler uses, finishes every render in a task it
+      // runs from setImmediate, and until then that task holds the document's React root and its
+      // whole tree (~65 KB). A caller that renders report after report without reaching the event
+      // loop's check phase would pile them all up; waiting one setImmediate here lets that task run
+      // first, so at most one document's tree is alive, however the renderer is called.
+      await afterPendingCallbacks();
+    }
   });
   queue = rendering.then(
     () => undefined,
