@@ -16,7 +16,9 @@ export function classifySmtpError(error: unknown): PermanentError | RetryableErr
     return new TransportUnavailableError("smtp", "smtp_auth_failed", message, { cause: error });
   }
   if (responseCode === 421) {
-    return new TransportUnavailableError("smtp", "smtp_unavailable", `SMTP 421: ${message}`, { cause: error });
+    return new TransportUnavailableError("smtp", "smtp_unavailable", `SMTP 421: ${message}`, {
+      cause: error,
+    });
   }
   if (responseCode !== undefined && responseCode >= 500) {
     return new PermanentError("smtp_rejected", `SMTP ${responseCode}: ${message}`, { cause: error });
