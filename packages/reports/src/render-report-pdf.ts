@@ -71,11 +71,11 @@ export async function renderReportPdf(input: ReportInput): Promise<RenderedRepor
     try {
       return await renderToBuffer(document as Parameters<typeof renderToBuffer>[0]);
     } finally {
-      // React's scheduler, which react-pdf's reconciler uses, finishes every render in a task it
-      // runs from setImmediate, and until then that task holds the document's React root and its
-      // whole tree (~65 KB). A caller that renders report after report without reaching the event
-      // loop's check phase would pile them all up; waiting one setImmediate here lets that task run
-      // first, so at most one document's tree is alive, however the renderer is called.
+      // react-pdf's reconciler puts each document's React root (with its whole tree, ~65 KB) on
+      // React's list of scheduled roots, which only a scheduler task drains, and React's scheduler
+      // runs its tasks from setImmediate. A caller that renders report after report without the
+      // event loop reaching its check phase piled up every document; waiting one setImmediate here
+      // lets that task run first, so at most one document's tree is alive, however we are called.
       await afterPendingCallbacks();
     }
   });
