@@ -54,7 +54,21 @@ export async function createTestDatabase(template: TestTemplate = "migrated"): P
     name,
     url,
     async drop() {
-      await withClient(info.adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`));
+      await withClient(info.adminUrl, async (admin) => {
+        // Pools ended a moment ago may still be closing their connections: let them go first, so the
+        // force below meets only connections really left behind (a forced one reaches its client as
+        // an error event, which an ended pool no longer listens for).
+        const deadline = Date.now() + 2_000;
+        while (Date.now() < deadline) {
+          const { rows } = await admin.query<{ n: number }>(
+            "select count(*)::int as n from pg_catalog.pg_stat_activity where datname = $1",
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        await admin.query(`drop database if exists ${name} with (force)`);
+      });
     },
   };
 }
