@@ -1,46 +1,22 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  applyMigrations,
-  installPlatform,
-  parsePostgresChoice,
-  type SmtpSink,
-  startPostgres,
-  startSmtpSink,
-} from "@balansity/devstack";
+import { applyMigrations, installPlatform, type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength } from "./support/domain.ts";
+import { ownPostgres, type Postgres } from "./support/own-postgres.ts";
 import { startTestWorker, waitFor } from "./support/test-worker.ts";
-
-type Postgres = Awaited<ReturnType<typeof startPostgres>>;
 
 const TO = "killed-postgres@example.com";
 const COUNT = 400;
 
-// A cluster of its own: killing it must not take the other test files' databases away.
-const root = mkdtempSync(join(tmpdir(), "balansity-pg-killed-"));
-chmodSync(root, 0o755); // the server runs as the postgres OS user when we are root
-const dataDir = join(root, "data");
-const logFile = join(root, "postgres.log");
+// A cluster of its own: killing it must not take the other test files' databases away. Durable:
+// a crash must not lose committed rows, this test is about recovery.
+const own = ownPostgres("killed", { durability: "durable" });
 
 let postgres: Postgres | undefined;
 let pool: pg.Pool;
 let smtp: SmtpSink;
 let worker: RunningWorker | undefined;
-
-function start(port: number): Promise<Postgres> {
-  return startPostgres({
-    dataDir,
-    logFile,
-    port,
-    durability: "durable", // a crash must not lose committed rows: this test is about recovery
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -52,7 +28,7 @@ function isAlive(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  postgres = await start(0);
+  postgres = await own.start(0);
   const url = postgres.cluster.adminUrl;
   await installPlatform(url);
   await applyMigrations(url);
@@ -73,7 +49,7 @@ afterAll(async () => {
   await smtp?.stop();
   await pool?.end();
   await postgres?.cluster.stop().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  own.remove();
 });
 
 describe("PostgreSQL killed with SIGKILL while a batch is in flight", () => {
@@ -107,7 +83,7 @@ describe("PostgreSQL killed with SIGKILL while a batch is in flight", () => {
     postgres = await waitFor(
       async () => {
         try {
-          return await start(port);
+          return await own.start(port);
         } catch {
           return undefined; // orphaned backends still hold the shared memory for a moment
         }

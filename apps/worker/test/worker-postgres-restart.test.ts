@@ -1,22 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  applyMigrations,
-  installPlatform,
-  parsePostgresChoice,
-  type SmtpSink,
-  startPostgres,
-  startSmtpSink,
-} from "@balansity/devstack";
+import { applyMigrations, installPlatform, type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messageIdFor } from "../src/email/email-processor.ts";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength, sendRaw } from "./support/domain.ts";
+import { ownPostgres, type Postgres } from "./support/own-postgres.ts";
 import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
-
-type Postgres = Awaited<ReturnType<typeof startPostgres>>;
 
 const TO = "restart@example.com";
 const BATCH = 50;
@@ -24,28 +13,13 @@ const BATCH = 50;
 const POLL_INTERVAL_MS = "60000";
 
 // A cluster of its own: stopping it must not take the other test files' databases away.
-const root = mkdtempSync(join(tmpdir(), "balansity-pg-restart-"));
-// The server runs as the postgres OS user (when we are root), which must be able to enter this folder.
-chmodSync(root, 0o755);
-const dataDir = join(root, "data");
-const logFile = join(root, "postgres.log");
+const own = ownPostgres("restart");
 
 let postgres: Postgres | undefined;
 let pool: pg.Pool;
 let smtp: SmtpSink;
 let worker: RunningWorker | undefined;
 let from: string;
-
-function start(port: number): Promise<Postgres> {
-  return startPostgres({
-    dataDir,
-    logFile,
-    port,
-    durability: "fast",
-    choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-    pgBin: process.env.PG_BIN,
-  });
-}
 
 async function readiness(): Promise<{ status: number; failing: string[] }> {
   const response = await fetch(`${worker!.url}/readyz`);
@@ -70,7 +44,7 @@ async function waitForDelivered(keys: readonly string[], timeoutMs: number) {
 }
 
 beforeAll(async () => {
-  postgres = await start(0);
+  postgres = await own.start(0);
   const url = postgres.cluster.adminUrl;
   await installPlatform(url);
   await applyMigrations(url);
@@ -88,7 +62,7 @@ afterAll(async () => {
   await smtp?.stop();
   await pool?.end();
   await postgres?.cluster.stop();
-  rmSync(root, { recursive: true, force: true });
+  own.remove();
 });
 
 describe("PostgreSQL restarts under the worker", () => {
@@ -122,7 +96,7 @@ describe("PostgreSQL restarts under the worker", () => {
   it("after the restart on the same port delivers new and old emails exactly once and is ready again", async () => {
     const port = postgres!.cluster.port;
     const restartedAt = performance.now();
-    postgres = await start(port);
+    postgres = await own.start(port);
     expect(postgres.cluster.created).toBe(false);
     expect(postgres.cluster.port).toBe(port);
 

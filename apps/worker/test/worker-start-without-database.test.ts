@@ -1,27 +1,15 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  applyMigrations,
-  installPlatform,
-  parsePostgresChoice,
-  type SmtpSink,
-  startPostgres,
-  startSmtpSink,
-} from "@balansity/devstack";
+import { applyMigrations, installPlatform, type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
 import { emailMessage, sendRaw } from "./support/domain.ts";
+import { ownPostgres, type Postgres } from "./support/own-postgres.ts";
 import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
 import { spawnWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
-type Postgres = Awaited<ReturnType<typeof startPostgres>>;
-
 // A cluster of its own that does not exist yet when the worker starts.
-const root = mkdtempSync(join(tmpdir(), "balansity-pg-late-"));
-chmodSync(root, 0o755); // the server runs as the postgres OS user when we are root
+const own = ownPostgres("late");
 let postgres: Postgres | undefined;
 let smtp: SmtpSink;
 let worker: RunningWorker | undefined;
@@ -54,7 +42,7 @@ afterAll(async () => {
   await worker?.stop();
   await smtp?.stop();
   await postgres?.cluster.stop();
-  rmSync(root, { recursive: true, force: true });
+  own.remove();
 });
 
 describe("the worker started while the database is not there", () => {
@@ -70,14 +58,7 @@ describe("the worker started while the database is not there", () => {
     expect(down.status).toBe(503);
     expect(down.failing.join(" ")).toMatch(/^database: .*ECONNREFUSED/);
 
-    postgres = await startPostgres({
-      dataDir: join(root, "data"),
-      logFile: join(root, "postgres.log"),
-      port,
-      durability: "fast",
-      choice: parsePostgresChoice(process.env.DEVSTACK_POSTGRES),
-      pgBin: process.env.PG_BIN,
-    });
+    postgres = await own.start(port);
     expect(postgres.cluster.port).toBe(port);
     // Reachable, but not migrated yet: still not ready, and it says why.
     await waitFor(
