@@ -15,6 +15,27 @@ import { canServerUserEnter, type ServerUser } from "./os-user.ts";
 import { DataDirError, RELOCATED_ROOT } from "./reachable-data-dir.ts";
 
 /**
+ * Moves a finished copy into place. Test runs start several of these at once: whoever renames first
+ * wins, and a complete copy already there is used as it is (another process may be running from it),
+ * never removed; only a leftover without its marker is replaced.
+ */
+function publishCopy(partial: string, copy: string): void {
+  try {
+    renameSync(partial, copy);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  }
+  if (existsSync(join(copy, ".complete"))) {
+    rmSync(partial, { recursive: true, force: true });
+    return;
+  }
+  rmSync(copy, { recursive: true, force: true });
+  renameSync(partial, copy);
+}
+
+/**
  * Binaries the server user can run. The embedded PostgreSQL lives in the checkout's node_modules;
  * as root in a checkout the `postgres` OS user cannot enter, its installation folder (bin, lib,
  * share) is copied once to `/var/tmp/balansity-devstack-pg-<hash of its path>` (root's, mode 755)
@@ -42,8 +63,7 @@ export function reachableBinaries(
     cpSync(installation, partial, { recursive: true, verbatimSymlinks: true });
     chmodSync(partial, 0o755);
     writeFileSync(join(partial, ".complete"), `${installation}\n`);
-    rmSync(copy, { recursive: true, force: true });
-    renameSync(partial, copy);
+    publishCopy(partial, copy);
   }
   // /var/tmp is shared: run only binaries nobody but root could have written
   const { uid, mode } = statSync(copy);
