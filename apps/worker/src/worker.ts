@@ -10,6 +10,7 @@ import { QueueConsumer } from "./consumer/queue-consumer.ts";
 import { QueueNotifier } from "./consumer/queue-notifier.ts";
 import { TransportBreaker } from "./consumer/transport-breaker.ts";
 import { startHttpServer } from "./ops/http-server.ts";
+import { retryWithBackoff } from "./ops/retry-with-backoff.ts";
 import { waitForDatabase } from "./ops/wait-for-database.ts";
 import { WorkerMetrics } from "./ops/worker-metrics.ts";
 import { type FallbackScheduler, startSchedulerIfNeeded } from "./scheduler/start-scheduler.ts";
@@ -225,7 +226,7 @@ function createBreakers(options: {
 }
 
 /** The scheduler's start reads the database too: it is retried the same way until it works. */
-async function startSchedulerWhenPossible(options: {
+function startSchedulerWhenPossible(options: {
   pool: pg.Pool;
   config: WorkerConfig;
   logger: Logger;
@@ -233,15 +234,10 @@ async function startSchedulerWhenPossible(options: {
   minDelayMs: number;
   maxDelayMs: number;
 }): Promise<FallbackScheduler | undefined> {
-  const { pool, config, logger, signal } = options;
-  for (let failures = 0; !signal.aborted; failures += 1) {
-    try {
-      return await startSchedulerIfNeeded({ pool, mode: config.scheduler, logger });
-    } catch (error) {
-      const delay = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** failures);
-      logger.warn({ err: error, retry_in_ms: delay }, "could not start the cron scheduler yet");
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-  return undefined;
+  const { pool, config, logger } = options;
+  return retryWithBackoff(() => startSchedulerIfNeeded({ pool, mode: config.scheduler, logger }), {
+    ...options,
+    onFailure: (error, retryInMs) =>
+      logger.warn({ err: error, retry_in_ms: retryInMs }, "could not start the cron scheduler yet"),
+  });
 }

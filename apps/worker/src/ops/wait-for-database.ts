@@ -1,5 +1,6 @@
 import { metricsAll, type Queryable } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
+import { retryWithBackoff } from "./retry-with-backoff.ts";
 
 export interface WaitForDatabaseOptions {
   readonly db: Queryable;
@@ -20,20 +21,28 @@ export interface WaitForDatabaseOptions {
  */
 export async function waitForDatabase(options: WaitForDatabaseOptions): Promise<boolean> {
   const { db, queues, logger, signal } = options;
-  const min = options.minDelayMs ?? 500;
-  const max = options.maxDelayMs ?? 30_000;
-  for (let failures = 0; !signal.aborted; failures += 1) {
-    const problem = await check(db, queues);
-    options.onProblem(problem);
-    if (problem === undefined) {
-      if (failures > 0) logger.info({ tries: failures + 1 }, "database reachable: starting the consumers");
+  let failures = 0;
+  const reached = await retryWithBackoff(
+    async () => {
+      const problem = await check(db, queues);
+      options.onProblem(problem);
+      if (problem !== undefined) throw new Error(problem);
       return true;
-    }
-    const delay = Math.min(max, min * 2 ** failures);
-    logger.warn({ problem, retry_in_ms: delay }, "the worker cannot start its consumers yet");
-    await sleep(delay, signal);
-  }
-  return false;
+    },
+    {
+      signal,
+      minDelayMs: options.minDelayMs ?? 500,
+      maxDelayMs: options.maxDelayMs ?? 30_000,
+      onFailure: (error, retryInMs) => {
+        failures += 1;
+        const problem = error instanceof Error ? error.message : String(error);
+        logger.warn({ problem, retry_in_ms: retryInMs }, "the worker cannot start its consumers yet");
+      },
+    },
+  );
+  if (reached && failures > 0)
+    logger.info({ tries: failures + 1 }, "database reachable: starting the consumers");
+  return reached === true;
 }
 
 async function check(db: Queryable, queues: readonly string[]): Promise<string | undefined> {
@@ -54,16 +63,4 @@ async function check(db: Queryable, queues: readonly string[]): Promise<string |
     return `database: queue(s) ${missing.join(", ")} missing — apply the migrations (pnpm db:migrate)`;
   }
   return undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
