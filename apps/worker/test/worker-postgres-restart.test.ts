@@ -5,7 +5,7 @@ import { messageIdFor } from "../src/email/email-processor.ts";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength, sendRaw } from "./support/domain.ts";
 import { ownPostgres, type Postgres } from "./support/own-postgres.ts";
-import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
+import { readiness, startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
 
 const TO = "restart@example.com";
 const BATCH = 50;
@@ -20,12 +20,6 @@ let pool: pg.Pool;
 let smtp: SmtpSink;
 let worker: RunningWorker | undefined;
 let from: string;
-
-async function readiness(): Promise<{ status: number; failing: string[] }> {
-  const response = await fetch(`${worker!.url}/readyz`);
-  const body = (await response.json()) as { failing: string[] };
-  return { status: response.status, failing: body.failing };
-}
 
 /** One message per transaction, as the database triggers send them: one NOTIFY each. */
 async function enqueue(keys: readonly string[]): Promise<void> {
@@ -83,7 +77,7 @@ describe("PostgreSQL restarts under the worker", () => {
     await postgres!.cluster.stop();
     const down = await waitFor(
       async () => {
-        const ready = await readiness();
+        const ready = await readiness(worker!.url);
         return ready.status === 503 && ready.failing.includes("database") ? ready : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 50, what: "/readyz 503 with database failing" },
@@ -103,7 +97,7 @@ describe("PostgreSQL restarts under the worker", () => {
     await enqueue(after);
     await waitForDelivered(after, 40_000);
     const deliveredIn = performance.now() - restartedAt;
-    await waitFor(async () => (await readiness()).status === 200, {
+    await waitFor(async () => (await readiness(worker!.url)).status === 200, {
       timeoutMs: 40_000,
       intervalMs: 100,
       what: "/readyz 200 after the restart",
@@ -128,7 +122,7 @@ describe("PostgreSQL restarts under the worker", () => {
 
   it("listens again: a new email arrives at once although the poll interval is a minute", async () => {
     // Readiness includes the notification connection, so LISTEN is back before this email is sent.
-    expect(await readiness()).toEqual({ status: 200, failing: [] });
+    expect(await readiness(worker!.url)).toEqual({ status: 200, failing: [] });
     const key = "restart:listen";
     const sentAt = performance.now();
     await enqueue([key]);

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, emailMessage, queueLength, sendRaw } from "./support/domain.ts";
-import { startTestWorker, waitFor } from "./support/test-worker.ts";
+import { readiness, startTestWorker, waitFor } from "./support/test-worker.ts";
 
 type SinkProcess = Awaited<ReturnType<typeof spawnSmtpSinkProcess>>;
 
@@ -24,11 +24,6 @@ async function sinkSubjects(sink: SinkProcess): Promise<string[]> {
   const response = await fetch(`${sink.url}/messages?to=${encodeURIComponent(TO)}`);
   if (!response.ok) throw new Error(`GET /messages answered ${response.status}`);
   return ((await response.json()) as { subject: string }[]).map((message) => message.subject);
-}
-
-async function readiness(): Promise<{ status: number; failing: string[] }> {
-  const response = await fetch(`${worker!.url}/readyz`);
-  return { status: response.status, failing: ((await response.json()) as { failing: string[] }).failing };
 }
 
 beforeAll(async () => {
@@ -64,7 +59,7 @@ describe("an SMTP outage longer than the whole retry schedule", () => {
     // The pause shows in /readyz and in the metrics.
     const paused = await waitFor(
       async () => {
-        const ready = await readiness();
+        const ready = await readiness(worker!.url);
         return ready.status === 503 && ready.failing.includes("paused:smtp") ? ready : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 50, what: "/readyz 503 with paused:smtp" },
@@ -99,6 +94,6 @@ describe("an SMTP outage longer than the whole retry schedule", () => {
     const subjects = await sinkSubjects(second);
     expect(subjects.sort()).toEqual([...keys].sort());
     expect(await deadLetters(pool, "email_queue")).toEqual([]);
-    await waitFor(async () => (await readiness()).status === 200, { what: "/readyz 200 again" });
+    await waitFor(async () => (await readiness(worker!.url)).status === 200, { what: "/readyz 200 again" });
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
 import { emailMessage, sendRaw } from "./support/domain.ts";
 import { ownPostgres, type Postgres } from "./support/own-postgres.ts";
-import { startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
+import { readiness, startTestWorker, testWorkerEnv, waitFor } from "./support/test-worker.ts";
 import { spawnWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 // A cluster of its own that does not exist yet when the worker starts.
@@ -25,11 +25,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
-}
-
-async function readiness(url: string): Promise<{ status: number; failing: string[] }> {
-  const response = await fetch(`${url}/readyz`);
-  return { status: response.status, failing: ((await response.json()) as { failing: string[] }).failing };
 }
 
 beforeAll(async () => {

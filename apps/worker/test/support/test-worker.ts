@@ -42,4 +42,10 @@ export async function startTestWorker(options: {
   });
 }
 
+/** The worker's /readyz: its status code and the failing parts it names. */
+export async function readiness(url: string): Promise<{ status: number; failing: string[] }> {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, failing: ((await response.json()) as { failing: string[] }).failing };
+}
+
 export { waitFor } from "./wait-for.ts";
