@@ -149,6 +149,9 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
     });
     if (!reachable) return;
     for (const consumer of consumers.values()) consumer.start();
+    // The first reads took the connection the check used. A backlog is read by several reads at once:
+    // open their connections together now, not one after another as each reader first needs one.
+    void warmPool(pool, Math.min(config.database.poolMax - 1, QueueConsumer.readsInFlight - 1));
     await notifier?.start();
     scheduler = await startSchedulerWhenPossible({ pool, config, logger, signal: stopping.signal, ...retry });
     startupProblem = undefined;
@@ -192,6 +195,12 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
       return stopped;
     },
   };
+}
+
+/** Opens up to `connections` pool connections at once and returns them to the pool; failures are left to the reads. */
+async function warmPool(pool: pg.Pool, connections: number): Promise<void> {
+  const clients = await Promise.allSettled(Array.from({ length: connections }, () => pool.connect()));
+  for (const client of clients) if (client.status === "fulfilled") client.value.release();
 }
 
 /** One breaker per transport: the database (every consumer needs it) and each one a processor probes. */

@@ -71,20 +71,57 @@ async function readCounts(): Promise<number[]> {
 }
 
 describe("QueueConsumer prefetch", () => {
-  it("reads a backlog ahead, up to four batches, while every handler slot is busy", async () => {
+  it("reads a backlog ahead, whole batches up to four, while every handler slot is busy", async () => {
     const { processor, started, open } = gatedProcessor();
     for (let i = 0; i < 20; i += 1) await sendRaw(pool, QUEUE, payment());
     const consumer = start(processor, { concurrency: 1, batchSize: 4 });
 
-    await waitFor(() => consumer.inFlightCount === 1 && consumer.bufferedCount === 16, {
-      what: "one running and sixteen read ahead",
+    await waitFor(() => consumer.inFlightCount === 1 && consumer.bufferedCount === 15, {
+      what: "one running and fifteen read ahead",
     });
     expect(started).toHaveLength(1);
-    // Seventeen read once (one running, four batches buffered), three wait in the queue.
-    expect(await readCounts()).toEqual([...Array(17).fill(1), 0, 0, 0]);
+    // Four reads of a whole batch: one running, fifteen buffered. A fifth batch would not fit in the
+    // sixteen places, so the other four wait in the queue, not read.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(consumer.bufferedCount).toBe(15);
+    expect(await readCounts()).toEqual([...Array(16).fill(1), 0, 0, 0, 0]);
     open();
     await waitFor(async () => (await queueLength(pool, QUEUE)) === 0, { what: "all archived" });
     expect(started).toHaveLength(20);
+  });
+
+  it("archives what it finished with its next read", async () => {
+    const statements = { carried: 0 };
+    const counting = {
+      query: (text: string, values?: unknown[]) => {
+        if (text.includes("pgmq_archive_and_read(")) statements.carried += 1;
+        return pool.query(text, values);
+      },
+    };
+    const ids: number[] = [];
+    for (let i = 0; i < 120; i += 1) ids.push(await sendRaw(pool, QUEUE, payment()));
+    let handled = 0;
+    const { consumer } = consumerFor(
+      pool,
+      {
+        queue: QUEUE,
+        async process() {
+          handled += 1;
+        },
+      },
+      { concurrency: 8, batchSize: 10 },
+      { db: counting, pollIntervalMs: 60_000 },
+    );
+    consumer.start();
+    running.push(consumer);
+
+    await waitFor(async () => (await queueLength(pool, QUEUE)) === 0, { what: "all archived" });
+    expect(handled).toBe(120);
+    expect(statements.carried).toBeGreaterThan(0);
+    const { rows } = await pool.query<{ msg_id: string }>(
+      `select msg_id from pgmq.a_${QUEUE} order by msg_id`,
+    );
+    expect(rows.map((row) => Number(row.msg_id))).toEqual(ids);
   });
 
   it("reads a quiet queue with one reader: one read per wake-up", async () => {

@@ -120,6 +120,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     migration: "038_trigger_wakeups.sql",
   },
   "public.pgmq_consumer_leave(text, text)": { execute: service, migration: "038_trigger_wakeups.sql" },
+  // 042: a consumer's archive and next read in one round trip.
+  "public.pgmq_archive_and_read(text, bigint[], integer, integer, jsonb)": {
+    execute: service,
+    migration: "042_consumer_archive_and_read.sql",
+  },
   // 039: the upcoming-appointments limit.
   "public.check_upcoming_appointment_limit()": { execute: none, migration: "039_security_limits.sql" },
   // 040: reports.

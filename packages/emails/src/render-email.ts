@@ -1,10 +1,11 @@
-import { plainTextSelectors, render } from "@react-email/render";
+import { plainTextSelectors } from "@react-email/render";
 import { compile } from "html-to-text";
 import type { z } from "zod";
 import type { EmailAttachmentRef } from "./email-attachment.ts";
 import type { EmailContext, EmailTemplate } from "./email-template.ts";
 import { EmailTemplateError, type EmailTemplateIssue } from "./email-template-error.ts";
 import { createEmailFormatter, type EmailFormatter, isValidTimeZone } from "./intl-format.ts";
+import { renderHtml } from "./render-html.ts";
 import {
   type EmailLocale,
   type EmailTemplateName,
@@ -129,7 +130,8 @@ function createContext(template: EmailTemplateName, locale: unknown, timezone: u
 // The plain text is made from the rendered html with the options render(…, { plainText: true }) uses,
 // compiled once (html-to-text's `convert` rebuilds its selector tree on every call), instead of
 // rendering the React tree a second time. html-to-text upper-cases headings by default; a Russian
-// heading in capitals reads as shouting.
+// heading in capitals reads as shouting. (react-email's faster converter is not in its browser build,
+// which the console's previews use.)
 const toPlainText = compile({
   wordwrap: false,
   selectors: [...plainTextSelectors, { selector: "h1", options: { uppercase: false } }],
@@ -143,7 +145,7 @@ async function renderTemplate<K extends EmailTemplateName>(
   const variables = parseVariables(name, rawVariables);
   const template: EmailTemplate<ParsedEmailTemplateVariables<K>> = emailTemplates[name];
   const element = template.body(variables, context);
-  const html = await render(element);
+  const html = renderHtml(element);
   const text = toPlainText(html);
   const subject = oneLine(template.subject(variables, context));
   const attachments = template.attachments?.(variables) ?? [];

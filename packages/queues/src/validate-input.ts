@@ -9,6 +9,10 @@ export function checkInput<S extends z.ZodType>(
 ):
   | { readonly ok: true; readonly value: z.output<S> }
   | { readonly ok: false; readonly fields: FieldIssue[] } {
+  // Without parse parameters zod takes its compiled fast path (3-4x quicker); the readable messages
+  // are only needed for input that fails, so that is parsed again with them.
+  const quick = schema.safeParse(input);
+  if (quick.success) return { ok: true, value: quick.data };
   const result = schema.safeParse(input, { error: readableIssueMessages });
   return result.success
     ? { ok: true, value: result.data }

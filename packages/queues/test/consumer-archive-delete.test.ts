@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { archive, deleteMessages, read } from "../src/consumer/index.ts";
+import { archive, archiveAndRead, deleteMessages, read } from "../src/consumer/index.ts";
 import { InvalidArgumentError } from "../src/index.ts";
 import {
   countingQueryable,
@@ -55,6 +55,61 @@ describe("archive", () => {
     await expect(archive(queryable, "analytics_queue", 1.5)).rejects.toThrow(
       /archive: "ids" must be a positive integer msg_id or a list/,
     );
+  });
+});
+
+describe("archiveAndRead", () => {
+  it("archives the finished batch and reads the next one in one statement", async () => {
+    const ids = await Promise.all(
+      [1, 2, 3, 4].map((n) => sendRaw(database.pool, "report_generation_queue", { n })),
+    );
+    const [first, second, third, fourth] = ids as [number, number, number, number];
+    const finished = await read(database.pool, "report_generation_queue", { vt: 60, qty: 2 });
+    expect(finished.map((record) => record.msgId)).toEqual([first, second]);
+    const { queryable, statements } = countingQueryable(database.pool);
+
+    const next = await archiveAndRead(queryable, "report_generation_queue", [first, second, 999_999], {
+      vt: 45,
+      qty: 10,
+    });
+
+    expect(statements).toHaveLength(1);
+    expect(next.map((record) => [record.msgId, record.readCount, record.message])).toEqual([
+      [third, 1, { n: 3 }],
+      [fourth, 1, { n: 4 }],
+    ]);
+    const hiddenFor = (next[0]?.visibleAt.getTime() ?? 0) - Date.now();
+    expect(hiddenFor).toBeGreaterThan(40_000);
+    expect(hiddenFor).toBeLessThanOrEqual(45_000);
+    expect(next[0]?.enqueuedAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await idsIn("q_report_generation_queue")).toEqual([third, fourth]);
+    expect(await idsIn("a_report_generation_queue")).toEqual(expect.arrayContaining([first, second]));
+  });
+
+  it("only reads when nothing is finished, and reads with a condition", async () => {
+    const low = await sendRaw(database.pool, "analytics_queue", { lane: "low" });
+    const high = await sendRaw(database.pool, "analytics_queue", { lane: "high" });
+
+    const read1 = await archiveAndRead(database.pool, "analytics_queue", [], {
+      vt: 30,
+      qty: 5,
+      conditional: { lane: "high" },
+    });
+
+    expect(read1.map((record) => record.msgId)).toEqual([high]);
+    expect(await idsIn("q_analytics_queue")).toEqual([low, high]);
+    await archive(database.pool, "analytics_queue", [low, high]);
+  });
+
+  it("refuses bad arguments before any statement, naming them", async () => {
+    const { queryable, statements } = countingQueryable(database.pool);
+    await expect(archiveAndRead(queryable, "analytics_queue", [1, -2], { vt: 30, qty: 5 })).rejects.toThrow(
+      /archiveAndRead: "ids\[1\]"/,
+    );
+    await expect(archiveAndRead(queryable, "analytics_queue", [], { vt: 30, qty: 0 })).rejects.toThrow(
+      /archiveAndRead: "qty" must be at least 1/,
+    );
+    expect(statements).toEqual([]);
   });
 });
 

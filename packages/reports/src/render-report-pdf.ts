@@ -1,39 +1,19 @@
 import { setImmediate as afterPendingCallbacks } from "node:timers/promises";
 import { renderToBuffer } from "@react-pdf/renderer";
 import { createElement } from "react";
-import { formatCompletionDate, isoDateIn, type ReportLocale, reportCopy } from "./report-copy.ts";
+import { formatCompletionDate, isoDateIn, reportCopy } from "./report-copy.ts";
 import { ReportDocument } from "./report-document.tsx";
 import { registerReportFonts, resetReportGlyphCache } from "./report-fonts.ts";
+import type { RenderedReport, ReportInput } from "./report-input.ts";
+
+export type { RenderedReport, ReportInput } from "./report-input.ts";
+
 import { parseCheckupResults } from "./results-contract.ts";
 
 /** Bump when the layout or the wording changes: recorded per report (public.reports.renderer_version). */
 export const reportRendererVersion = "pdf-1";
 
 let queue: Promise<void> = Promise.resolve();
-
-/** What a report is made of: the completed checkup and its owner's name, language and zone. */
-export interface ReportInput {
-  readonly assessment: {
-    readonly id: string;
-    readonly kind: string;
-    readonly title: string | null;
-    /** `public.assessments.results`; checked against the contract of `kind` before rendering. */
-    readonly results: unknown;
-    readonly completedAt: Date;
-  };
-  readonly userName: string | null;
-  readonly locale: ReportLocale;
-  /** IANA zone the completion date is shown in. */
-  readonly timezone: string;
-}
-
-export interface RenderedReport {
-  readonly contentType: "application/pdf";
-  readonly body: Uint8Array;
-  /** e.g. `balansity-wellbeing-2026-11-25.pdf` (the date in the user's zone). */
-  readonly fileName: string;
-  readonly rendererVersion: string;
-}
 
 /**
  * Renders a checkup report as PDF. Throws `ReportResultsError` (naming the field) when the results

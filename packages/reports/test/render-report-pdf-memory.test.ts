@@ -3,7 +3,8 @@
 // stayed reachable until the caller let the event loop reach its check phase, and rendering back to
 // back never did.
 import { describe, expect, it } from "vitest";
-import { checkupKinds, checkupScales, type ReportInput, renderReportPdf } from "../src/index.ts";
+import { checkupKinds, checkupScales, type ReportInput } from "../src/index.ts";
+import { renderReportPdf } from "../src/render-report-pdf.ts";
 
 const collect = (globalThis as { gc?: () => void }).gc;
 

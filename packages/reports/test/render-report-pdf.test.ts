@@ -6,12 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ReportInput,
-  ReportResultsError,
-  renderReportPdf,
-  reportRendererVersion,
-} from "../src/index.ts";
+import { type ReportInput, ReportResultsError } from "../src/index.ts";
+import { renderReportPdf, reportRendererVersion } from "../src/render-report-pdf.ts";
 
 const run = promisify(execFile);
 const artifacts = join(import.meta.dirname, "..", "test-artifacts");

@@ -60,6 +60,32 @@ export class ArchiveBatcher {
     return this.#pending.length;
   }
 
+  /**
+   * Hands up to `max` pending ids to a caller that archives them itself (a consumer's next read
+   * archives them in the same round trip); if that fails, it gives them back with {@link restore}.
+   */
+  take(max: number): number[] {
+    if (this.#pending.length === 0) return [];
+    const ids = this.#pending.splice(0, max);
+    if (this.#pending.length === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    return ids;
+  }
+
+  /** Sends what is pending now instead of after the delay (the consumer went idle: nothing to wait for). */
+  sendNow(): void {
+    this.#send();
+  }
+
+  /** Ids from {@link take} whose archive did not happen: pending again, sent with the next batch. */
+  restore(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.#pending.unshift(...ids);
+    this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
+  }
+
   /** Sends the pending ids (up to a batch) unless `maxInFlight` batches are out; their return sends more. */
   #send(): void {
     clearTimeout(this.#timer);

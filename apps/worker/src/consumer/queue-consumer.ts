@@ -48,7 +48,8 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs. Success → archived in batches. PermanentError → DLQ. Other errors → hidden again for
+ * processor runs. Success → archived in batches, by the next read when one
+ * comes first (one statement for both). PermanentError → DLQ. Other errors → hidden again for
  * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
  * last attempt.
  *
@@ -82,8 +83,13 @@ export interface QueueConsumerOptions<Q extends QueueName> {
 const MAX_READ_RETRY_MS = 30_000;
 /** Read loops per consumer: up to this many reads in flight, and batches in the buffer. */
 const READERS = 4;
+const BUFFER_BATCHES = 4;
+/** Finished messages a read archives on its way (the rest go in the archiver's own batches). */
+const ARCHIVE_WITH_READ_MAX = 1000;
 
 export class QueueConsumer<Q extends QueueName = QueueName> {
+  /** Connections one consumer uses at once while there is a backlog (its reads in flight). */
+  static readonly readsInFlight = READERS;
   readonly queue: Q;
   readonly #options: QueueConsumerOptions<Q>;
   readonly #archiver: ArchiveBatcher;
@@ -135,7 +141,9 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#archiver = new ArchiveBatcher({
       db: options.db,
       queue: this.queue,
-      maxBatch: Math.max(100, options.settings.batchSize),
+      // Large: with a backlog the next read (every few ms) archives what finished; the archiver's own
+      // batches go after its delay, when no read came first.
+      maxBatch: ARCHIVE_WITH_READ_MAX,
       onError: (error) =>
         options.logger.error({ queue: this.queue, err: error }, "archive failed; will retry"),
     });
@@ -251,9 +259,9 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         this.#pendingRelease.clear();
         await this.#release(ids, "released messages held when the outage began");
       }
-      const room = READERS * settings.batchSize - this.bufferedCount - this.#reserved;
-      const wanted = Math.min(settings.batchSize, room);
-      if (wanted <= 0) {
+      // Whole batches only: a read is a statement and a scan past everything held, whatever its size.
+      const wanted = settings.batchSize;
+      if (this.#room() < wanted) {
         this.#waitingForSpace += 1;
         await this.#sleep(pollIntervalMs);
         this.#waitingForSpace -= 1;
@@ -268,12 +276,19 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       this.#wakeRequested = false;
       let records: QueueRecord[];
       this.#reserved += wanted;
+      // Finished messages not yet on their way to the archive go with this read: one round trip.
+      const finished = this.#archiver.take(ARCHIVE_WITH_READ_MAX);
       try {
-        records = await readWithPolicy(db, this.queue, processor.readPolicy, { vt, qty: wanted });
+        records = await readWithPolicy(db, this.queue, processor.readPolicy, {
+          vt,
+          qty: wanted,
+          archive: finished,
+        });
         if (this.#readFailures > 0) logger.info({ queue: this.queue }, "reading again after failures");
         this.#readFailures = 0;
       } catch (error) {
         this.#reserved -= wanted;
+        this.#archiver.restore(finished);
         this.#readFailures += 1;
         const outage = asDatabaseUnavailable(error);
         const breaker = outage && this.#breakerFor(outage.transport);
@@ -377,9 +392,16 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     this.#retrying.delete(msgId);
     if (this.#state !== "running") return;
     this.#dispatch();
-    // Refill once half the buffer is gone, not after every message.
-    if (this.#waitingForSpace > 0 && this.bufferedCount * 2 <= READERS * this.#options.settings.batchSize)
-      this.#wakeAll();
+    // Refill once a whole batch fits, not after every message.
+    if (this.#waitingForSpace > 0 && this.#room() >= this.#options.settings.batchSize) this.#wakeAll();
+    // Nothing left that could join the archive batch: send it rather than wait out its delay.
+    if (this.#running.size === 0 && this.bufferedCount === 0 && this.#reserved === 0)
+      this.#archiver.sendNow();
+  }
+
+  /** Messages the buffer can still take, counting those that reads in flight will bring. */
+  #room(): number {
+    return BUFFER_BATCHES * this.#options.settings.batchSize - this.bufferedCount - this.#reserved;
   }
 
   #isBuffered(msgId: number): boolean {

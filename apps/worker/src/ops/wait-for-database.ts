@@ -1,4 +1,4 @@
-import { metricsAll, type Queryable } from "@balansity/queues/consumer";
+import { listQueues, missingConsumerFunctions, type Queryable } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
 import { retryWithBackoff } from "./retry-with-backoff.ts";
 
@@ -15,7 +15,8 @@ export interface WaitForDatabaseOptions {
 }
 
 /**
- * Waits until the database answers and holds the worker's queues, however it stands at start-up:
+ * Waits until the database answers and holds the worker's queues and the functions its consumers
+ * call, however it stands at start-up:
  * not running yet, an unknown database or role, migrations not applied. Logs what is wrong once per
  * try, backing off from `minDelayMs` to `maxDelayMs`. Resolves false when `signal` aborts first.
  */
@@ -47,8 +48,10 @@ export async function waitForDatabase(options: WaitForDatabaseOptions): Promise<
 
 async function check(db: Queryable, queues: readonly string[]): Promise<string | undefined> {
   let existing: Set<string>;
+  let missingFunctions: string[];
   try {
-    existing = new Set((await metricsAll(db)).map((metrics) => metrics.queue));
+    existing = new Set(await listQueues(db));
+    missingFunctions = await missingConsumerFunctions(db);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;
@@ -61,6 +64,9 @@ async function check(db: Queryable, queues: readonly string[]): Promise<string |
   const missing = queues.filter((queue) => !existing.has(queue));
   if (missing.length > 0) {
     return `database: queue(s) ${missing.join(", ")} missing — apply the migrations (pnpm db:migrate)`;
+  }
+  if (missingFunctions.length > 0) {
+    return `database: function(s) ${missingFunctions.join(", ")} missing — apply the migrations (pnpm db:migrate)`;
   }
   return undefined;
 }

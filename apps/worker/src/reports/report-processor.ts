@@ -8,7 +8,6 @@ import {
   ReportResultsError,
   ReportStorageError,
   type ReportStore,
-  renderReportPdf,
 } from "@balansity/reports";
 import type { Kysely } from "kysely";
 import type pg from "pg";
@@ -27,7 +26,7 @@ export interface ReportProcessorOptions {
   readonly linkTtlSeconds: number;
   /** A larger PDF is not attached (the email has the link only). */
   readonly attachmentMaxBytes: number;
-  /** Defaults to the PDF renderer of @balansity/reports. */
+  /** Defaults to the PDF renderer of @balansity/reports, loaded with the first report. */
   readonly render?: (input: ReportInput) => Promise<RenderedReport>;
 }
 
@@ -57,7 +56,7 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
     this.#pool = options.db;
     this.#db = createDb(options.db);
     this.#store = options.store;
-    this.#render = options.render ?? renderReportPdf;
+    this.#render = options.render ?? renderWithReportPdf;
     this.#appUrl = options.appUrl;
     this.#linkTtlSeconds = options.linkTtlSeconds;
     this.#attachmentMaxBytes = options.attachmentMaxBytes;
@@ -193,4 +192,14 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
 
 function digest(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * The PDF renderer, loaded on the first report rather than at start-up: react-pdf, its layout engine
+ * and the fonts are about 50 MB of a worker's memory, which a worker that sends email but never
+ * renders a report does without (the bundle defers a dynamic import's evaluation the same way).
+ */
+async function renderWithReportPdf(input: ReportInput): Promise<RenderedReport> {
+  const { renderReportPdf } = await import("@balansity/reports/pdf");
+  return renderReportPdf(input);
 }

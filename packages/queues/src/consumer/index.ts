@@ -2,11 +2,14 @@
 // Queryable (a node-postgres Pool, PoolClient or Client) and runs one pgmq 1.5 operation.
 
 export { archive } from "./archive.ts";
+export { archiveAndRead } from "./archive-and-read.ts";
+export { consumerFunctions, missingConsumerFunctions } from "./consumer-functions.ts";
 export { consumerLimits } from "./consumer-limits.ts";
 export { leaveConsumer, markConsumerBusy, markConsumerWaiting } from "./consumer-presence.ts";
 export { type ConsumerQueueName, consumerQueueNames, type MessageOf } from "./consumer-queues.ts";
 export { deleteMessages } from "./delete-messages.ts";
 export { hasQueuedMessage } from "./has-queued-message.ts";
+export { listQueues } from "./list-queues.ts";
 export { metrics, metricsAll, type QueueMetrics } from "./metrics.ts";
 export { type DeadLetterError, moveToDeadLetter } from "./move-to-dead-letter.ts";
 export type { MsgIds } from "./msg-id-list.ts";

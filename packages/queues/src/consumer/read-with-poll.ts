@@ -8,7 +8,7 @@ import {
 } from "./consumer-limits.ts";
 import { type ConsumerQueueName, consumerQueueNameSchema } from "./consumer-queues.ts";
 import type { Queryable } from "./queryable.ts";
-import { type QueueRecord, toQueueRecord } from "./queue-record.ts";
+import { messageRecordColumns, type QueueRecord, toQueueRecord } from "./queue-record.ts";
 import type { ReadOptions } from "./read.ts";
 
 export interface ReadWithPollOptions extends ReadOptions {
@@ -39,7 +39,7 @@ export async function readWithPoll<Q extends ConsumerQueueName>(
 ): Promise<QueueRecord<Q>[]> {
   const args = checkArguments("readWithPoll", readWithPollArguments, { queue, ...options });
   const { rows } = await q.query(
-    `select msg_id, read_ct, enqueued_at, vt, message, headers
+    `select ${messageRecordColumns}
      from pgmq.read_with_poll($1::text, $2::integer, $3::integer, $4::integer, $5::integer, $6::jsonb)`,
     [
       queue,

@@ -3,7 +3,7 @@ import { checkArguments } from "./check-arguments.ts";
 import { conditionalSchema, readQuantitySchema, visibilityTimeoutSchema } from "./consumer-limits.ts";
 import { type ConsumerQueueName, consumerQueueNameSchema } from "./consumer-queues.ts";
 import type { Queryable } from "./queryable.ts";
-import { type QueueRecord, toQueueRecord } from "./queue-record.ts";
+import { messageRecordColumns, type QueueRecord, toQueueRecord } from "./queue-record.ts";
 
 export interface ReadOptions {
   /** Seconds the messages stay hidden from other readers. */
@@ -38,7 +38,7 @@ export async function read<Q extends ConsumerQueueName>(
 ): Promise<QueueRecord<Q>[]> {
   const args = checkArguments("read", readArguments, { queue, ...options });
   const { rows } = await q.query(
-    "select msg_id, read_ct, enqueued_at, vt, message, headers from pgmq.read($1::text, $2::integer, $3::integer, $4::jsonb)",
+    `select ${messageRecordColumns} from pgmq.read($1::text, $2::integer, $3::integer, $4::jsonb)`,
     [queue, args.vt, args.qty, JSON.stringify(args.conditional ?? {})],
   );
   return rows.map((row) => toQueueRecord(queue, row));

@@ -3,7 +3,7 @@ import { checkArguments } from "./check-arguments.ts";
 import { msgIdSchema, visibilityTimeoutSchema } from "./consumer-limits.ts";
 import { type ConsumerQueueName, consumerQueueNameSchema } from "./consumer-queues.ts";
 import type { Queryable } from "./queryable.ts";
-import { type QueueRecord, toQueueRecord } from "./queue-record.ts";
+import { messageRecordColumns, type QueueRecord, toQueueRecord } from "./queue-record.ts";
 
 const setVisibilityTimeoutArguments = z.object({
   queue: consumerQueueNameSchema,
@@ -33,7 +33,7 @@ export async function setVisibilityTimeout<Q extends ConsumerQueueName>(
     seconds,
   });
   const { rows } = await q.query(
-    "select msg_id, read_ct, enqueued_at, vt, message, headers from pgmq.set_vt($1::text, $2::bigint, $3::integer)",
+    `select ${messageRecordColumns} from pgmq.set_vt($1::text, $2::bigint, $3::integer)`,
     [queue, args.msgId.toString(), args.seconds],
   );
   return rows[0] === undefined ? undefined : toQueueRecord(queue, rows[0]);
