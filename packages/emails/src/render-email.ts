@@ -1,6 +1,5 @@
-import { plainTextSelectors } from "@react-email/render";
-import { compile } from "html-to-text";
 import type { z } from "zod";
+import { toPlainText } from "#plain-text";
 import type { EmailAttachmentRef } from "./email-attachment.ts";
 import type { EmailContext, EmailTemplate } from "./email-template.ts";
 import { EmailTemplateError, type EmailTemplateIssue } from "./email-template-error.ts";
@@ -127,16 +126,6 @@ function createContext(template: EmailTemplateName, locale: unknown, timezone: u
   return { locale, format };
 }
 
-// The plain text is made from the rendered html with the options render(…, { plainText: true }) uses,
-// compiled once (html-to-text's `convert` rebuilds its selector tree on every call), instead of
-// rendering the React tree a second time. html-to-text upper-cases headings by default; a Russian
-// heading in capitals reads as shouting. (react-email's faster converter is not in its browser build,
-// which the console's previews use.)
-const toPlainText = compile({
-  wordwrap: false,
-  selectors: [...plainTextSelectors, { selector: "h1", options: { uppercase: false } }],
-});
-
 async function renderTemplate<K extends EmailTemplateName>(
   name: K,
   rawVariables: unknown,
@@ -146,6 +135,7 @@ async function renderTemplate<K extends EmailTemplateName>(
   const template: EmailTemplate<ParsedEmailTemplateVariables<K>> = emailTemplates[name];
   const element = template.body(variables, context);
   const html = renderHtml(element);
+  // From the rendered html, not by rendering the React tree a second time.
   const text = toPlainText(html);
   const subject = oneLine(template.subject(variables, context));
   const attachments = template.attachments?.(variables) ?? [];

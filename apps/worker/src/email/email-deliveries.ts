@@ -1,37 +1,93 @@
 import type { Database } from "@balansity/db";
 import { type Kysely, sql } from "kysely";
+import { TurnBatcher } from "./turn-batcher.ts";
 
 export type ClaimResult = "claimed" | "already_sent" | "in_progress";
 
 const now = sql<Date>`now()`;
 const leaseEnd = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;
 
+export interface DeliveryClaim {
+  readonly idempotencyKey: string;
+  readonly msgId: string;
+  readonly template: string;
+  readonly recipient: string;
+  readonly leaseSeconds: number;
+}
+
 /**
- * Claims the right to send the email with this idempotency key, for `leaseSeconds`. One statement:
- * a new key is inserted; a failed or expired attempt is taken over; a sent one or one another worker
- * is sending right now is left alone. No connection is held while SMTP talks.
+ * The delivery log of the email processor. Claims and "sent" records made during one event-loop turn
+ * (a batch of messages reaching the same step together) go to the database as one statement each,
+ * instead of one per email.
  */
-export async function claimDelivery(
+export class EmailDeliveries {
+  readonly #db: Kysely<Database>;
+  readonly #claims: TurnBatcher<DeliveryClaim, ClaimResult>;
+  readonly #sent: TurnBatcher<SentRecord, void>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+    this.#claims = new TurnBatcher((claims) => claimDeliveries(db, claims));
+    this.#sent = new TurnBatcher(async (records) => {
+      await markDeliveriesSent(db, records);
+      return records.map(() => undefined);
+    });
+  }
+
+  /**
+   * Claims the right to send the email with this idempotency key, for `leaseSeconds`: a new key is
+   * inserted; a failed or expired attempt is taken over; a sent one or one another worker is sending
+   * right now is left alone. No connection is held while SMTP talks.
+   */
+  claim(delivery: DeliveryClaim): Promise<ClaimResult> {
+    return this.#claims.add(delivery);
+  }
+
+  /** Records the server's acceptance: from now on no retry sends this email again. */
+  markSent(idempotencyKey: string, smtp: { messageId: string; response: string }): Promise<void> {
+    return this.#sent.add({ idempotencyKey, messageId: smtp.messageId, response: smtp.response });
+  }
+
+  /** Extends this worker's claim while a slow send is still talking to the server. */
+  renewLease(idempotencyKey: string, leaseSeconds: number): Promise<void> {
+    return renewDeliveryLease(this.#db, idempotencyKey, leaseSeconds);
+  }
+
+  /** Records a failed attempt and frees the key for the next one. */
+  markFailed(idempotencyKey: string, error: string): Promise<void> {
+    return markDeliveryFailed(this.#db, idempotencyKey, error);
+  }
+}
+
+interface SentRecord {
+  readonly idempotencyKey: string;
+  readonly messageId: string;
+  readonly response: string;
+}
+
+/** {@link EmailDeliveries.claim} for a batch, in two statements at most; one result per claim. */
+async function claimDeliveries(
   db: Kysely<Database>,
-  delivery: {
-    idempotencyKey: string;
-    msgId: string;
-    template: string;
-    recipient: string;
-    leaseSeconds: number;
-  },
-): Promise<ClaimResult> {
-  const claimed = await db
+  claims: readonly DeliveryClaim[],
+): Promise<ClaimResult[]> {
+  // One row per key: ON CONFLICT cannot touch a row twice in one statement. A second message with a
+  // key this batch already claims is being sent by us right now.
+  const firstOfKey = new Map<string, DeliveryClaim>();
+  for (const claim of claims)
+    if (!firstOfKey.has(claim.idempotencyKey)) firstOfKey.set(claim.idempotencyKey, claim);
+  const rows = await db
     .insertInto("automation.email_deliveries")
-    .values({
-      idempotency_key: delivery.idempotencyKey,
-      msg_id: delivery.msgId,
-      template: delivery.template,
-      recipient: delivery.recipient,
-      status: "sending",
-      lease_until: leaseEnd(delivery.leaseSeconds),
-      attempts: 1,
-    })
+    .values(
+      [...firstOfKey.values()].map((claim) => ({
+        idempotency_key: claim.idempotencyKey,
+        msg_id: claim.msgId,
+        template: claim.template,
+        recipient: claim.recipient,
+        status: "sending",
+        lease_until: leaseEnd(claim.leaseSeconds),
+        attempts: 1,
+      })),
+    )
     .onConflict((conflict) =>
       conflict
         .column("idempotency_key")
@@ -53,18 +109,42 @@ export async function claimDelivery(
         ),
     )
     .returning("idempotency_key")
-    .executeTakeFirst();
-  if (claimed) return "claimed";
-  const existing = await db
-    .selectFrom("automation.email_deliveries")
-    .select("status")
-    .where("idempotency_key", "=", delivery.idempotencyKey)
-    .executeTakeFirst();
-  return existing?.status === "sent" ? "already_sent" : "in_progress";
+    .execute();
+  const claimed = new Set(rows.map((row) => row.idempotency_key));
+  const others = [...firstOfKey.keys()].filter((key) => !claimed.has(key));
+  const sent = new Set<string>();
+  if (others.length > 0) {
+    const existing = await db
+      .selectFrom("automation.email_deliveries")
+      .select("idempotency_key")
+      .where("idempotency_key", "in", others)
+      .where("status", "=", "sent")
+      .execute();
+    for (const row of existing) sent.add(row.idempotency_key);
+  }
+  return claims.map((claim) => {
+    if (firstOfKey.get(claim.idempotencyKey) !== claim)
+      return sent.has(claim.idempotencyKey) ? "already_sent" : "in_progress";
+    if (claimed.has(claim.idempotencyKey)) return "claimed";
+    return sent.has(claim.idempotencyKey) ? "already_sent" : "in_progress";
+  });
 }
 
-/** Extends this worker's claim while a slow send is still talking to the server. */
-export async function renewDeliveryLease(
+/** {@link EmailDeliveries.markSent} for a batch, in one statement. */
+async function markDeliveriesSent(db: Kysely<Database>, records: readonly SentRecord[]): Promise<void> {
+  await sql`
+    update automation.email_deliveries as d
+    set status = 'sent', smtp_message_id = v.message_id, smtp_response = v.response, sent_at = now(),
+        lease_until = null, error = null, updated_at = now()
+    from unnest(
+      ${records.map((record) => record.idempotencyKey)}::text[],
+      ${records.map((record) => record.messageId)}::text[],
+      ${records.map((record) => record.response.slice(0, 500))}::text[]
+    ) as v(idempotency_key, message_id, response)
+    where d.idempotency_key = v.idempotency_key`.execute(db);
+}
+
+async function renewDeliveryLease(
   db: Kysely<Database>,
   idempotencyKey: string,
   leaseSeconds: number,
@@ -77,29 +157,7 @@ export async function renewDeliveryLease(
     .execute();
 }
 
-/** Records the server's acceptance: from now on no retry sends this email again. */
-export async function markDeliverySent(
-  db: Kysely<Database>,
-  idempotencyKey: string,
-  smtp: { messageId: string; response: string },
-): Promise<void> {
-  await db
-    .updateTable("automation.email_deliveries")
-    .set({
-      status: "sent",
-      smtp_message_id: smtp.messageId,
-      smtp_response: smtp.response.slice(0, 500),
-      sent_at: now,
-      lease_until: null,
-      error: null,
-      updated_at: now,
-    })
-    .where("idempotency_key", "=", idempotencyKey)
-    .execute();
-}
-
-/** Records a failed attempt and frees the key for the next one. */
-export async function markDeliveryFailed(
+async function markDeliveryFailed(
   db: Kysely<Database>,
   idempotencyKey: string,
   error: string,

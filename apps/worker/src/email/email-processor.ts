@@ -8,12 +8,7 @@ import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
-import {
-  claimDelivery,
-  markDeliveryFailed,
-  markDeliverySent,
-  renewDeliveryLease,
-} from "./email-deliveries.ts";
+import { EmailDeliveries } from "./email-deliveries.ts";
 import type { SmtpTransport } from "./smtp-transport.ts";
 
 /**
@@ -28,7 +23,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
   readonly readPolicy = { first: { priority: emailPriorities.high } };
   /** While the SMTP server is away the queue pauses; EHLO (and AUTH) tell when it is back. */
   readonly probes = { smtp: () => this.#transport.verify().then(() => undefined) };
-  readonly #db: Kysely<Database>;
+  readonly #deliveries: EmailDeliveries;
   readonly #transport: SmtpTransport;
   readonly #smtp: SmtpConfig;
   readonly #leaseSeconds: number;
@@ -42,7 +37,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
     /** Where files a template attaches by reference are read from (the report store). */
     attachments?: AttachmentSource;
   }) {
-    this.#db = options.db;
+    this.#deliveries = new EmailDeliveries(options.db);
     this.#transport = options.transport;
     this.#smtp = options.smtp;
     this.#leaseSeconds = options.leaseSeconds;
@@ -53,7 +48,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
     const rendered = await this.#render(message);
     const attachments = await this.#loadAttachments(rendered.attachments ?? []);
     const key = message.idempotency_key;
-    const claim = await claimDelivery(this.#db, {
+    const claim = await this.#deliveries.claim({
       idempotencyKey: key,
       msgId: context.msgId,
       template: message.template,
@@ -73,9 +68,11 @@ export class EmailProcessor implements Processor<"email_queue"> {
     // A claim lasts one lease; a send that takes longer keeps it, so no second worker sends meanwhile.
     const renew = setInterval(
       () => {
-        renewDeliveryLease(this.#db, key, this.#leaseSeconds).catch((error: unknown) =>
-          context.logger.warn({ err: error }, "could not renew the delivery lease"),
-        );
+        this.#deliveries
+          .renewLease(key, this.#leaseSeconds)
+          .catch((error: unknown) =>
+            context.logger.warn({ err: error }, "could not renew the delivery lease"),
+          );
       },
       (this.#leaseSeconds * 1000) / 2,
     );
@@ -93,7 +90,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
       });
     } catch (error) {
       const classified = classifySmtpError(error);
-      await markDeliveryFailed(this.#db, key, `${classified.code}: ${classified.message}`);
+      await this.#deliveries.markFailed(key, `${classified.code}: ${classified.message}`);
       throw classified;
     } finally {
       clearInterval(renew);
@@ -151,7 +148,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
     const deadline = Date.now() + RECORD_SENT_PATIENCE_MS;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await markDeliverySent(this.#db, key, info);
+        await this.#deliveries.markSent(key, info);
         return;
       } catch (error) {
         if (Date.now() > deadline || context.signal.aborted) throw error;

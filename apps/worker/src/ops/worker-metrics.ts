@@ -1,6 +1,7 @@
 import { metricsAll, type Queryable } from "@balansity/queues/consumer";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { ConsumerMetrics } from "../consumer/consumer-metrics.ts";
+import { QueueHistogram } from "./queue-histogram.ts";
 
 /** The worker's Prometheus metrics, on a registry of its own (no global state between tests). */
 export class WorkerMetrics implements ConsumerMetrics {
@@ -9,20 +10,23 @@ export class WorkerMetrics implements ConsumerMetrics {
   readonly #failed: Counter<"queue" | "code">;
   readonly #retried: Counter<"queue">;
   readonly #deadLettered: Counter<"queue" | "code">;
-  readonly #duration: Histogram<"queue">;
-  readonly #processedChildren = new Map<
-    string,
-    { readonly count: { inc(): void }; readonly duration: { observe(value: number): void } }
-  >();
+  readonly #duration: QueueHistogram;
+  /** Successes not yet added to the counter: added when scraped, not one call per message. */
+  readonly #processedSinceScrape = new Map<string, number>();
   readonly #transportPaused: Gauge<"transport">;
 
   constructor(db: Queryable) {
     const registers = [this.registry];
+    const processedSinceScrape = this.#processedSinceScrape;
     this.#processed = new Counter({
       name: "balansity_messages_processed_total",
       help: "Messages handled successfully",
       labelNames: ["queue"],
       registers,
+      collect() {
+        for (const [queue, count] of processedSinceScrape) this.inc({ queue }, count);
+        processedSinceScrape.clear();
+      },
     });
     this.#failed = new Counter({
       name: "balansity_messages_failed_total",
@@ -42,10 +46,9 @@ export class WorkerMetrics implements ConsumerMetrics {
       labelNames: ["queue", "code"],
       registers,
     });
-    this.#duration = new Histogram({
+    this.#duration = new QueueHistogram({
       name: "balansity_handler_duration_seconds",
       help: "Time from handler start to success",
-      labelNames: ["queue"],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
@@ -78,14 +81,9 @@ export class WorkerMetrics implements ConsumerMetrics {
   }
 
   processed(queue: string, seconds: number): void {
-    // Once per message: the per-queue children skip hashing the labels on every call.
-    let child = this.#processedChildren.get(queue);
-    if (!child) {
-      child = { count: this.#processed.labels(queue), duration: this.#duration.labels(queue) };
-      this.#processedChildren.set(queue, child);
-    }
-    child.count.inc();
-    child.duration.observe(seconds);
+    // Once per message: no label hashing here (see QueueHistogram); the count is added when scraped.
+    this.#processedSinceScrape.set(queue, (this.#processedSinceScrape.get(queue) ?? 0) + 1);
+    this.#duration.observe(queue, seconds);
   }
 
   failed(queue: string, code: string): void {

@@ -1,0 +1,59 @@
+interface Waiter<O> {
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Collects the calls made during one event-loop turn (or until `maxBatch` of them) and runs them as
+ * one batch at the end of the turn: many handlers that reach the same statement together share one
+ * round trip. When a batch fails, its items are run again one by one, so one bad item (a row the
+ * database refuses) fails alone instead of taking its neighbours with it.
+ */
+export class TurnBatcher<I, O> {
+  readonly #run: (items: readonly I[]) => Promise<readonly O[]>;
+  readonly #maxBatch: number;
+  #items: I[] = [];
+  #waiters: Waiter<O>[] = [];
+  #scheduled = false;
+
+  /** `run` gets the batch and returns one result per item, in order. */
+  constructor(run: (items: readonly I[]) => Promise<readonly O[]>, options: { maxBatch?: number } = {}) {
+    this.#run = run;
+    this.#maxBatch = options.maxBatch ?? 100;
+  }
+
+  add(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#items.push(item);
+      this.#waiters.push({ resolve, reject });
+      if (this.#items.length >= this.#maxBatch) this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const items = this.#items;
+    const waiters = this.#waiters;
+    if (items.length === 0) return;
+    this.#items = [];
+    this.#waiters = [];
+    void this.#settle(items, waiters);
+  }
+
+  async #settle(items: readonly I[], waiters: readonly Waiter<O>[]): Promise<void> {
+    try {
+      const results = await this.#run(items);
+      waiters.forEach((waiter, index) => waiter.resolve(results[index] as O));
+    } catch (error) {
+      if (items.length === 1) {
+        waiters[0]?.reject(error);
+        return;
+      }
+      await Promise.all(items.map((item, index) => this.#settle([item], [waiters[index] as Waiter<O>])));
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from "node:crypto";
+import { createDb } from "@balansity/db";
+import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeliveryClaim, EmailDeliveries } from "../src/email/email-deliveries.ts";
+
+let db: TestDatabase;
+let pool: pg.Pool;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool.on("error", () => undefined);
+  // Every statement the delivery log sends, as text.
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0] as string | { text?: string };
+      statements.push(typeof first === "string" ? first : (first.text ?? ""));
+      return query(...args);
+    };
+  });
+});
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+const claim = (key: string, overrides: Partial<DeliveryClaim> = {}): DeliveryClaim => ({
+  idempotencyKey: key,
+  msgId: "1",
+  template: "checkup_completed",
+  recipient: "anna@example.com",
+  leaseSeconds: 60,
+  ...overrides,
+});
+
+async function statusOf(key: string) {
+  const { rows } = await pool.query<{ status: string; smtp_message_id: string | null; attempts: number }>(
+    "select status, smtp_message_id, attempts from automation.email_deliveries where idempotency_key = $1",
+    [key],
+  );
+  return rows[0];
+}
+
+describe("EmailDeliveries", () => {
+  it("claims what one turn asks for in one statement, with each claim's own answer", async () => {
+    const deliveries = new EmailDeliveries(createDb(pool));
+    const [fresh, sent, sending, expired, failed] = Array.from({ length: 5 }, () => randomUUID());
+    await pool.query(
+      `insert into automation.email_deliveries (idempotency_key, msg_id, template, recipient, status, lease_until, attempts, sent_at)
+       values ($1, 1, 't', 'a@example.com', 'sent', null, 1, now()),
+              ($2, 1, 't', 'a@example.com', 'sending', now() + interval '1 minute', 1, null),
+              ($3, 1, 't', 'a@example.com', 'sending', now() - interval '1 second', 1, null),
+              ($4, 1, 't', 'a@example.com', 'failed', null, 1, null)`,
+      [sent, sending, expired, failed],
+    );
+    statements.length = 0;
+
+    const results = await Promise.all(
+      [fresh, sent, sending, expired, failed, fresh].map((key) => deliveries.claim(claim(key as string))),
+    );
+
+    expect(results).toEqual(["claimed", "already_sent", "in_progress", "claimed", "claimed", "in_progress"]);
+    // The insert for all of them, then one look at the keys that were not claimed.
+    expect(statements.filter((text) => /email_deliveries/.test(text))).toHaveLength(2);
+    expect(await statusOf(fresh as string)).toMatchObject({ status: "sending", attempts: 1 });
+    expect(await statusOf(expired as string)).toMatchObject({ status: "sending", attempts: 2 });
+  });
+
+  it("records the emails one turn saw accepted in one statement, each with its own Message-ID", async () => {
+    const deliveries = new EmailDeliveries(createDb(pool));
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    await Promise.all(keys.map((key) => deliveries.claim(claim(key))));
+    statements.length = 0;
+
+    await Promise.all(
+      keys.map((key, index) => deliveries.markSent(key, { messageId: `<m${index}@x>`, response: "250 OK" })),
+    );
+
+    expect(statements).toHaveLength(1);
+    for (const [index, key] of keys.entries()) {
+      expect(await statusOf(key)).toMatchObject({ status: "sent", smtp_message_id: `<m${index}@x>` });
+    }
+  });
+
+  it("fails only the claim the database refuses; its neighbours in the batch are claimed", async () => {
+    const deliveries = new EmailDeliveries(createDb(pool));
+    const good = [randomUUID(), randomUUID()];
+    const bad = randomUUID();
+
+    const results = await Promise.allSettled([
+      deliveries.claim(claim(good[0] as string)),
+      deliveries.claim(claim(bad, { msgId: "not a number" })),
+      deliveries.claim(claim(good[1] as string)),
+    ]);
+
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(results[0]).toMatchObject({ value: "claimed" });
+    expect(results[2]).toMatchObject({ value: "claimed" });
+    expect(await statusOf(bad)).toBeUndefined();
+  });
+});
