@@ -60,9 +60,9 @@ describe("archive", () => {
 
 describe("archiveAndRead", () => {
   it("archives the finished batch and reads the next one in one statement", async () => {
-    const ids = await Promise.all(
-      [1, 2, 3, 4].map((n) => sendRaw(database.pool, "report_generation_queue", { n })),
-    );
+    // One after another: msg_ids in the order of n.
+    const ids: number[] = [];
+    for (const n of [1, 2, 3, 4]) ids.push(await sendRaw(database.pool, "report_generation_queue", { n }));
     const [first, second, third, fourth] = ids as [number, number, number, number];
     const finished = await read(database.pool, "report_generation_queue", { vt: 60, qty: 2 });
     expect(finished.map((record) => record.msgId)).toEqual([first, second]);

@@ -177,6 +177,24 @@ describe("queue_email_task", () => {
     });
   });
 
+  it("keeps the locale or time zone the caller gave when no profile matches the recipient", async () => {
+    const english = await msgId(`public.queue_email_task($1, null, 'checkup_completed', locale => 'en')`, [
+      "nobody-with-a-profile@example.com",
+    ]);
+    expect(emailMessageSchema.parse(await messageById("email_queue", english))).toMatchObject({
+      locale: "en",
+      timezone: "Europe/Moscow",
+    });
+    const zoned = await msgId(
+      `public.queue_email_task($1, null, 'checkup_completed', timezone => 'Asia/Yekaterinburg')`,
+      ["nobody-with-a-profile@example.com"],
+    );
+    expect(emailMessageSchema.parse(await messageById("email_queue", zoned))).toMatchObject({
+      locale: "ru",
+      timezone: "Asia/Yekaterinburg",
+    });
+  });
+
   it("accepts every template of the @balansity/emails catalog and lists exactly those when refusing", async () => {
     for (const template of emailTemplateNames) {
       const id = await msgId(`public.queue_email_task('anna@example.com', null, $1)`, [template]);

@@ -34,7 +34,17 @@ export const expectedFunctions: readonly ExpectedFunction[] = [
   { name: "pgmq_delete", migration: migrationSources.rpcWrappers, access: "service_role" },
   { name: "pgmq_metrics", migration: migrationSources.rpcWrappers, access: "service_role" },
   { name: "pgmq_dead_letter", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "request_assessment_report", migration: migrationSources.rpcWrappers, access: "authenticated" },
+  // Made in 033; 040 replaced it with the version that makes a report and keeps to the request limit.
+  { name: "request_assessment_report", migration: migrationSources.reports, access: "authenticated" },
+  // The worker's consumers: the wake-up protocol and the archive that rides on the next read.
+  { name: "pgmq_consumer_busy", migration: migrationSources.consumerWakeups, access: "service_role" },
+  { name: "pgmq_consumer_waiting", migration: migrationSources.consumerWakeups, access: "service_role" },
+  { name: "pgmq_consumer_leave", migration: migrationSources.consumerWakeups, access: "service_role" },
+  {
+    name: "pgmq_archive_and_read",
+    migration: migrationSources.consumerArchiveAndRead,
+    access: "service_role",
+  },
   // The operator console and the balansity CLI: signed-in users may call them, and each refuses
   // anyone whose JWT is not an operator's (42501) by itself.
   ...[

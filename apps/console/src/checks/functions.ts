@@ -23,7 +23,7 @@ export function createFunctionsCheck(expected: readonly ExpectedFunction[] = exp
             `function public.${fn.name} does not exist`,
             applyMigrationFix(
               fn.migration,
-              `re-create it with its "create function public.${fn.name}" statement and grants from that file, in a new migration`,
+              `re-create it with the "function public.${fn.name}" statement and grants from that file, in a new migration`,
             ),
           ),
         );

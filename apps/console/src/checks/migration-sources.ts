@@ -8,7 +8,10 @@ export const migrationSources = {
   queues: "031_setup_queues.sql",
   triggers: "032_webhook_triggers.sql",
   rpcWrappers: "033_pgmq_rpc_wrappers.sql",
+  consumerWakeups: "038_trigger_wakeups.sql",
+  reports: "040_reports.sql",
   operatorConsole: "041_operator_console.sql",
+  consumerArchiveAndRead: "042_consumer_archive_and_read.sql",
 } as const;
 
 export type MigrationSource = (typeof migrationSources)[keyof typeof migrationSources];
