@@ -47,7 +47,7 @@ export class TurnBatcher<I, O> {
   async #settle(items: readonly I[], waiters: readonly Waiter<O>[]): Promise<void> {
     try {
       const results = await this.#run(items);
-      waiters.forEach((waiter, index) => waiter.resolve(results[index] as O));
+      for (const [index, waiter] of waiters.entries()) waiter.resolve(results[index] as O);
     } catch (error) {
       if (items.length === 1) {
         waiters[0]?.reject(error);

@@ -6,7 +6,6 @@ import { QueueHistogram } from "./queue-histogram.ts";
 /** The worker's Prometheus metrics, on a registry of its own (no global state between tests). */
 export class WorkerMetrics implements ConsumerMetrics {
   readonly registry = new Registry();
-  readonly #processed: Counter<"queue">;
   readonly #failed: Counter<"queue" | "code">;
   readonly #retried: Counter<"queue">;
   readonly #deadLettered: Counter<"queue" | "code">;
@@ -18,7 +17,8 @@ export class WorkerMetrics implements ConsumerMetrics {
   constructor(db: Queryable) {
     const registers = [this.registry];
     const processedSinceScrape = this.#processedSinceScrape;
-    this.#processed = new Counter({
+    // Registered, and read only through the registry: processed() counts in processedSinceScrape.
+    new Counter({
       name: "balansity_messages_processed_total",
       help: "Messages handled successfully",
       labelNames: ["queue"],
