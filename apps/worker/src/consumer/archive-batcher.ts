@@ -19,6 +19,8 @@ export class ArchiveBatcher {
   #pending: number[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Batches that failed so far (flush stops starting new ones after a failure). */
+  #failures = 0;
 
   constructor(options: {
     db: Queryable;
@@ -42,18 +44,25 @@ export class ArchiveBatcher {
     else this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
   }
 
-  /** Archives everything pending; resolves when done (errors go to onError, ids stay pending). */
+  /**
+   * Archives everything pending, at most `maxInFlight` batches at once; resolves when done. A failed
+   * batch goes to onError and its ids stay pending; no new batch is started after one fails.
+   */
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await Promise.all(this.#inFlight);
-    const ids = this.#pending;
-    this.#pending = [];
-    const batches: Promise<void>[] = [];
-    for (let start = 0; start < ids.length; start += this.#maxBatch) {
-      batches.push(this.#archive(ids.slice(start, start + this.#maxBatch)));
+    const failuresBefore = this.#failures;
+    for (;;) {
+      while (
+        this.#failures === failuresBefore &&
+        this.#pending.length > 0 &&
+        this.#inFlight.size < this.#maxInFlight
+      ) {
+        void this.#archive(this.#pending.splice(0, this.#maxBatch));
+      }
+      if (this.#inFlight.size === 0) return;
+      await Promise.race(this.#inFlight);
     }
-    await Promise.all(batches);
   }
 
   get size(): number {
@@ -102,6 +111,7 @@ export class ArchiveBatcher {
         () => undefined,
         (error: unknown) => {
           failed = true;
+          this.#failures += 1;
           this.#pending.unshift(...ids);
           this.#onError(error);
         },
