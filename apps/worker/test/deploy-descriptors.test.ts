@@ -202,6 +202,7 @@ describe("Dockerfile", () => {
       "node",
       "--enable-source-maps",
       "--max-old-space-size=128",
+      "--max-semi-space-size=8",
       `${BUNDLE_DIR}/main.mjs`,
     ]);
     expect(imageCommand.join(" ")).toBe(workerPackage().scripts.start);
@@ -448,7 +449,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
       cwd: workerDir.replace(/\/$/, ""),
       script: `${BUNDLE_DIR}/main.mjs`,
       interpreter: "node",
-      node_args: "--enable-source-maps --max-old-space-size=128",
+      node_args: "--enable-source-maps --max-old-space-size=128 --max-semi-space-size=8",
       exec_mode: "fork",
       instances: 1,
       stop_exit_codes: [78],
@@ -472,7 +473,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
     );
     const [app] = ecosystem({ WORKER_ENV_FILE: envFile });
     expect(app).toMatchObject({
-      node_args: `--env-file=${envFile} --enable-source-maps --max-old-space-size=128`,
+      node_args: `--env-file=${envFile} --enable-source-maps --max-old-space-size=128 --max-semi-space-size=8`,
       instances: 3,
       increment_var: "WORKER_HTTP_PORT",
       env: { NODE_ENV: "production", WORKER_HTTP_PORT: "9100" },
