@@ -128,6 +128,9 @@ async function untilDrained(db: pg.Pool, deadline: number): Promise<void> {
   }
 }
 
+/** Runs so far: part of each run's user addresses. */
+let runNumber = 0;
+
 async function runOnce(
   concurrency: number,
   context: { db: pg.Pool; databaseUrl: string; serverPid: number; workDir: string; command: WorkerCommand },
@@ -154,12 +157,14 @@ async function runOnce(
   try {
     const idleRss = memoryStatus(worker.pid)?.rss ?? Number.NaN;
     const deadline = Date.now() + RUN_TIMEOUT_MS;
-    const warm = `warm-${concurrency}`;
+    // Users' addresses are unique: each run makes its own, also when a config is repeated (--configs 2,2).
+    runNumber += 1;
+    const warm = `warm-${runNumber}-${concurrency}`;
     await createCheckups(db, warm, WARM_UP_REPORTS);
     await completeCheckups(db, warm);
     await untilDrained(db, deadline);
 
-    const run = `run-${concurrency}`;
+    const run = `run-${runNumber}-${concurrency}`;
     await createCheckups(db, run, reports);
     const acceptedBefore = smtp.accepted();
     const loadBefore = await waitForQuietMachine(0.8, 60);
