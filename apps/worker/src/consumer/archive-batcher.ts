@@ -41,7 +41,7 @@ export class ArchiveBatcher {
   add(msgId: number): void {
     this.#pending.push(msgId);
     if (this.#pending.length >= this.#maxBatch) this.#send();
-    else this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
+    else this.#sendAfterDelay();
   }
 
   /**
@@ -92,6 +92,11 @@ export class ArchiveBatcher {
   restore(ids: readonly number[]): void {
     if (ids.length === 0) return;
     this.#pending.unshift(...ids);
+    this.#sendAfterDelay();
+  }
+
+  /** Sends the pending ids `delayMs` from now, unless a send is already due. */
+  #sendAfterDelay(): void {
     this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
   }
 
@@ -123,7 +128,7 @@ export class ArchiveBatcher {
         // failure the ids wait for the next one added or flush(), so a database that is away is not
         // asked again every few milliseconds.
         if (this.#pending.length >= this.#maxBatch) this.#send();
-        else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
+        else if (this.#pending.length > 0) this.#sendAfterDelay();
       });
     this.#inFlight.add(done);
     return done;

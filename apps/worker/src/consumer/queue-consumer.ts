@@ -29,11 +29,12 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  *
  * Readers and handlers share a local buffer of read-but-unstarted messages:
  *
- *   readers  READERS loops, each while RUNNING: read up to batchSize messages, whatever the free
- *            handler slots, as far as the buffer has room (it holds READERS × batchSize), with the
- *            queue's visibility timeout, in the order the processor's read policy asks, and append
- *            them to the buffer; read again at once when the read came back full, else wait for a
- *            wake-up: a NOTIFY for this queue, the buffer draining below half, or the poll interval
+ *   readers  READERS loops, each while RUNNING: read a batch (batchSize messages), whatever the free
+ *            handler slots, once a whole batch fits in the buffer (it holds BUFFER_BATCHES batches),
+ *            with the queue's visibility timeout, in the order the processor's read policy asks,
+ *            archiving what has finished in the same statement, and append them to the buffer; read
+ *            again at once when the read came back full, else wait for a wake-up: a NOTIFY for this
+ *            queue, room for a whole batch in the buffer again, or the poll interval
  *            (the backstop for lost notifications and the only wake-up behind a transaction pooler).
  *            Every wake-up is also kept as a flag that the next reader's wait returns on, so one that
  *            comes during a read is never lost. Only the first loop reads while the queue is quiet;
@@ -48,8 +49,8 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs. Success → archived in batches, by the next read when one
- * comes first (one statement for both). PermanentError → DLQ. Other errors → hidden again for
+ * processor runs. Success → archived in batches, by the next read when one comes first (one statement
+ * for both). PermanentError → DLQ. Other errors → hidden again for
  * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
  * last attempt.
  *
@@ -81,8 +82,9 @@ export interface QueueConsumerOptions<Q extends QueueName> {
 }
 
 const MAX_READ_RETRY_MS = 30_000;
-/** Read loops per consumer: up to this many reads in flight, and batches in the buffer. */
+/** Read loops per consumer: up to this many reads in flight. */
 const READERS = 4;
+/** Batches the buffer of read-but-unstarted messages holds. */
 const BUFFER_BATCHES = 4;
 /** Finished messages a read archives on its way (the rest go in the archiver's own batches). */
 const ARCHIVE_WITH_READ_MAX = 1000;

@@ -122,11 +122,11 @@ async function claimDeliveries(
       .execute();
     for (const row of existing) sent.add(row.idempotency_key);
   }
+  // Only the first claim of a key can have claimed it; the others (and the unclaimed) are told why not.
   return claims.map((claim) => {
-    if (firstOfKey.get(claim.idempotencyKey) !== claim)
-      return sent.has(claim.idempotencyKey) ? "already_sent" : "in_progress";
-    if (claimed.has(claim.idempotencyKey)) return "claimed";
-    return sent.has(claim.idempotencyKey) ? "already_sent" : "in_progress";
+    const key = claim.idempotencyKey;
+    if (firstOfKey.get(key) === claim && claimed.has(key)) return "claimed";
+    return sent.has(key) ? "already_sent" : "in_progress";
   });
 }
 

@@ -1,18 +1,9 @@
-import { z } from "zod";
 import { checkArguments } from "./check-arguments.ts";
-import { conditionalSchema, readQuantitySchema, visibilityTimeoutSchema } from "./consumer-limits.ts";
-import { type ConsumerQueueName, consumerQueueNameSchema } from "./consumer-queues.ts";
-import { batchArguments, type MsgIds, plainMsgIds } from "./msg-id-list.ts";
+import type { ConsumerQueueName } from "./consumer-queues.ts";
+import { type MsgIds, msgIdsArgument } from "./msg-id-list.ts";
 import type { Queryable } from "./queryable.ts";
 import { messageRecordColumns, type QueueRecord, toQueueRecord } from "./queue-record.ts";
-import type { ReadOptions } from "./read.ts";
-
-const readArguments = z.object({
-  queue: consumerQueueNameSchema,
-  vt: visibilityTimeoutSchema,
-  qty: readQuantitySchema,
-  conditional: conditionalSchema.optional(),
-});
+import { type ReadOptions, readArguments } from "./read.ts";
 
 /**
  * Archives `archiveIds` (the batch a consumer finished) and reads the next messages, in one statement
@@ -36,9 +27,7 @@ export async function archiveAndRead<Q extends ConsumerQueueName>(
   options: ReadOptions,
 ): Promise<QueueRecord<Q>[]> {
   const args = checkArguments("archiveAndRead", readArguments, { queue, ...options });
-  const ids =
-    plainMsgIds(archiveIds) ??
-    checkArguments("archiveAndRead", batchArguments, { queue, ids: archiveIds }).ids;
+  const ids = msgIdsArgument("archiveAndRead", queue, archiveIds);
   const { rows } = await q.query(
     `select ${messageRecordColumns}
      from public.pgmq_archive_and_read($1::text, $2::bigint[], $3::integer, $4::integer, $5::jsonb)`,

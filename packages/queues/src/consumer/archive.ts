@@ -1,6 +1,5 @@
-import { checkArguments } from "./check-arguments.ts";
-import { type ConsumerQueueName, consumerQueueNames } from "./consumer-queues.ts";
-import { batchArguments, type MsgIds, plainMsgIds } from "./msg-id-list.ts";
+import type { ConsumerQueueName } from "./consumer-queues.ts";
+import { type MsgIds, msgIdsArgument } from "./msg-id-list.ts";
 import type { Queryable } from "./queryable.ts";
 import { toMsgIds } from "./queue-record.ts";
 
@@ -15,12 +14,11 @@ import { toMsgIds } from "./queue-record.ts";
  * ```
  */
 export async function archive(q: Queryable, queue: ConsumerQueueName, ids: MsgIds): Promise<number[]> {
-  const plain = consumerQueueNames.includes(queue) ? plainMsgIds(ids) : undefined;
-  const args = plain ? { queue, ids: plain } : checkArguments("archive", batchArguments, { queue, ids });
-  if (args.ids.length === 0) return [];
+  const msgIds = msgIdsArgument("archive", queue, ids);
+  if (msgIds.length === 0) return [];
   const { rows } = await q.query("select msg_id from pgmq.archive($1::text, $2::bigint[]) as msg_id", [
-    args.queue,
-    args.ids,
+    queue,
+    msgIds,
   ]);
   return toMsgIds(rows);
 }

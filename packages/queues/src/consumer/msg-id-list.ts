@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { checkArguments } from "./check-arguments.ts";
 import { consumerLimits, msgIdSchema } from "./consumer-limits.ts";
-import { consumerQueueNameSchema } from "./consumer-queues.ts";
+import { consumerQueueNameSchema, consumerQueueNames } from "./consumer-queues.ts";
 
 /** One msg_id or a list of them. */
 export type MsgIds = bigint | number | readonly (bigint | number)[];
@@ -28,4 +29,14 @@ export function plainMsgIds(ids: MsgIds): string[] | undefined {
     text[index] = String(id);
   }
   return text;
+}
+
+/**
+ * The msg_ids of a batch primitive, as text for `$2::bigint[]`: a plain list of safe integers for a
+ * catalog queue goes through without the schema (a consumer's hot path); anything else is checked, and
+ * refused with an InvalidArgumentError naming the bad id or queue.
+ */
+export function msgIdsArgument(operation: string, queue: string, ids: MsgIds): string[] {
+  const plain = consumerQueueNames.includes(queue as never) ? plainMsgIds(ids) : undefined;
+  return plain ?? checkArguments(operation, batchArguments, { queue, ids }).ids;
 }

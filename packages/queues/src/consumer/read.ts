@@ -14,7 +14,8 @@ export interface ReadOptions {
   readonly conditional?: Readonly<Record<string, unknown>> | undefined;
 }
 
-const readArguments = z.object({
+/** Arguments of `read` (and of `archiveAndRead`'s read). */
+export const readArguments = z.object({
   queue: consumerQueueNameSchema,
   vt: visibilityTimeoutSchema,
   qty: readQuantitySchema,
