@@ -1,6 +1,7 @@
 // Builds the production worker: src/main.ts and everything it imports (the workspace packages'
-// TypeScript, react-email, pg, nodemailer, pino, …) as one ES module, dist/main.mjs, with its source
-// map. It runs with plain node, no loader and no node_modules:
+// TypeScript, react-email, pg, pino, …) as one ES module, dist/main.mjs, with its source map, and the
+// SMTP thread (nodemailer) as dist/smtp-thread-body.mjs beside it. They run with plain node, no loader
+// and no node_modules:
 //
 //   pnpm --filter @balansity/worker build          # → apps/worker/dist/main.mjs(.map)
 //   node scripts/build.mjs --outdir /tmp/worker    # elsewhere (test/deploy-folder.test.ts)
@@ -39,8 +40,10 @@ const pdfkitStandardFonts = {
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: workerDir,
-  entryPoints: ["src/main.ts"],
-  outfile: resolve(outdir, "main.mjs"),
+  // The SMTP thread's body is a second entry: a worker thread starts from a file of its own.
+  entryPoints: { main: "src/main.ts", "smtp-thread-body": "src/email/smtp-thread-body.ts" },
+  outdir,
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",
@@ -76,4 +79,6 @@ await mkdir(resolve(outdir, "fonts"), { recursive: true });
 for (const file of reportFontFiles()) await copyFile(file, resolve(outdir, "fonts", basename(file)));
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`${outdir}/main.mjs: ${(bytes / 1024 / 1024).toFixed(1)} MB with its map`);
+console.log(
+  `${outdir}: main.mjs and smtp-thread-body.mjs, ${(bytes / 1024 / 1024).toFixed(1)} MB with their maps`,
+);

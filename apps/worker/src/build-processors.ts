@@ -6,7 +6,7 @@ import { AnalyticsProcessor } from "./analytics/analytics-processor.ts";
 import type { WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { EmailProcessor } from "./email/email-processor.ts";
-import { createSmtpTransport } from "./email/smtp-transport.ts";
+import { SmtpThread } from "./email/smtp-thread.ts";
 import { PaymentProcessor } from "./payments/payment-processor.ts";
 import type { PaymentProvider } from "./payments/payment-provider.ts";
 import { UnconfiguredPaymentProvider } from "./payments/unconfigured-provider.ts";
@@ -49,7 +49,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   processors.push(
     new EmailProcessor({
       db,
-      transport: createSmtpTransport(config.smtp),
+      transport: new SmtpThread(config.smtp),
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,

@@ -148,13 +148,15 @@ describe("the deployable folder", () => {
     expect(buildSeconds).toBeGreaterThan(0);
   });
 
-  it("holds the bundle, its source map, the report fonts and the health probe, nothing else (no node_modules)", async () => {
+  it("holds the bundle, the SMTP thread's, their source maps, the report fonts and the health probe, nothing else (no node_modules)", async () => {
     expect(await filesUnder(app)).toEqual([
       join("deploy", "healthcheck.mjs"),
       join(BUNDLE_DIR, "fonts", "DejaVuSans-Bold.ttf"),
       join(BUNDLE_DIR, "fonts", "DejaVuSans.ttf"),
       join(BUNDLE_DIR, "main.mjs"),
       join(BUNDLE_DIR, "main.mjs.map"),
+      join(BUNDLE_DIR, "smtp-thread-body.mjs"),
+      join(BUNDLE_DIR, "smtp-thread-body.mjs.map"),
     ]);
     expect(startCommand[0]).toBe("node");
     expect(startCommand.at(-1)).toBe(`${BUNDLE_DIR}/main.mjs`);
@@ -163,13 +165,15 @@ describe("the deployable folder", () => {
     }
   });
 
-  it("needs nothing but node: the bundle imports only node's built-ins", async () => {
-    const bundle = await readFile(join(app, startCommand.at(-1)!), "utf8");
+  it("needs nothing but node: the bundles import only node's built-ins", async () => {
     const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
-    const external = externalSpecifiers(bundle).filter(
-      (specifier) => !builtins.has(specifier) && !OPTIONAL_EXTERNALS.includes(specifier),
-    );
-    expect(external).toEqual([]);
+    for (const file of [startCommand.at(-1)!, join(BUNDLE_DIR, "smtp-thread-body.mjs")]) {
+      const bundle = await readFile(join(app, file), "utf8");
+      const external = externalSpecifiers(bundle).filter(
+        (specifier) => !builtins.has(specifier) && !OPTIONAL_EXTERNALS.includes(specifier),
+      );
+      expect(external, file).toEqual([]);
+    }
     // Nothing could be found by node's lookup either: no node_modules in or above the folder.
     expect(ancestors(app).filter((folder) => existsSync(join(folder, "node_modules")))).toEqual([]);
   });

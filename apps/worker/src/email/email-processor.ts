@@ -9,7 +9,7 @@ import type { Processor, ProcessorContext } from "../consumer/processor.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import { EmailDeliveries } from "./email-deliveries.ts";
-import type { SmtpTransport } from "./smtp-transport.ts";
+import type { OutgoingEmail, SentEmail } from "./smtp-thread.ts";
 
 /**
  * email_queue: render the template in the user's language and time zone, then send it over SMTP,
@@ -24,14 +24,15 @@ export class EmailProcessor implements Processor<"email_queue"> {
   /** While the SMTP server is away the queue pauses; EHLO (and AUTH) tell when it is back. */
   readonly probes = { smtp: () => this.#transport.verify().then(() => undefined) };
   readonly #deliveries: EmailDeliveries;
-  readonly #transport: SmtpTransport;
+  readonly #transport: MailTransport;
   readonly #smtp: SmtpConfig;
   readonly #leaseSeconds: number;
   readonly #attachments: AttachmentSource | undefined;
 
   constructor(options: {
     db: Kysely<Database>;
-    transport: SmtpTransport;
+    /** Where the email goes: the SMTP thread in production (smtp-thread.ts). */
+    transport: MailTransport;
     smtp: SmtpConfig;
     leaseSeconds: number;
     /** Where files a template attaches by reference are read from (the report store). */
@@ -76,7 +77,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
       },
       (this.#leaseSeconds * 1000) / 2,
     );
-    let info: { messageId: string; response: string };
+    let info: SentEmail;
     try {
       info = await this.#transport.sendMail({
         from: { name: this.#smtp.fromName, address: this.#smtp.from },
@@ -103,7 +104,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    await this.#transport.close();
   }
 
   async #render(message: QueueMessage<"email_queue">) {
@@ -144,7 +145,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
    * The server has the email: try hard to record that, since a lost record means a resend later. A
    * database restart is ridden out (up to RECORD_SENT_PATIENCE_MS, or until shutdown's deadline).
    */
-  async #recordSent(key: string, info: { messageId: string; response: string }, context: ProcessorContext) {
+  async #recordSent(key: string, info: SentEmail, context: ProcessorContext) {
     const deadline = Date.now() + RECORD_SENT_PATIENCE_MS;
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -160,6 +161,13 @@ export class EmailProcessor implements Processor<"email_queue"> {
 }
 
 const RECORD_SENT_PATIENCE_MS = 60_000;
+
+/** An SMTP transport as the processor uses it. */
+export interface MailTransport {
+  sendMail(email: OutgoingEmail): Promise<SentEmail>;
+  verify(): Promise<void>;
+  close(): void | Promise<void>;
+}
 
 /** Stable per idempotency key: `<sha256(key)[0:32]@domain-of-from>`. */
 export function messageIdFor(idempotencyKey: string, from: string): string {

@@ -1,0 +1,158 @@
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { SmtpConfig } from "../config/worker-config.ts";
+
+/** One email as the processor hands it over: plain data, since it crosses to another thread. */
+export interface OutgoingEmail {
+  readonly from: { readonly name: string; readonly address: string };
+  readonly to: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+  readonly messageId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attachments?: readonly { filename: string; contentType: string; content: Uint8Array }[];
+}
+
+/** The server's acceptance: the Message-ID sent and its "250 …" reply. */
+export interface SentEmail {
+  readonly messageId: string;
+  readonly response: string;
+}
+
+/** A failure as data, with the fields classifySmtpError reads. */
+export interface SmtpThreadError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly responseCode?: number;
+  readonly response?: string;
+  readonly command?: string;
+}
+
+export type SmtpThreadRequest =
+  | { readonly id: number; readonly kind: "send"; readonly email: OutgoingEmail }
+  | { readonly id: number; readonly kind: "verify" }
+  | { readonly kind: "close" };
+
+export type SmtpThreadReply =
+  | { readonly id: number; readonly ok: true; readonly value: SentEmail | undefined }
+  | { readonly id: number; readonly ok: false; readonly error: SmtpThreadError };
+
+// The bundle ships the body as dist/smtp-thread-body.mjs beside main.mjs (scripts/build.mjs); from the
+// sources it is the .ts file next to this one (startBody).
+const fromSources = import.meta.url.endsWith(".ts");
+const BODY = new URL(fromSources ? "./smtp-thread-body.ts" : "./smtp-thread-body.mjs", import.meta.url);
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * The SMTP transport on a thread of its own. nodemailer's work per email (building the MIME message,
+ * quoted-printable encoding, the SMTP dialogue) is as much CPU as everything else the worker does for
+ * an email, and it needs nothing from the main thread but the rendered email: so it runs beside the
+ * queue reads, rendering and database writes instead of after them (bench/RESULTS.md, email-pipeline).
+ *
+ * The thread starts with the first request. If it dies, every request in flight fails with
+ * code ETHREAD (an outage to classifySmtpError: the queue pauses and probes) and the next request
+ * starts a new one.
+ */
+export class SmtpThread {
+  readonly #smtp: SmtpConfig;
+  readonly #body: URL;
+  readonly #pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  #worker: Worker | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  /** `body` replaces the thread's code (tests: a thread that dies). */
+  constructor(smtp: SmtpConfig, options: { body?: URL } = {}) {
+    this.#smtp = smtp;
+    this.#body = options.body ?? BODY;
+  }
+
+  sendMail(email: OutgoingEmail): Promise<SentEmail> {
+    return this.#request({ kind: "send", email });
+  }
+
+  /** EHLO (and AUTH) against the server: resolves when it would take email. */
+  verify(): Promise<void> {
+    return this.#request({ kind: "verify" });
+  }
+
+  /** Closes the pooled connections and ends the thread (ended by force after a grace period). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    if (!worker) return;
+    const exited = once(worker, "exit");
+    worker.postMessage({ kind: "close" } satisfies SmtpThreadRequest);
+    const grace = new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+    if ((await Promise.race([exited.then(() => "exited"), grace])) !== "exited") await worker.terminate();
+  }
+
+  #request<T>(request: { kind: "send"; email: OutgoingEmail } | { kind: "verify" }): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("the SMTP thread is closed"));
+    const worker = this.#worker ?? this.#start();
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: never) => void, reject });
+      // The thread keeps the process alive only while it has work.
+      if (this.#pending.size === 1) worker.ref();
+      worker.postMessage({ ...request, id } satisfies SmtpThreadRequest);
+    });
+  }
+
+  #start(): Worker {
+    const worker = startBody(this.#body, {
+      workerData: { smtp: this.#smtp },
+      // nodemailer holds one message per connection at a time: a small heap is plenty.
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+    });
+    worker.unref();
+    worker.on("message", (reply: SmtpThreadReply) => this.#settle(reply));
+    worker.on("error", (error) => this.#lost(worker, error.message));
+    worker.on("exit", (code) => this.#lost(worker, `the SMTP thread exited with code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(reply: SmtpThreadReply): void {
+    const pending = this.#pending.get(reply.id);
+    if (!pending) return;
+    this.#pending.delete(reply.id);
+    if (this.#pending.size === 0) this.#worker?.unref();
+    if (reply.ok) pending.resolve(reply.value as never);
+    else pending.reject(Object.assign(new Error(reply.error.message), reply.error));
+  }
+
+  #lost(worker: Worker, reason: string): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { reject } of pending) {
+      reject(Object.assign(new Error(`SMTP thread lost: ${reason}`), { code: "ETHREAD" }));
+    }
+  }
+}
+
+/**
+ * Starts the body. From the sources (tests, `tsx watch`) it is TypeScript, and on Node 20 tsx's loader
+ * applies to the main thread only: the thread loads the body through tsx's `tsImport`.
+ */
+function startBody(body: URL, options: WorkerOptions): Worker {
+  if (!fromSources) return new Worker(body, options);
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("tsx/package.json");
+  const api = (JSON.parse(readFileSync(manifest, "utf8")) as TsxManifest).exports["./esm/api"].import.default;
+  const load = `import(${JSON.stringify(pathToFileURL(join(dirname(manifest), api)).href)})
+    .then(({ tsImport }) => tsImport(${JSON.stringify(body.href)}, ${JSON.stringify(body.href)}))`;
+  return new Worker(load, { ...options, eval: true });
+}
+
+interface TsxManifest {
+  exports: { "./esm/api": { import: { default: string } } };
+}

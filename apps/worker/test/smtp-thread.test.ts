@@ -1,0 +1,131 @@
+import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config/load-config.ts";
+import { PermanentError, RetryableError, TransportUnavailableError } from "../src/consumer/errors.ts";
+import { classifySmtpError } from "../src/email/classify-smtp-error.ts";
+import { type OutgoingEmail, SmtpThread } from "../src/email/smtp-thread.ts";
+
+// The SMTP transport on its own thread, against a real SMTP server: what crosses between the threads
+// (the email, attachments as bytes, the server's reply, its errors with their codes) and what happens
+// when the thread dies.
+
+let sink: SmtpSink;
+
+const email: OutgoingEmail = {
+  from: { name: "Balansity", address: "noreply@balansity.test" },
+  to: "thread@example.com",
+  subject: "Отчёт готов",
+  html: "<p>Здравствуйте</p>",
+  text: "Здравствуйте",
+  messageId: "<thread-1@balansity.test>",
+  headers: { "Content-Language": "ru" },
+};
+
+function smtpThread(options: { body?: URL; port?: number } = {}) {
+  const config = loadConfig({
+    DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(options.port ?? sink.smtpPort),
+    SMTP_SECURE: "none",
+    SMTP_FROM: "noreply@balansity.test",
+  });
+  return new SmtpThread(config.smtp, options.body ? { body: options.body } : {});
+}
+
+beforeAll(async () => {
+  sink = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
+});
+
+afterAll(async () => {
+  await sink?.stop();
+});
+
+beforeEach(() => {
+  sink.clear();
+  sink.setFailureMode({ kind: "none" });
+});
+
+describe("SmtpThread", () => {
+  it("sends an email with its headers and attachment bytes intact and returns the server's reply", async () => {
+    const thread = smtpThread();
+    try {
+      const pdf = Buffer.from("%PDF-1.4 report bytes \u0000\u00ff", "latin1");
+      const info = await thread.sendMail({
+        ...email,
+        attachments: [{ filename: "report.pdf", contentType: "application/pdf", content: pdf }],
+      });
+      expect(info.messageId).toBe(email.messageId);
+      expect(info.response).toMatch(/^250 /);
+      const [received] = await sink.waitForMessages(1);
+      expect(received).toMatchObject({
+        messageId: email.messageId,
+        subject: email.subject,
+        text: "Здравствуйте",
+      });
+      expect(received?.headers["content-language"]).toBe("ru");
+      expect(sink.attachment(received!.id, "report.pdf")?.content.equals(pdf)).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("hands back the server's refusal with its reply code, so it is classified as on the main thread", async () => {
+    const thread = smtpThread();
+    try {
+      sink.setFailureMode({ kind: "permanent", code: 550 });
+      const permanent = await thread.sendMail(email).catch((error: unknown) => error);
+      expect(permanent).toMatchObject({ code: "EENVELOPE", responseCode: 550 });
+      expect(classifySmtpError(permanent)).toBeInstanceOf(PermanentError);
+
+      sink.setFailureMode({ kind: "temporary", code: 451, stage: "data" });
+      const temporary = await thread.sendMail(email).catch((error: unknown) => error);
+      expect(temporary).toMatchObject({ code: "EMESSAGE", responseCode: 451 });
+      expect(classifySmtpError(temporary)).toBeInstanceOf(RetryableError);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("reports a server that is not there as an outage, from verify and from a send", async () => {
+    const closed = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
+    const port = closed.smtpPort;
+    await closed.stop();
+    const thread = smtpThread({ port });
+    try {
+      await expect(thread.verify()).rejects.toMatchObject({ code: "ESOCKET" });
+      const error = await thread.sendMail(email).catch((caught: unknown) => caught);
+      expect(classifySmtpError(error)).toBeInstanceOf(TransportUnavailableError);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("fails what is in flight when the thread dies, as an outage, and starts a new thread for the next request", async () => {
+    const thread = smtpThread({ body: new URL("./fixtures/smtp-thread-dies-on-send.ts", import.meta.url) });
+    try {
+      await thread.verify();
+      const [died, alongside] = await Promise.all([
+        thread.sendMail({ ...email, subject: "die" }).catch((error: unknown) => error),
+        thread
+          .sendMail({ ...email, messageId: "<thread-2@balansity.test>" })
+          .catch((error: unknown) => error),
+      ]);
+      for (const error of [died, alongside]) {
+        expect(error).toMatchObject({ code: "ETHREAD", message: expect.stringContaining("code 3") });
+        expect(classifySmtpError(error)).toBeInstanceOf(TransportUnavailableError);
+      }
+      // The queue's probe, then the retried email, go through a new thread.
+      await thread.verify();
+      await expect(thread.sendMail(email)).resolves.toMatchObject({ messageId: email.messageId });
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("refuses requests once closed", async () => {
+    const thread = smtpThread();
+    await thread.verify();
+    await thread.close();
+    await expect(thread.sendMail(email)).rejects.toThrow("the SMTP thread is closed");
+  });
+});
