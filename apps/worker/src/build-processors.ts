@@ -7,6 +7,7 @@ import type { WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { EmailProcessor } from "./email/email-processor.ts";
 import { SmtpThread } from "./email/smtp-thread.ts";
+import { inProcessTransport } from "./email/smtp-transport.ts";
 import { PaymentProcessor } from "./payments/payment-processor.ts";
 import type { PaymentProvider } from "./payments/payment-provider.ts";
 import { UnconfiguredPaymentProvider } from "./payments/unconfigured-provider.ts";
@@ -28,7 +29,7 @@ export interface BuildProcessorsOptions {
 /**
  * The processors the worker runs, one per queue it consumes.
  *
- *   email_queue               always (SMTP from config.smtp)
+ *   email_queue               always (SMTP from config.smtp, on a thread of its own unless SMTP_THREAD=off)
  *   payment_processing_queue  always; without PAYMENT_SHOP_ID / PAYMENT_SECRET_KEY `verify` is retried
  *                             (provider_not_configured) while `completed` / `failed` work
  *   analytics_queue           always (micro-batched, up to the queue's concurrency per statement)
@@ -49,7 +50,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   processors.push(
     new EmailProcessor({
       db,
-      transport: new SmtpThread(config.smtp),
+      transport: config.smtp.thread ? new SmtpThread(config.smtp) : inProcessTransport(config.smtp),
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,

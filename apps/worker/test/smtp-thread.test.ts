@@ -3,11 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load-config.ts";
 import { PermanentError, RetryableError, TransportUnavailableError } from "../src/consumer/errors.ts";
 import { classifySmtpError } from "../src/email/classify-smtp-error.ts";
+import type { MailTransport } from "../src/email/email-processor.ts";
 import { type OutgoingEmail, SmtpThread } from "../src/email/smtp-thread.ts";
+import { inProcessTransport } from "../src/email/smtp-transport.ts";
 
-// The SMTP transport on its own thread, against a real SMTP server: what crosses between the threads
-// (the email, attachments as bytes, the server's reply, its errors with their codes) and what happens
-// when the thread dies.
+// The SMTP transport on its own thread (and on the main thread, SMTP_THREAD=off), against a real SMTP
+// server: what crosses between the threads (the email, attachments as bytes, the server's reply, its
+// errors with their codes) and what happens when the thread dies.
 
 let sink: SmtpSink;
 
@@ -21,16 +23,20 @@ const email: OutgoingEmail = {
   headers: { "Content-Language": "ru" },
 };
 
-function smtpThread(options: { body?: URL; port?: number } = {}) {
-  const config = loadConfig({
+function smtpConfig(port = sink.smtpPort) {
+  return loadConfig({
     DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
     SMTP_HOST: "127.0.0.1",
-    SMTP_PORT: String(options.port ?? sink.smtpPort),
+    SMTP_PORT: String(port),
     SMTP_SECURE: "none",
     SMTP_FROM: "noreply@balansity.test",
-  });
-  return new SmtpThread(config.smtp, options.body ? { body: options.body } : {});
+  }).smtp;
 }
+
+const transports: [string, (port?: number) => MailTransport][] = [
+  ["SmtpThread", (port) => new SmtpThread(smtpConfig(port))],
+  ["inProcessTransport (SMTP_THREAD=off)", (port) => inProcessTransport(smtpConfig(port))],
+];
 
 beforeAll(async () => {
   sink = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
@@ -45,9 +51,9 @@ beforeEach(() => {
   sink.setFailureMode({ kind: "none" });
 });
 
-describe("SmtpThread", () => {
+describe.each(transports)("%s", (_name, open) => {
   it("sends an email with its headers and attachment bytes intact and returns the server's reply", async () => {
-    const thread = smtpThread();
+    const thread = open();
     try {
       const pdf = Buffer.from("%PDF-1.4 report bytes \u0000\u00ff", "latin1");
       const info = await thread.sendMail({
@@ -70,7 +76,7 @@ describe("SmtpThread", () => {
   });
 
   it("hands back the server's refusal with its reply code, so it is classified as on the main thread", async () => {
-    const thread = smtpThread();
+    const thread = open();
     try {
       sink.setFailureMode({ kind: "permanent", code: 550 });
       const permanent = await thread.sendMail(email).catch((error: unknown) => error);
@@ -90,7 +96,7 @@ describe("SmtpThread", () => {
     const closed = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
     const port = closed.smtpPort;
     await closed.stop();
-    const thread = smtpThread({ port });
+    const thread = open(port);
     try {
       await expect(thread.verify()).rejects.toMatchObject({ code: "ESOCKET" });
       const error = await thread.sendMail(email).catch((caught: unknown) => caught);
@@ -99,9 +105,13 @@ describe("SmtpThread", () => {
       await thread.close();
     }
   });
+});
 
+describe("SmtpThread", () => {
   it("fails what is in flight when the thread dies, as an outage, and starts a new thread for the next request", async () => {
-    const thread = smtpThread({ body: new URL("./fixtures/smtp-thread-dies-on-send.ts", import.meta.url) });
+    const thread = new SmtpThread(smtpConfig(), {
+      body: new URL("./fixtures/smtp-thread-dies-on-send.ts", import.meta.url),
+    });
     try {
       await thread.verify();
       const [died, alongside] = await Promise.all([
@@ -123,7 +133,7 @@ describe("SmtpThread", () => {
   });
 
   it("refuses requests once closed", async () => {
-    const thread = smtpThread();
+    const thread = new SmtpThread(smtpConfig());
     await thread.verify();
     await thread.close();
     await expect(thread.sendMail(email)).rejects.toThrow("the SMTP thread is closed");

@@ -44,6 +44,14 @@ describe("SMTP transport security", () => {
   });
 });
 
+describe("SMTP_THREAD", () => {
+  it("sends from a thread of its own unless told off", () => {
+    expect(loadConfig(base).smtp.thread).toBe(true);
+    expect(loadConfig({ ...base, SMTP_THREAD: "on" }).smtp.thread).toBe(true);
+    expect(loadConfig({ ...base, SMTP_THREAD: "off" }).smtp.thread).toBe(false);
+  });
+});
+
 describe("SMTP connections", () => {
   // Nagle's algorithm would hold the end of each DATA until the server's delayed ACK (~40 ms), capping
   // a pooled connection at ~22 emails/s (bench/RESULTS.md). Checked as a socket flag, not a timing.

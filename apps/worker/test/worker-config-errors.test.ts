@@ -33,6 +33,7 @@ describe("worker start-up with a broken configuration", () => {
       SMTP_USER: "mailer",
       QUEUE_EMAIL_QUEUE_CONCURRENCY: "0",
       LOG_LEVEL: "loud",
+      SMTP_THREAD: "yes",
     });
 
     expect(result.code).toBe(EX_CONFIG);
@@ -43,7 +44,8 @@ describe("worker start-up with a broken configuration", () => {
     expect(named("LOG_LEVEL")).toHaveLength(1);
     expect(named("SMTP_PASS")).toHaveLength(1);
     expect(named("DATABASE_SSL")).toHaveLength(1);
-    expect(problems).toHaveLength(5);
+    expect(named("SMTP_THREAD")).toEqual(['- SMTP_THREAD must be on or off (got "yes")']);
+    expect(problems).toHaveLength(6);
     expect(named("SMTP_PASS")[0]).toMatch(/SMTP_USER/);
     expect(named("DATABASE_SSL")[0]).toMatch(/verify-full/);
     expect(result.stderr).not.toMatch(STACK_FRAME);

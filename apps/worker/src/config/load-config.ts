@@ -85,6 +85,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   const smtpFrom = read("SMTP_FROM", email, undefined, true);
   const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
   const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);
+  const smtpThread = read("SMTP_THREAD", z.enum(["on", "off"], { error: "must be on or off" }), "on");
 
   const queues = {} as Record<QueueName, QueueSettings>;
   for (const queue of queueNames) {
@@ -113,6 +114,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       from: smtpFrom ?? "",
       fromName: smtpFromName ?? "Balansity",
       maxConnections: smtpMaxConnections ?? 5,
+      thread: smtpThread !== "off",
     },
     queues,
     pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,

@@ -24,6 +24,12 @@ export interface SmtpConfig {
   readonly from: string;
   readonly fromName: string;
   readonly maxConnections: number;
+  /**
+   * `true` (SMTP_THREAD=on, the default): nodemailer runs on a thread of its own, beside the main
+   * thread's reads, rendering and database writes. `false`: on the main thread, ~30 MB less at peak
+   * and fewer emails per second (bench/RESULTS.md, email-pipeline and report-throughput).
+   */
+  readonly thread: boolean;
 }
 
 /** Where checkup reports are kept and how they reach the user. */

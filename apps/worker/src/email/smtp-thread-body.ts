@@ -2,50 +2,28 @@
 // main thread's messages. Nothing here logs; every outcome goes back as a reply.
 import { parentPort, workerData } from "node:worker_threads";
 import type { SmtpConfig } from "../config/worker-config.ts";
-import type {
-  OutgoingEmail,
-  SentEmail,
-  SmtpThreadError,
-  SmtpThreadReply,
-  SmtpThreadRequest,
-} from "./smtp-thread.ts";
-import { createSmtpTransport } from "./smtp-transport.ts";
+import type { SentEmail, SmtpThreadError, SmtpThreadReply, SmtpThreadRequest } from "./smtp-thread.ts";
+import { inProcessTransport } from "./smtp-transport.ts";
 
 const port = parentPort;
 if (!port) throw new Error("smtp-thread-body.ts runs as a worker thread (see smtp-thread.ts)");
 
-const transport = createSmtpTransport((workerData as { smtp: SmtpConfig }).smtp);
+const transport = inProcessTransport((workerData as { smtp: SmtpConfig }).smtp);
 
 port.on("message", (request: SmtpThreadRequest) => {
   if (request.kind === "close") {
-    transport.close();
+    void transport.close();
     port.close();
     return;
   }
-  const work = request.kind === "send" ? send(request.email) : transport.verify().then(() => undefined);
+  const work: Promise<SentEmail | undefined> =
+    request.kind === "send" ? transport.sendMail(request.email) : transport.verify().then(() => undefined);
   work.then(
     (value) => port.postMessage({ id: request.id, ok: true, value } satisfies SmtpThreadReply),
     (error: unknown) =>
       port.postMessage({ id: request.id, ok: false, error: plain(error) } satisfies SmtpThreadReply),
   );
 });
-
-async function send({ attachments, headers, ...email }: OutgoingEmail): Promise<SentEmail> {
-  const info = await transport.sendMail({
-    ...email,
-    headers: { ...headers },
-    ...(attachments
-      ? {
-          // A Buffer arrives as a plain Uint8Array; nodemailer wants a Buffer.
-          attachments: attachments.map(({ content, ...attachment }) => ({
-            ...attachment,
-            content: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
-          })),
-        }
-      : {}),
-  });
-  return { messageId: info.messageId, response: info.response };
-}
 
 /** What classifySmtpError reads, as data: an Error's own fields do not survive postMessage. */
 function plain(error: unknown): SmtpThreadError {

@@ -1,6 +1,8 @@
 import { connect, type Socket } from "node:net";
-import nodemailer from "nodemailer";
+import nodemailer, { type SendMailOptions } from "nodemailer";
 import type { SmtpConfig } from "../config/worker-config.ts";
+import type { MailTransport } from "./email-processor.ts";
+import type { OutgoingEmail, SentEmail } from "./smtp-thread.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -60,3 +62,36 @@ function openNoDelaySocket(options: { host: string; port: number }, callback: So
 }
 
 export type SmtpTransport = ReturnType<typeof createSmtpTransport>;
+
+/** The pooled transport on the calling thread (SMTP_THREAD=off; the SMTP thread's own body). */
+export function inProcessTransport(config: SmtpConfig): MailTransport {
+  const transport = createSmtpTransport(config);
+  return {
+    sendMail: (email) => sendThrough(transport, email),
+    verify: () => transport.verify().then(() => undefined),
+    close: () => transport.close(),
+  };
+}
+
+async function sendThrough(transport: SmtpTransport, email: OutgoingEmail): Promise<SentEmail> {
+  const info = await transport.sendMail(nodemailerMail(email));
+  return { messageId: info.messageId, response: info.response };
+}
+
+function nodemailerMail({ attachments, headers, ...email }: OutgoingEmail): SendMailOptions {
+  return {
+    ...email,
+    headers: { ...headers },
+    ...(attachments
+      ? {
+          // From another thread a Buffer arrives as a plain Uint8Array; nodemailer wants a Buffer.
+          attachments: attachments.map(({ content, ...attachment }) => ({
+            ...attachment,
+            content: Buffer.isBuffer(content)
+              ? content
+              : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+          })),
+        }
+      : {}),
+  };
+}
