@@ -86,6 +86,37 @@ describe("EmailDeliveries", () => {
     }
   });
 
+  it("records what is accepted while a record is being written as one next statement, not one each", async () => {
+    const deliveries = new EmailDeliveries(createDb(pool));
+    const [first, ...later] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await Promise.all([first, ...later].map((key) => deliveries.claim(claim(key as string))));
+    // Another session holds the first row: its record stays in flight until that session commits.
+    const locker = await pool.connect();
+    try {
+      await locker.query("begin");
+      await locker.query("select 1 from automation.email_deliveries where idempotency_key = $1 for update", [
+        first,
+      ]);
+      statements.length = 0;
+      const recorded = [deliveries.markSent(first as string, { messageId: "<first@x>", response: "250 OK" })];
+      // Each acceptance in a turn of its own, as SMTP replies come.
+      for (const [index, key] of later.entries()) {
+        await new Promise((resolve) => setImmediate(resolve));
+        recorded.push(deliveries.markSent(key, { messageId: `<later${index}@x>`, response: "250 OK" }));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(statements).toHaveLength(1);
+      await locker.query("commit");
+      await Promise.all(recorded);
+    } finally {
+      // Closed, not returned: a failed expectation must not leave an open transaction in the pool.
+      locker.release(true);
+    }
+    expect(statements.filter((text) => /email_deliveries/.test(text))).toHaveLength(2);
+    for (const key of [first, ...later])
+      expect(await statusOf(key as string)).toMatchObject({ status: "sent" });
+  });
+
   it("fails only the claim the database refuses; its neighbours in the batch are claimed", async () => {
     const deliveries = new EmailDeliveries(createDb(pool));
     const good = [randomUUID(), randomUUID()];

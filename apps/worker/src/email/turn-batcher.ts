@@ -6,8 +6,10 @@ interface Waiter<O> {
 /**
  * Collects the calls made during one event-loop turn (or until `maxBatch` of them) and runs them as
  * one batch at the end of the turn: many handlers that reach the same statement together share one
- * round trip. When a batch fails, its items are run again one by one, so one bad item (a row the
- * database refuses) fails alone instead of taking its neighbours with it.
+ * round trip. While a batch is running, calls wait for it and go together as the next one (group
+ * commit): an idle system pays no delay, a busy one pays fewer statements. When a batch fails, its
+ * items are run again one by one, so one bad item (a row the database refuses) fails alone instead
+ * of taking its neighbours with it.
  */
 export class TurnBatcher<I, O> {
   readonly #run: (items: readonly I[]) => Promise<readonly O[]>;
@@ -15,6 +17,7 @@ export class TurnBatcher<I, O> {
   #items: I[] = [];
   #waiters: Waiter<O>[] = [];
   #scheduled = false;
+  #running = false;
 
   /** `run` gets the batch and returns one result per item, in order. */
   constructor(run: (items: readonly I[]) => Promise<readonly O[]>, options: { maxBatch?: number } = {}) {
@@ -27,7 +30,7 @@ export class TurnBatcher<I, O> {
       this.#items.push(item);
       this.#waiters.push({ resolve, reject });
       if (this.#items.length >= this.#maxBatch) this.#flush();
-      else if (!this.#scheduled) {
+      else if (!this.#scheduled && !this.#running) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
       }
@@ -41,7 +44,11 @@ export class TurnBatcher<I, O> {
     if (items.length === 0) return;
     this.#items = [];
     this.#waiters = [];
-    void this.#settle(items, waiters);
+    this.#running = true;
+    void this.#settle(items, waiters).finally(() => {
+      this.#running = false;
+      if (this.#items.length > 0 && !this.#scheduled) this.#flush();
+    });
   }
 
   async #settle(items: readonly I[], waiters: readonly Waiter<O>[]): Promise<void> {
