@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load-config.ts";
 import { PermanentError, RetryableError, TransportUnavailableError } from "../src/consumer/errors.ts";
 import { classifySmtpError } from "../src/email/classify-smtp-error.ts";
-import type { MailTransport } from "../src/email/email-processor.ts";
-import { type OutgoingEmail, SmtpThread } from "../src/email/smtp-thread.ts";
+import type { MailTransport, OutgoingEmail } from "../src/email/mail-transport.ts";
+import { SmtpThread } from "../src/email/smtp-thread.ts";
 import { inProcessTransport } from "../src/email/smtp-transport.ts";
 
 // The SMTP transport on its own thread (and on the main thread, SMTP_THREAD=off), against a real SMTP

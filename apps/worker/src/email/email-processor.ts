@@ -9,7 +9,7 @@ import type { Processor, ProcessorContext } from "../consumer/processor.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import { EmailDeliveries } from "./email-deliveries.ts";
-import type { OutgoingEmail, SentEmail } from "./smtp-thread.ts";
+import type { MailTransport, SentEmail } from "./mail-transport.ts";
 
 /**
  * email_queue: render the template in the user's language and time zone, then send it over SMTP,
@@ -22,7 +22,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
   /** High-priority emails (password resets, say) are read before the rest. */
   readonly readPolicy = { first: { priority: emailPriorities.high } };
   /** While the SMTP server is away the queue pauses; EHLO (and AUTH) tell when it is back. */
-  readonly probes = { smtp: () => this.#transport.verify().then(() => undefined) };
+  readonly probes = { smtp: () => this.#transport.verify() };
   readonly #deliveries: EmailDeliveries;
   readonly #transport: MailTransport;
   readonly #smtp: SmtpConfig;
@@ -31,7 +31,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
 
   constructor(options: {
     db: Kysely<Database>;
-    /** Where the email goes: the SMTP thread in production (smtp-thread.ts). */
+    /** Where the email goes (mail-transport.ts): the SMTP thread unless SMTP_THREAD=off. */
     transport: MailTransport;
     smtp: SmtpConfig;
     leaseSeconds: number;
@@ -161,13 +161,6 @@ export class EmailProcessor implements Processor<"email_queue"> {
 }
 
 const RECORD_SENT_PATIENCE_MS = 60_000;
-
-/** An SMTP transport as the processor uses it. */
-export interface MailTransport {
-  sendMail(email: OutgoingEmail): Promise<SentEmail>;
-  verify(): Promise<void>;
-  close(): void | Promise<void>;
-}
 
 /** Stable per idempotency key: `<sha256(key)[0:32]@domain-of-from>`. */
 export function messageIdFor(idempotencyKey: string, from: string): string {

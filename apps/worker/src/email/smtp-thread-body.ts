@@ -2,7 +2,8 @@
 // main thread's messages. Nothing here logs; every outcome goes back as a reply.
 import { parentPort, workerData } from "node:worker_threads";
 import type { SmtpConfig } from "../config/worker-config.ts";
-import type { SentEmail, SmtpThreadError, SmtpThreadReply, SmtpThreadRequest } from "./smtp-thread.ts";
+import type { SentEmail } from "./mail-transport.ts";
+import type { SmtpThreadError, SmtpThreadReply, SmtpThreadRequest } from "./smtp-thread.ts";
 import { inProcessTransport } from "./smtp-transport.ts";
 
 const port = parentPort;

@@ -5,24 +5,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { SmtpConfig } from "../config/worker-config.ts";
-
-/** One email as the processor hands it over: plain data, since it crosses to another thread. */
-export interface OutgoingEmail {
-  readonly from: { readonly name: string; readonly address: string };
-  readonly to: string;
-  readonly subject: string;
-  readonly html: string;
-  readonly text: string;
-  readonly messageId: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attachments?: readonly { filename: string; contentType: string; content: Uint8Array }[];
-}
-
-/** The server's acceptance: the Message-ID sent and its "250 …" reply. */
-export interface SentEmail {
-  readonly messageId: string;
-  readonly response: string;
-}
+import type { MailTransport, OutgoingEmail, SentEmail } from "./mail-transport.ts";
 
 /** A failure as data, with the fields classifySmtpError reads. */
 export interface SmtpThreadError {
@@ -59,7 +42,7 @@ const CLOSE_GRACE_MS = 5_000;
  * code ETHREAD (an outage to classifySmtpError: the queue pauses and probes) and the next request
  * starts a new one.
  */
-export class SmtpThread {
+export class SmtpThread implements MailTransport {
   readonly #smtp: SmtpConfig;
   readonly #body: URL;
   readonly #pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
@@ -77,7 +60,6 @@ export class SmtpThread {
     return this.#request({ kind: "send", email });
   }
 
-  /** EHLO (and AUTH) against the server: resolves when it would take email. */
   verify(): Promise<void> {
     return this.#request({ kind: "verify" });
   }

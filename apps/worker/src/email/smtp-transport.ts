@@ -1,8 +1,7 @@
 import { connect, type Socket } from "node:net";
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import type { SmtpConfig } from "../config/worker-config.ts";
-import type { MailTransport } from "./email-processor.ts";
-import type { OutgoingEmail, SentEmail } from "./smtp-thread.ts";
+import type { MailTransport, OutgoingEmail } from "./mail-transport.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -61,21 +60,17 @@ function openNoDelaySocket(options: { host: string; port: number }, callback: So
   });
 }
 
-export type SmtpTransport = ReturnType<typeof createSmtpTransport>;
-
 /** The pooled transport on the calling thread (SMTP_THREAD=off; the SMTP thread's own body). */
 export function inProcessTransport(config: SmtpConfig): MailTransport {
   const transport = createSmtpTransport(config);
   return {
-    sendMail: (email) => sendThrough(transport, email),
+    sendMail: async (email) => {
+      const info = await transport.sendMail(nodemailerMail(email));
+      return { messageId: info.messageId, response: info.response };
+    },
     verify: () => transport.verify().then(() => undefined),
     close: () => transport.close(),
   };
-}
-
-async function sendThrough(transport: SmtpTransport, email: OutgoingEmail): Promise<SentEmail> {
-  const info = await transport.sendMail(nodemailerMail(email));
-  return { messageId: info.messageId, response: info.response };
 }
 
 function nodemailerMail({ attachments, headers, ...email }: OutgoingEmail): SendMailOptions {

@@ -1,0 +1,28 @@
+/** One email as the processor hands it over: plain data, since it may cross to another thread. */
+export interface OutgoingEmail {
+  readonly from: { readonly name: string; readonly address: string };
+  readonly to: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+  readonly messageId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attachments?: readonly { filename: string; contentType: string; content: Uint8Array }[];
+}
+
+/** The server's acceptance: the Message-ID sent and its "250 …" reply. */
+export interface SentEmail {
+  readonly messageId: string;
+  readonly response: string;
+}
+
+/**
+ * Where the email processor sends: `SmtpThread` (nodemailer on a thread of its own, the default) or
+ * `inProcessTransport` (on the calling thread, SMTP_THREAD=off).
+ */
+export interface MailTransport {
+  sendMail(email: OutgoingEmail): Promise<SentEmail>;
+  /** EHLO (and AUTH) against the server: resolves when it would take email. */
+  verify(): Promise<void>;
+  close(): void | Promise<void>;
+}
