@@ -5,10 +5,9 @@ import { formatCompletionDate, isoDateIn, reportCopy } from "./report-copy.ts";
 import { ReportDocument } from "./report-document.tsx";
 import { registerReportFonts, resetReportGlyphCache } from "./report-fonts.ts";
 import type { RenderedReport, ReportInput } from "./report-input.ts";
+import { parseCheckupResults } from "./results-contract.ts";
 
 export type { RenderedReport, ReportInput } from "./report-input.ts";
-
-import { parseCheckupResults } from "./results-contract.ts";
 
 /** Bump when the layout or the wording changes: recorded per report (public.reports.renderer_version). */
 export const reportRendererVersion = "pdf-1";
