@@ -93,11 +93,12 @@ describe("doctor with objects that are not ours", () => {
     ]);
   });
 
-  it("fails on a seed-era overload of our cron function and a missing column of ours, not on the app's objects", async () => {
+  it("fails on a seed-era overload of our cron function, a missing column and trigger of ours, not on the app's objects", async () => {
     const result = await checkAfter(
       client,
       `create function public.update_appointment_statuses() returns void language sql as 'select';
-       alter table public.appointments drop column meeting_url`,
+       alter table public.appointments drop column meeting_url;
+       drop trigger profiles_set_updated_at on public.profiles`,
       schemaStateCheck,
     );
     expect(result.findings.filter((finding) => finding.severity === "fail").map((f) => f.problem)).toEqual([
@@ -106,6 +107,7 @@ describe("doctor with objects that are not ours", () => {
       "constraint appointments_meeting_url_check on public.appointments does not exist",
       "constraint appointments_meeting_url_length_check on public.appointments does not exist",
       "function public.update_appointment_statuses() is an overload of public.update_appointment_statuses that the migrations do not declare: calls may be ambiguous or reach it",
+      "trigger profiles_set_updated_at on public.profiles does not exist",
     ]);
   });
 });

@@ -7,13 +7,24 @@ import {
   type SchemaState,
 } from "@balansity/db";
 import { type Check, type Finding, fail, info, type Queryable, report } from "../doctor/check.ts";
+import { catalogQueues } from "./catalog-queues.ts";
 import { expectedSchema } from "./expected-schema.ts";
+import { webhookTriggers } from "./webhook-triggers.ts";
 
 // Left to the checks that say more about them: a missing function (functions), a missing queue
-// (queues), a job pg_cron does not run (cron-jobs), and grants in the schemas the API exposes
-// (api-grants, function-grants).
+// (queues), a job pg_cron does not run (cron-jobs), the webhook and queue wake-up triggers
+// (webhook-triggers, queue-notify-triggers), and grants in the schemas the API exposes (api-grants,
+// function-grants).
+const triggersCheckedElsewhere = new Set([
+  ...webhookTriggers.map((trigger) => `trigger ${trigger.trigger} on public.${trigger.table}`),
+  ...catalogQueues.map((queue) => `trigger notify_insert on pgmq.q_${queue.name}`),
+]);
+
 function coveredElsewhere(difference: SchemaDifference): boolean {
   if (["missing-function", "missing-queue", "unscheduled-cron-job"].includes(difference.kind)) return true;
+  if (difference.kind === "missing-trigger" || difference.kind === "different-trigger") {
+    return triggersCheckedElsewhere.has(difference.object);
+  }
   if (difference.kind !== "missing-grant" && difference.kind !== "excess-grant") return false;
   const schema = /^\w+ ([^.]+)\./.exec(difference.object)?.[1];
   return (exposedSchemas as readonly string[]).includes(schema ?? "");
