@@ -32,6 +32,7 @@ export {
   loadDatabaseConfig,
 } from "./load-database-config.ts";
 export { MigrationChangedError, MigrationError, MigrationFileError } from "./migrations/migration-errors.ts";
+export { isSupersededText } from "./migrations/migration-history.ts";
 export type { MigrationLog } from "./migrations/migration-log.ts";
 export { migrationsDirectory } from "./migrations/migrations-directory.ts";
 export {
