@@ -1,3 +1,12 @@
+export { AdoptionBlockedError, type AdoptionBlocker } from "./adopt/adopt-errors.ts";
+export { formatPlan } from "./adopt/format-plan.ts";
+export type { AdoptionPlan, AdoptionStep, CronPlan } from "./adopt/plan-adoption.ts";
+export {
+  type AdoptOptions,
+  type AdoptResult,
+  adoptDatabase,
+  planDatabaseAdoption,
+} from "./adopt/run-adoption.ts";
 export {
   type AllowedFunction,
   type AllowedTable,

@@ -4,12 +4,15 @@
 // a second run and `db:migrate` find nothing to do. pg_cron, the team's job and the worker draining
 // the backlog: apps/worker/test/adopt-seed-state-end-to-end.test.ts.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 // Paths, not the package: @balansity/devstack depends on @balansity/db (see vitest.config.ts).
 import { rowSnapshot, schemaSnapshot } from "../../devstack/src/database-snapshot.ts";
 import { buildSeedState } from "../../devstack/src/seed-state.ts";
 import { createTestDatabase, type TestDatabase } from "../../devstack/src/testing.ts";
 import { runCli } from "./support/db-cli-process.ts";
+
+// Each step runs the CLI as a process (as `pnpm db:adopt` does): seconds each on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 let db: TestDatabase;
 let client: pg.Client;

@@ -268,7 +268,11 @@ async function compareTable(
         liveColumns,
         idColumn,
       );
-      addConstraints.push({ name: expected.name, definition, notValid: true, violations });
+      addConstraints.push(
+        violations === undefined
+          ? { name: expected.name, definition, notValid: true }
+          : { name: expected.name, definition, notValid: true, violations },
+      );
       continue;
     }
     addConstraints.push({ name: expected.name, definition, notValid: true });
@@ -311,18 +315,26 @@ async function checkViolations(
   expectedColumns: ReadonlyMap<string, ColumnRow>,
   liveColumns: ReadonlyMap<string, ColumnRow>,
   idColumn: string,
-): Promise<{ count: number; ids: string[] }> {
+): Promise<{ count: number; ids: string[] } | undefined> {
   const expression = /^CHECK \(([\s\S]*)\)( NOT VALID)?$/.exec(scratchDefinition)?.[1];
-  if (expression === undefined) return { count: 0, ids: [] };
+  if (expression === undefined) return undefined;
   const standIns = [...expectedColumns.values()]
     .filter((c) => !liveColumns.has(c.name))
     .map((c) => `, (${c.default_expr ?? "null"})::${c.type} as ${quoteIdent(c.name)}`)
     .join("");
-  const { rows } = await client.query<{ id: string }>(
-    `select t.${idColumn}::text as id from (select r.*, r.ctid${standIns} from ${live} r) t
-     where not coalesce((${expression}), true) order by 1`,
-  );
-  return { count: rows.length, ids: rows.slice(0, 20).map((r) => r.id) };
+  // A column of another type (a blocker reported on its own) can make the expression fail.
+  await client.query("savepoint adopt_violations");
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `select t.${idColumn}::text as id from (select r.*, r.ctid${standIns} from ${live} r) t
+       where not coalesce((${expression}), true) order by 1`,
+    );
+    await client.query("release savepoint adopt_violations");
+    return { count: rows.length, ids: rows.slice(0, 20).map((r) => r.id) };
+  } catch {
+    await client.query("rollback to savepoint adopt_violations");
+    return undefined;
+  }
 }
 
 export function quoteIdent(name: string): string {
