@@ -266,7 +266,7 @@ describe("security-definer-search-path", () => {
 });
 
 describe("functions", () => {
-  it("fails when request_assessment_report is dropped, naming 040 (whose version it must be)", async () => {
+  it("fails when request_assessment_report is dropped, naming 033 (that creates it) and schema.sql's current version", async () => {
     const result = await checkAfter(
       client,
       "drop function public.request_assessment_report(uuid)",
@@ -276,8 +276,8 @@ describe("functions", () => {
       severity: "fail",
       problem: "function public.request_assessment_report does not exist",
       fix:
-        "apply supabase/migrations/040_reports.sql (pnpm db:migrate); where it is already applied, " +
-        're-create it with the "function public.request_assessment_report" statement and grants from that file, in a new migration',
+        "apply supabase/migrations/033_pgmq_rpc_wrappers.sql (pnpm db:migrate); where it is already applied, " +
+        're-create it as supabase/schema.sql shows it (the block "-- function public.request_assessment_report(…)": definition and grants), in a new migration',
     });
   });
 });

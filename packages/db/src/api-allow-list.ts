@@ -4,7 +4,12 @@
  * that is not listed here, or that grants a role more than listed, is a finding
  * (`packages/db/test/api-grants-walk.test.ts` walks a migrated database; `pnpm run doctor` checks a
  * live one with the same list). Add an entry in the same change as the migration that creates the
- * object, with the migration's file name.
+ * object, with the migration's file name (the one that creates it, not a later one that re-declares
+ * it: supabase/schema.sql shows the current body; test/api-allow-list.test.ts checks this).
+ *
+ * The single source of truth for our API functions. Derived from it: the doctor's expected
+ * functions (apps/console). Tested against it: the consumer's start-up list
+ * (@balansity/queues, consumer-functions.ts) and the function table of docs/queue-contract.md.
  *
  * Functions in schema pgmq (not exposed) are service_role only, whatever pgmq version is installed.
  */

@@ -55,6 +55,34 @@ export {
 } from "./migrations/run-migrations.ts";
 export { toPoolConfig } from "./pool-config.ts";
 export { redactConnectionString } from "./redact-connection-string.ts";
+export {
+  compareSchema,
+  type ForeignObject,
+  type ForeignObjectKind,
+  type SchemaComparison,
+  type SchemaDifference,
+  type SchemaDifferenceKind,
+} from "./schema-state/compare-schema.ts";
+export { introspectSchema, ownedSchemas, type SchemaQueryable } from "./schema-state/introspect-schema.ts";
+export { renderSchemaSql } from "./schema-state/render-schema-sql.ts";
+export {
+  generateSchemaFiles,
+  loadExpectedSchema,
+  type SchemaFiles,
+  schemaJsonPath,
+  schemaSqlPath,
+} from "./schema-state/schema-files.ts";
+export type {
+  ColumnState,
+  ConstraintState,
+  CronJobState,
+  FunctionState,
+  GrantState,
+  NamedDefinition,
+  SchemaState,
+  TableState,
+  TriggerState,
+} from "./schema-state/schema-state.ts";
 export type { BackupMethod, BackupResult } from "./transfer/backup-tables.ts";
 export type { CopyTableResult } from "./transfer/copy-table.ts";
 export {

@@ -6,6 +6,7 @@ import { createDevLogger, resolveLogFormat } from "./dev-logger.ts";
 import { type Devstack, devstackEnv, startDevstack } from "./devstack.ts";
 import { repoRoot } from "./paths.ts";
 import { writeDatabaseTypes } from "./write-database-types.ts";
+import { writeSchemaFiles } from "./write-schema-files.ts";
 
 const HELP = `devstack: the local Balansity stack
 
@@ -13,6 +14,7 @@ const HELP = `devstack: the local Balansity stack
   devstack env             print the running stack's environment (KEY=value lines)
   devstack run -- CMD ...  wait for a running stack, then run CMD with its environment
   devstack types           regenerate packages/db/src/database.generated.ts from the migrations
+  devstack schema          regenerate supabase/schema.sql and supabase/schema.json from the migrations
 
 Environment: DEVSTACK_DIR (default <repo>/.devstack), DEVSTACK_POSTGRES=auto|system|embedded, PG_BIN`;
 
@@ -120,6 +122,8 @@ async function main(): Promise<void> {
       return runWithEnv(rest);
     case "types":
       return writeDatabaseTypes(log);
+    case "schema":
+      return writeSchemaFiles(log);
     default:
       console.log(HELP);
       if (command && command !== "help") process.exitCode = 2;

@@ -1,4 +1,4 @@
-import { type MigrationSource, migrationSources } from "./migration-sources.ts";
+import { type AllowedFunction, allowedFunctions } from "@balansity/db";
 
 /**
  * Who may execute a function through the API roles:
@@ -11,56 +11,28 @@ export type FunctionAccess = "service_role" | "authenticated" | "none";
 export interface ExpectedFunction {
   /** Name in schema public (every overload is checked). */
   readonly name: string;
-  readonly migration: MigrationSource;
+  /** The migration that creates it (its current body is in supabase/schema.sql). */
+  readonly migration: string;
   readonly access: FunctionAccess;
 }
 
-/** The functions of schema public the integrations rely on (docs/queue-contract.md). */
+function accessOf(entry: AllowedFunction): FunctionAccess {
+  if (entry.execute.includes("authenticated")) return "authenticated";
+  if (entry.execute.includes("service_role")) return "service_role";
+  return "none";
+}
+
+/**
+ * The functions of schema public, derived from the one list of them, the API allow-list of
+ * @balansity/db (packages/db/src/api-allow-list.ts): name, creating migration and who may call it.
+ */
 export const expectedFunctions: readonly ExpectedFunction[] = [
-  { name: "handle_completed_checkup", migration: migrationSources.triggers, access: "none" },
-  { name: "handle_new_appointment", migration: migrationSources.triggers, access: "none" },
-  { name: "handle_payment_status_change", migration: migrationSources.triggers, access: "none" },
-  { name: "update_appointment_statuses", migration: migrationSources.cronJobs, access: "service_role" },
-  { name: "send_appointment_reminders", migration: migrationSources.cronJobs, access: "service_role" },
-  // Not in the guide's list, but the cleanup-old-assessments job it verifies calls it.
-  { name: "cleanup_old_assessments", migration: migrationSources.cronJobs, access: "service_role" },
-  { name: "queue_email_task", migration: migrationSources.queues, access: "service_role" },
-  { name: "queue_report_generation", migration: migrationSources.queues, access: "service_role" },
-  { name: "queue_payment_processing", migration: migrationSources.queues, access: "service_role" },
-  { name: "track_event", migration: migrationSources.queues, access: "service_role" },
-  { name: "pgmq_send", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "pgmq_read", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "pgmq_archive", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "pgmq_delete", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "pgmq_metrics", migration: migrationSources.rpcWrappers, access: "service_role" },
-  { name: "pgmq_dead_letter", migration: migrationSources.rpcWrappers, access: "service_role" },
-  // Made in 033; 040 replaced it with the version that makes a report and keeps to the request limit.
-  { name: "request_assessment_report", migration: migrationSources.reports, access: "authenticated" },
-  // The worker's consumers: the wake-up protocol and the archive that rides on the next read.
-  { name: "pgmq_consumer_busy", migration: migrationSources.consumerWakeups, access: "service_role" },
-  { name: "pgmq_consumer_waiting", migration: migrationSources.consumerWakeups, access: "service_role" },
-  { name: "pgmq_consumer_leave", migration: migrationSources.consumerWakeups, access: "service_role" },
-  {
-    name: "pgmq_archive_and_read",
-    migration: migrationSources.consumerArchiveAndRead,
-    access: "service_role",
-  },
-  // The operator console and the balansity CLI: signed-in users may call them, and each refuses
-  // anyone whose JWT is not an operator's (42501) by itself.
-  ...[
-    "is_operator",
-    "console_queue_overview",
-    "console_queue_history",
-    "console_peek_messages",
-    "console_dead_letters",
-    "console_dead_letter_ids",
-    "console_retry_dead_letters",
-    "console_discard_dead_letters",
-    "console_cron_jobs",
-    "console_cron_runs",
-    "console_email_deliveries",
-    "console_queue_test_email",
-    "console_reports",
-    "console_regenerate_report",
-  ].map((name) => ({ name, migration: migrationSources.operatorConsole, access: "authenticated" as const })),
+  ...new Map(
+    Object.entries(allowedFunctions)
+      .filter(([signature]) => signature.startsWith("public."))
+      .map(([signature, entry]): [string, ExpectedFunction] => {
+        const name = signature.slice("public.".length, signature.indexOf("("));
+        return [name, { name, migration: entry.migration, access: accessOf(entry) }];
+      }),
+  ).values(),
 ];

@@ -1,6 +1,6 @@
 import { type Check, type Finding, fail, type Queryable, report } from "../doctor/check.ts";
 import { type ExpectedFunction, expectedFunctions } from "./expected-functions.ts";
-import { applyMigrationFix } from "./migration-sources.ts";
+import { applyMigrationFix, restoreFunctionFix } from "./migration-sources.ts";
 
 /** Every function the triggers, schedulers, worker and browser call exists in schema public. */
 export function createFunctionsCheck(expected: readonly ExpectedFunction[] = expectedFunctions): Check {
@@ -21,10 +21,7 @@ export function createFunctionsCheck(expected: readonly ExpectedFunction[] = exp
         .map((fn) =>
           fail(
             `function public.${fn.name} does not exist`,
-            applyMigrationFix(
-              fn.migration,
-              `re-create it with the "function public.${fn.name}" statement and grants from that file, in a new migration`,
-            ),
+            applyMigrationFix(fn.migration, restoreFunctionFix(`public.${fn.name}(…)`)),
           ),
         );
       return report(findings, `${expected.length - findings.length} of ${expected.length} present`);

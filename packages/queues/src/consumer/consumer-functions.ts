@@ -2,7 +2,9 @@ import type { Queryable } from "./queryable.ts";
 
 /**
  * The SQL functions the consumer primitives call besides pgmq's own, with the migration that
- * creates each (pgmq 1.5 itself is checked by whoever lists the queues).
+ * creates each (pgmq 1.5 itself is checked by whoever lists the queues). Which functions exist is
+ * the API allow-list's to say (@balansity/db, api-allow-list.ts); this package does not depend on
+ * @balansity/db at run time, so test/consumer-functions.test.ts checks each entry against it.
  */
 export const consumerFunctions = {
   "public.pgmq_dead_letter(text, bigint, text, text, integer)": "033_pgmq_rpc_wrappers.sql",
