@@ -604,10 +604,13 @@ begin
   cutoff := p_now - coalesce(retention, interval '14 days');
 
   -- pg_cron's own history exists only in the database pg_cron lives in. A run still going (no
-  -- end_time) is judged by its start. pg_cron's row security limits a role that is not a superuser
-  -- (postgres on Supabase) to the runs of its own jobs: the ones this file scheduled.
+  -- end_time) is judged by its start. Only runs of the jobs automation.cron_jobs defines.
   if pg_catalog.to_regclass('cron.job_run_details') is not null then
-    execute 'delete from cron.job_run_details where coalesce(end_time, start_time) < $1' using cutoff;
+    execute 'delete from cron.job_run_details as r
+             where coalesce(r.end_time, r.start_time) < $1
+               and r.jobid in (select j.jobid from cron.job as j
+                               join automation.cron_jobs as d on d.name = j.jobname)'
+      using cutoff;
     get diagnostics deleted_cron = row_count;
   end if;
 
@@ -622,7 +625,7 @@ end;
 $function$;
 revoke all on function automation.purge_cron_history(timestamp with time zone) from public;
 grant EXECUTE on function automation.purge_cron_history(timestamp with time zone) to service_role;
-comment on function automation.purge_cron_history(timestamp with time zone) is 'Cron job purge-cron-history (daily at 04:30 Moscow; pg_cron or the worker''s scheduler as service_role): deletes run history older than automation.settings cron_history_retention (default 14 days) from cron.job_run_details (where pg_cron is installed) and automation.job_run_details. p_now is for tests. Returns the rows deleted from each (null: no pg_cron here).';
+comment on function automation.purge_cron_history(timestamp with time zone) is 'Cron job purge-cron-history (daily at 04:30 Moscow; pg_cron or the worker''s scheduler as service_role): deletes run history older than automation.settings cron_history_retention (default 14 days) of the jobs in automation.cron_jobs, from cron.job_run_details (where pg_cron is installed; other jobs'' history is kept) and automation.job_run_details. p_now is for tests. Returns the rows deleted from each (null: no pg_cron here).';
 
 -- function automation.purge_queue_archives(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_queue_archives(p_now timestamp with time zone DEFAULT now())
