@@ -53,7 +53,7 @@ export async function adoptCli(
       return plan.blockers.length > 0 ? 3 : 0;
     }
     say(`adopting ${describeDatabaseConfig(config)}`);
-    const { plan, applied } = await adoptDatabase({
+    const { plan, applied, verification } = await adoptDatabase({
       ...options,
       progress: say,
     });
@@ -61,6 +61,11 @@ export async function adoptCli(
     say(
       applied.length === 0 ? "nothing to do" : `adopted: ${applied.length} migration(s) applied and recorded`,
     );
+    say(
+      `compared with supabase/schema.sql: ${verification.differences.length} difference(s) in what is ours, ` +
+        `${verification.foreign.length} object(s) not ours kept`,
+    );
+    for (const difference of verification.differences) say(`  differs  ${difference.message}`);
     return 0;
   } catch (error) {
     if (error instanceof AdoptionBlockedError) {

@@ -28,7 +28,7 @@ export function formatPlan(plan: AdoptionPlan): string[] {
           constraint.violations === undefined
             ? ""
             : constraint.violations.count === 0
-              ? ", no row breaks it"
+              ? ", no row breaks it (validated)"
               : `, ${constraint.violations.count} row(s) break it: ${constraint.violations.ids.join(", ")}`;
         lines.push(
           `    add      constraint ${table.table.name}.${constraint.name}${constraint.notValid ? " NOT VALID" : ""}${broken}`,

@@ -28,6 +28,9 @@ import {
 import { type MigrationLog, silentLog } from "../migrations/migration-log.ts";
 import { connect, lockRun, type MigrationTarget } from "../migrations/run-migrations.ts";
 import { splitSqlStatements } from "../migrations/sql-statements.ts";
+import { compareSchema, type SchemaComparison } from "../schema-state/compare-schema.ts";
+import { introspectSchema } from "../schema-state/introspect-schema.ts";
+import { loadExpectedSchema } from "../schema-state/schema-files.ts";
 import { AdoptionBlockedError } from "./adopt-errors.ts";
 import { quoteIdent, type TableReport } from "./inspect-tables.ts";
 import { createOrReplace, formatName, statementTarget } from "./migration-targets.ts";
@@ -56,6 +59,8 @@ export interface AdoptResult {
   readonly plan: AdoptionPlan;
   /** Files applied by this run, in order. */
   readonly applied: readonly string[];
+  /** The database afterwards against supabase/schema.json: what of ours differs, what is not ours. */
+  readonly verification: SchemaComparison;
 }
 
 /** Plans, refuses on any blocker (nothing written), then applies step by step. */
@@ -68,7 +73,7 @@ export async function adoptDatabase(options: AdoptOptions): Promise<AdoptResult>
     await lockSession(client, config, log);
     const plan = await planAdoption(client, files, await historyIfAny(client));
     if (plan.blockers.length > 0) throw new AdoptionBlockedError(plan.blockers);
-    if (plan.steps.length === 0) return { plan, applied: [] };
+    if (plan.steps.length === 0) return { plan, applied: [], verification: await verify(client) };
     await ensureHistoryTable(client);
     const applied: string[] = [];
     for (const [index, step] of plan.steps.entries()) {
@@ -82,10 +87,15 @@ export async function adoptDatabase(options: AdoptOptions): Promise<AdoptResult>
         );
       }
     }
-    return { plan, applied };
+    return { plan, applied, verification: await verify(client) };
   } finally {
     await client.end();
   }
+}
+
+/** Compares the database with the state the migrations make (supabase/schema.json). */
+async function verify(client: pg.ClientBase): Promise<SchemaComparison> {
+  return compareSchema(loadExpectedSchema(), await introspectSchema(client));
 }
 
 async function lockSession(client: pg.Client, config: DatabaseConfig, log: MigrationLog): Promise<void> {
@@ -180,7 +190,11 @@ async function adoptedStatement(
   }
 }
 
-/** What stands in for `create table` of a table that exists: its missing columns and constraints. */
+/**
+ * What stands in for `create table` of a table that exists: its missing columns and constraints.
+ * Check constraints go in `not valid`; those no row breaks are then validated (a lock that lets
+ * reads and writes go on), so only the ones the plan reported rows for stay `not valid`.
+ */
 function prepareTable(report: TableReport): string | undefined {
   const table = formatName(report.table);
   const clauses = [
@@ -190,7 +204,11 @@ function prepareTable(report: TableReport): string | undefined {
         `add constraint ${quoteIdent(constraint.name)} ${constraint.definition}${constraint.notValid ? " not valid" : ""}`,
     ),
   ];
-  return clauses.length === 0 ? undefined : `alter table ${table} ${clauses.join(",\n  ")}`;
+  if (clauses.length === 0) return undefined;
+  const validations = report.addConstraints
+    .filter((constraint) => constraint.notValid && constraint.violations?.count === 0)
+    .map((constraint) => `alter table ${table} validate constraint ${quoteIdent(constraint.name)}`);
+  return [`alter table ${table} ${clauses.join(",\n  ")}`, ...validations].join(";\n");
 }
 
 export type { MigrationFile };
