@@ -10,11 +10,13 @@ import { AdoptionBlockedError } from "./adopt-errors.ts";
 import { formatPlan } from "./format-plan.ts";
 import { adoptDatabase, planDatabaseAdoption } from "./run-adoption.ts";
 
-export const ADOPT_USAGE = `usage: db adopt [--url <url>] [--dry-run] [--dir <path>]
+export const ADOPT_USAGE = `usage: db adopt [--url <url>] [--dry-run] [--backup-dir <dir>] [--dir <path>]
                               bring a database whose objects were made by hand (the seeds' SQL, the
                               app's own tables) under the migrations: prints the plan (what is kept,
                               added, replaced, what blocks), then applies it, each migration in one
-                              transaction; --dry-run prints the plan and writes nothing. DATABASE_URL
+                              transaction; --dry-run prints the plan and writes nothing; --backup-dir
+                              first saves what it replaces (replaced-objects.sql) and the
+                              rows of the tables it alters there. DATABASE_URL
                               (or DATABASE_HOST, ...) when --url is not given`;
 
 interface Output {
@@ -34,6 +36,7 @@ export async function adoptCli(
       url: { type: "string" },
       dir: { type: "string", default: migrationsDirectory },
       "dry-run": { type: "boolean", default: false },
+      "backup-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -44,7 +47,13 @@ export async function adoptCli(
   const config = loadDatabaseConfig(values.url === undefined ? env : { ...env, DATABASE_URL: values.url });
   const say = (line: string) => out.stdout.write(`${line}\n`);
   const log = { info: say, warn: (line: string) => out.stderr.write(`warning: ${line}\n`) };
-  const options = { config, directory: values.dir, log, progress: say };
+  const options = {
+    config,
+    directory: values.dir,
+    log,
+    progress: say,
+    ...(values["backup-dir"] === undefined ? {} : { backupDirectory: values["backup-dir"] }),
+  };
   try {
     if (values["dry-run"]) {
       say(`adoption plan for ${describeDatabaseConfig(config)} (dry run: nothing is written)`);

@@ -32,6 +32,7 @@ import { compareSchema, type SchemaComparison } from "../schema-state/compare-sc
 import { introspectSchema } from "../schema-state/introspect-schema.ts";
 import { loadExpectedSchema } from "../schema-state/schema-files.ts";
 import { AdoptionBlockedError } from "./adopt-errors.ts";
+import { type AdoptionBackup, backupReplacedObjects } from "./backup-replaced-objects.ts";
 import { quoteIdent, type TableReport } from "./inspect-tables.ts";
 import { createOrReplace, formatName, statementTarget } from "./migration-targets.ts";
 import { type AdoptionPlan, type AdoptionStep, objectExists, planAdoption } from "./plan-adoption.ts";
@@ -39,6 +40,8 @@ import { type AdoptionPlan, type AdoptionStep, objectExists, planAdoption } from
 export type AdoptOptions = MigrationTarget & {
   readonly directory: string;
   readonly log?: MigrationLog;
+  /** Back up what adoption replaces and the tables it alters here first (backup-replaced-objects.ts). */
+  readonly backupDirectory?: string;
   /** Progress lines (`[2/14] 030_setup_cron_jobs.sql …`); none when absent. */
   readonly progress?: (line: string) => void;
 };
@@ -61,6 +64,8 @@ export interface AdoptResult {
   readonly applied: readonly string[];
   /** The database afterwards against supabase/schema.json: what of ours differs, what is not ours. */
   readonly verification: SchemaComparison;
+  /** Where the backup went, when one was asked for and there was something to do. */
+  readonly backup?: AdoptionBackup;
 }
 
 /** Plans, refuses on any blocker (nothing written), then applies step by step. */
@@ -74,6 +79,15 @@ export async function adoptDatabase(options: AdoptOptions): Promise<AdoptResult>
     const plan = await planAdoption(client, files, await historyIfAny(client));
     if (plan.blockers.length > 0) throw new AdoptionBlockedError(plan.blockers);
     if (plan.steps.length === 0) return { plan, applied: [], verification: await verify(client) };
+    let backup: AdoptionBackup | undefined;
+    if (options.backupDirectory !== undefined) {
+      backup = await backupReplacedObjects(client, config, plan, {
+        directory: options.backupDirectory,
+        stamp: new Date().toISOString().replace(/[:.]/g, "-"),
+        warn: (message) => log.warn(message),
+      });
+      progress(`backup: ${backup.files.join(", ")}`);
+    }
     await ensureHistoryTable(client);
     const applied: string[] = [];
     for (const [index, step] of plan.steps.entries()) {
@@ -87,7 +101,12 @@ export async function adoptDatabase(options: AdoptOptions): Promise<AdoptResult>
         );
       }
     }
-    return { plan, applied, verification: await verify(client) };
+    return {
+      plan,
+      applied,
+      verification: await verify(client),
+      ...(backup === undefined ? {} : { backup }),
+    };
   } finally {
     await client.end();
   }
