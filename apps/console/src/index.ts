@@ -16,6 +16,7 @@ export { createQueueHealthCheck, type QueueHealthOptions, queueHealthCheck } fro
 export { createQueueNotifyTriggersCheck, queueNotifyTriggersCheck } from "./checks/queue-notify-triggers.ts";
 export { createQueuesCheck, queuesCheck } from "./checks/queues.ts";
 export { rowLevelSecurityCheck } from "./checks/row-level-security.ts";
+export { createSchemaStateCheck, schemaStateCheck } from "./checks/schema-state.ts";
 export { securityDefinerSearchPathCheck } from "./checks/security-definer-search-path.ts";
 export { type WebhookTrigger, webhookTriggers, webhookTriggersCheck } from "./checks/webhook-triggers.ts";
 export type { Check, CheckReport, CheckResult, CheckStatus, Finding, Queryable } from "./doctor/check.ts";

@@ -47,14 +47,34 @@ describe("doctor api-grants", () => {
     ]);
   });
 
-  it("fails for a function in public that nobody listed", async () => {
+  it("fails for an overload of one of our functions that nobody listed", async () => {
     const result = await checkAfter(
       client,
-      "create function public.debug_dump() returns integer language sql as 'select 1'",
+      "create function public.pgmq_send(queue_name text, message jsonb) returns bigint language sql as 'select 1::bigint'",
       apiGrantsCheck,
     );
+    expect(result.status).toBe("fail");
     expect(added(result).map((finding) => finding.problem)).toEqual([
-      "function public.debug_dump() is in an exposed schema but not in the API allow-list",
+      "function public.pgmq_send(text, jsonb) is in an exposed schema but not in the API allow-list",
+    ]);
+  });
+
+  it("passes, listing them as information, with the app's own function and table granted to every API role", async () => {
+    const result = await checkAfter(
+      client,
+      `create function public.debug_dump() returns integer language sql as 'select 1';
+       create table public.courses (id bigserial primary key, title text);
+       grant all on table public.courses to anon, authenticated, service_role;
+       grant all on sequence public.courses_id_seq to anon, authenticated, service_role`,
+      apiGrantsCheck,
+    );
+    expect(result.status).toBe("pass");
+    expect(added(result)).toEqual([
+      {
+        severity: "info",
+        problem:
+          "not ours, so their grants are their owners' to decide: 3 objects in the exposed schemas: public.debug_dump(), public.courses, public.courses_id_seq",
+      },
     ]);
   });
 });

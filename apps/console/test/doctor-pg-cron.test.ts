@@ -8,6 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cronJobsCheck } from "../src/checks/cron-jobs.ts";
 import { extensionsCheck } from "../src/checks/extensions.ts";
+import { schemaStateCheck } from "../src/checks/schema-state.ts";
 import type { CheckResult, Finding } from "../src/doctor/check.ts";
 import { checkAfter, fixSql, runOne } from "./support/run-in-transaction.ts";
 
@@ -99,5 +100,35 @@ describe.runIf(info.pgCron)("doctor where pg_cron runs the jobs", () => {
       /^the last run of update-appointment-statuses \(started .+\) failed: ERROR: function public\.update_appointment_statuses\(\) does not exist$/,
     );
     expect(only(result).fix).toContain("from cron.job_run_details where jobid = ");
+  });
+
+  it("passes with the team's own cron job beside ours, listing it as not ours", async () => {
+    await client.query("begin");
+    try {
+      await client.query("select cron.schedule('team-weekly-digest', '0 9 * * 1', 'select 1')");
+      expect((await runOne(client, cronJobsCheck)).status).toBe("pass");
+      const result = await runOne(client, schemaStateCheck);
+      expect(result.status).toBe("pass");
+      expect(result.findings).toEqual([
+        { severity: "info", problem: "not ours, left alone: 1 cron jobs: team-weekly-digest" },
+      ]);
+    } finally {
+      await client.query("rollback");
+    }
+  });
+
+  it("fails schema-state when pg_cron runs one of our jobs with another command", async () => {
+    const result = await checkAfter(
+      client,
+      "update automation.cron_jobs set command = 'select 1' where name = 'purge-cron-history'",
+      schemaStateCheck,
+    );
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        severity: "fail",
+        problem:
+          'cron job purge-cron-history is defined as "30 1 * * *" select 1, expected "30 1 * * *" select automation.purge_cron_history()',
+      }),
+    ]);
   });
 });

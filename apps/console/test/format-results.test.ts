@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Check, CheckResult } from "../src/doctor/check.ts";
-import { fail, warn } from "../src/doctor/check.ts";
+import { fail, info, statusOf, warn } from "../src/doctor/check.ts";
 import { formatResult, formatSummary } from "../src/doctor/format-results.ts";
 import { runChecks } from "../src/doctor/run-checks.ts";
 
@@ -32,6 +32,21 @@ describe("doctor output", () => {
       "FAIL cron-jobs: job y is missing — fix: pnpm db:migrate",
       "WARN cron-jobs: job x is disabled",
     ]);
+  });
+
+  it("prints PASS, then INFO lines, for a check with information only; an INFO never fails or warns", () => {
+    const findings = [info("not ours, left alone: 1 tables: public.courses")];
+    expect(statusOf(findings)).toBe("pass");
+    expect(statusOf([...findings, warn("w")])).toBe("warn");
+    expect(
+      formatResult(result({ name: "schema-state", status: "pass", note: "17 tables", findings })),
+    ).toEqual([
+      "PASS schema-state: 17 tables",
+      "INFO schema-state: not ours, left alone: 1 tables: public.courses",
+    ]);
+    expect(
+      formatResult(result({ name: "x", status: "fail", findings: [...findings, fail("f", "do y")] })),
+    ).toEqual(["FAIL x: f — fix: do y", "INFO x: not ours, left alone: 1 tables: public.courses"]);
   });
 
   it("counts a check with warnings only as passed", () => {

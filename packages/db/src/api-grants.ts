@@ -34,6 +34,11 @@ export interface GrantProblem {
 /** What the walk saw: the problems, and the listed objects the database does not have (yet). */
 export interface ApiGrantsWalk {
   readonly problems: readonly GrantProblem[];
+  /**
+   * Unlisted objects that `isOurs` says are not ours (the app's own tables and functions): their
+   * grants are their owners' to decide, so they are not problems. Empty without `isOurs`.
+   */
+  readonly foreign: readonly string[];
   /** Listed objects absent from the database, e.g. a migration not applied yet. */
   readonly absent: readonly string[];
   readonly functionsChecked: number;
@@ -97,6 +102,11 @@ const functionPrivilegesSql = `
  * function of schema pgmq) for anon, authenticated and service_role, and compares what each role
  * may do with the allow-list (`api-allow-list.ts`). Needs the three roles to exist.
  *
+ * On a database that holds more than ours (Supabase's default grants give the app's own tables and
+ * functions to every API role), pass `isOurs`: an unlisted object it rejects goes to `foreign`
+ * instead of `problems`. Without it every unlisted object is a problem, which is right for a
+ * database the migrations alone made (the tests).
+ *
  * ### Examples
  * ```ts
  * const walk = await walkApiGrants(pool);
@@ -109,7 +119,13 @@ export async function walkApiGrants(
     readonly functions: Readonly<Record<string, AllowedFunction>>;
     readonly tables: Readonly<Record<string, AllowedTable>>;
   } = { functions: allowedFunctions, tables: allowedTables },
+  options: {
+    /** `public.f(uuid)` (kind function) or `public.t` (kind relation): is it one of ours? */
+    readonly isOurs?: (object: string, kind: "function" | "relation") => boolean;
+  } = {},
 ): Promise<ApiGrantsWalk> {
+  const { isOurs } = options;
+  const foreign: string[] = [];
   const schemas = [...exposedSchemas];
   const functions = (await db.query<FunctionRow>(functionPrivilegesSql, [schemas])).rows;
   const relations = (await db.query<RelationRow>(relationPrivilegesSql, [schemas, [...apiRoles]])).rows;
@@ -117,6 +133,10 @@ export async function walkApiGrants(
 
   for (const row of functions) {
     const allowed = row.in_pgmq ? { execute: ["service_role"] as const } : allowList.functions[row.signature];
+    if (!allowed && isOurs !== undefined && !isOurs(row.signature, "function")) {
+      foreign.push(row.signature);
+      continue;
+    }
     if (!allowed) {
       problems.push({
         kind: "unlisted",
@@ -155,6 +175,11 @@ export async function walkApiGrants(
   const seenTables = new Set<string>();
   for (const row of relations) {
     const allowed = allowList.tables[row.name];
+    if (!allowed && isOurs !== undefined && !isOurs(row.name, "relation")) {
+      if (!seenTables.has(row.name)) foreign.push(row.name);
+      seenTables.add(row.name);
+      continue;
+    }
     if (!allowed) {
       if (!seenTables.has(row.name)) {
         problems.push({
@@ -199,7 +224,7 @@ export async function walkApiGrants(
     ...Object.keys(allowList.functions).filter((signature) => !presentFunctions.has(signature)),
     ...Object.keys(allowList.tables).filter((name) => !seenTables.has(name)),
   ];
-  return { problems, absent, functionsChecked: functions.length, tablesChecked: seenTables.size };
+  return { problems, foreign, absent, functionsChecked: functions.length, tablesChecked: seenTables.size };
 }
 
 function relationKind(kind: string): string {

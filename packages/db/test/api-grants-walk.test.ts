@@ -112,4 +112,28 @@ describe("API grants walk", () => {
       "public.scratch_view",
     ]);
   });
+
+  it("with isOurs, sets what is not ours apart and still reports an unlisted overload of ours", async () => {
+    await client.query("begin");
+    try {
+      await client.query(`
+        create table public.courses (id bigserial primary key);
+        grant all on table public.courses to anon, authenticated, service_role;
+        create function public.get_course_count() returns bigint language sql as 'select 1::bigint';
+        create function public.pgmq_metrics(queue_name text, extra integer) returns integer language sql as 'select 1'`);
+      const ours = (object: string, kind: "function" | "relation") =>
+        kind === "function"
+          ? Object.keys(allowedFunctions).some((signature) =>
+              signature.startsWith(object.slice(0, object.indexOf("(") + 1)),
+            )
+          : object in allowedTables;
+      const walk = await walkApiGrants(client, undefined, { isOurs: ours });
+      expect(walk.foreign).toEqual(["public.get_course_count()", "public.courses", "public.courses_id_seq"]);
+      expect(walk.problems).toEqual([
+        expect.objectContaining({ kind: "unlisted", object: "public.pgmq_metrics(text, integer)" }),
+      ]);
+    } finally {
+      await client.query("rollback");
+    }
+  });
 });

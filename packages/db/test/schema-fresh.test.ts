@@ -10,6 +10,7 @@ import {
   generateSchemaFiles,
   introspectSchema,
   loadExpectedSchema,
+  renderSchemaSql,
   schemaJsonPath,
   schemaSqlPath,
 } from "../src/index.ts";
@@ -62,4 +63,30 @@ it("reads the same state through a pool as through a client", async () => {
   } finally {
     await pool.end();
   }
+});
+
+it("shows a re-declared function as a change of one line in that function's block", async () => {
+  const before = renderSchemaSql(await introspectSchema(client)).split("\n");
+  await client.query("begin");
+  let after: string[];
+  try {
+    // What a migration re-declaring a function with one line changed does to the database.
+    const { rows } = await client.query<{ definition: string }>(
+      "select pg_catalog.pg_get_functiondef('public.is_email_address(text)'::pg_catalog.regprocedure) as definition",
+    );
+    const definition = rows[0]?.definition ?? "";
+    expect(definition).toContain("address");
+    await client.query(definition.replace(/\$function\$\n/, "$function$\n-- changed\n"));
+    after = renderSchemaSql(await introspectSchema(client)).split("\n");
+  } finally {
+    await client.query("rollback");
+  }
+  const blockStart = before.indexOf("-- function public.is_email_address(text)");
+  const blockEnd = before.indexOf("", blockStart);
+  expect(after.length).toBe(before.length + 1);
+  const changed = after.findIndex((line, index) => line !== before[index]);
+  expect(after[changed]).toBe("-- changed");
+  expect(changed).toBeGreaterThan(blockStart);
+  expect(changed).toBeLessThan(blockEnd);
+  expect([...after.slice(0, changed), ...after.slice(changed + 1)]).toEqual(before);
 });

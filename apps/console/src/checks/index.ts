@@ -10,6 +10,7 @@ import { queueHealthCheck } from "./queue-health.ts";
 import { queueNotifyTriggersCheck } from "./queue-notify-triggers.ts";
 import { queuesCheck } from "./queues.ts";
 import { rowLevelSecurityCheck } from "./row-level-security.ts";
+import { schemaStateCheck } from "./schema-state.ts";
 import { securityDefinerSearchPathCheck } from "./security-definer-search-path.ts";
 import { webhookTriggersCheck } from "./webhook-triggers.ts";
 
@@ -25,6 +26,7 @@ export const doctorChecks: readonly Check[] = [
   queueNotifyTriggersCheck,
   webhookTriggersCheck,
   functionsCheck,
+  schemaStateCheck,
   functionGrantsCheck,
   apiGrantsCheck,
   pgmqSchemaAccessCheck,

@@ -1,4 +1,5 @@
-import { type Check, type Finding, fail, type Queryable, report } from "../doctor/check.ts";
+import { type Check, type Finding, fail, type Queryable, report, warn } from "../doctor/check.ts";
+import { expectedSchema, isOurs } from "./expected-schema.ts";
 
 /** Schemas our migrations create functions in. Extension-owned functions are left out. */
 export const ownSchemas = ["public", "automation", "analytics"] as const;
@@ -10,7 +11,8 @@ interface DefinerRow {
 
 /**
  * Every security definer function in our schemas pins `search_path = ''` (so a caller cannot put
- * their own objects in front of the ones it uses).
+ * their own objects in front of the ones it uses). One that is not ours (supabase/schema.json) is a
+ * warning.
  */
 export const securityDefinerSearchPathCheck: Check = {
   name: "security-definer-search-path",
@@ -30,18 +32,21 @@ export const securityDefinerSearchPathCheck: Check = {
        order by signature`,
       [[...ownSchemas]],
     );
+    const ours = isOurs(expectedSchema());
     const findings: Finding[] = rows
       .filter((row) => row.search_path !== 'search_path=""')
-      .map((row) =>
-        fail(
-          `security definer function ${row.signature} ${
-            row.search_path === null
-              ? "has no search_path setting"
-              : `has ${row.search_path} instead of search_path=""`
-          }: a caller can shadow the objects it uses`,
-          `alter function ${row.signature} set search_path = ''; (and qualify every name in its body, e.g. public.profiles, pg_catalog.now())`,
-        ),
-      );
+      .map((row) => {
+        const problem = `security definer function ${row.signature} ${
+          row.search_path === null
+            ? "has no search_path setting"
+            : `has ${row.search_path} instead of search_path=""`
+        }: a caller can shadow the objects it uses`;
+        const fix = `alter function ${row.signature} set search_path = ''; (and qualify every name in its body, e.g. public.profiles, pg_catalog.now())`;
+        // Not ours (the app's or the seed era's): a risk worth telling its owners, not ours to fail on.
+        return ours(row.signature, "function")
+          ? fail(problem, fix)
+          : warn(`${problem} (not one of ours)`, fix);
+      });
     return report(findings, `${rows.length} security definer functions pin search_path`);
   },
 };

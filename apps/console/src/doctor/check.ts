@@ -12,12 +12,14 @@ export interface Queryable {
 }
 
 /**
- * One thing a check found wrong. A `fail` breaks the system and always says how to fix it; a `warn`
- * is worth knowing but not fatal (the fallback scheduler in use, dead letters waiting).
+ * One thing a check found. A `fail` breaks the system and always says how to fix it; a `warn` is
+ * worth knowing but not fatal (the fallback scheduler in use, dead letters waiting); an `info` is
+ * what the reader may want to know and need not act on (objects in the database that are not ours).
  */
 export type Finding =
   | { readonly severity: "fail"; readonly problem: string; readonly fix: string }
-  | { readonly severity: "warn"; readonly problem: string; readonly fix?: string };
+  | { readonly severity: "warn"; readonly problem: string; readonly fix?: string }
+  | { readonly severity: "info"; readonly problem: string; readonly fix?: undefined };
 
 /** What a check returns: its findings (none = pass) and a short note on what it saw. */
 export interface CheckReport {
@@ -55,14 +57,18 @@ export function warn(problem: string, fix?: string): Finding {
   return fix === undefined ? { severity: "warn", problem } : { severity: "warn", problem, fix };
 }
 
+export function info(problem: string): Finding {
+  return { severity: "info", problem };
+}
+
 /** A report with the note only when there is one (exactOptionalPropertyTypes). */
 export function report(findings: readonly Finding[], note?: string): CheckReport {
   return note === undefined ? { findings } : { findings, note };
 }
 
-/** The worst severity among the findings. */
+/** The worst severity among the findings (an info leaves a check passed). */
 export function statusOf(findings: readonly Finding[]): CheckStatus {
   if (findings.some((finding) => finding.severity === "fail")) return "fail";
-  if (findings.length > 0) return "warn";
+  if (findings.some((finding) => finding.severity === "warn")) return "warn";
   return "pass";
 }

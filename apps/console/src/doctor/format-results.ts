@@ -1,22 +1,22 @@
 import type { CheckResult } from "./check.ts";
 
+const rank = { fail: 0, warn: 1, info: 2 } as const;
+const label = { fail: "FAIL", warn: "WARN", info: "INFO" } as const;
+
 /**
- * The lines of one result: `PASS <name>` (with the check's note after a colon), or one line per
- * finding, `FAIL <name>: <what is wrong> — fix: <how>` / `WARN <name>: <what> — fix: <how>`.
+ * The lines of one result: `PASS <name>` (with the check's note after a colon) when nothing is
+ * wrong, then one line per finding, `FAIL <name>: <what is wrong> — fix: <how>` /
+ * `WARN <name>: <what> — fix: <how>` / `INFO <name>: <what>`.
  */
 export function formatResult(result: CheckResult): string[] {
-  if (result.findings.length === 0) {
-    return [result.note === undefined ? `PASS ${result.name}` : `PASS ${result.name}: ${result.note}`];
-  }
-  // Failures first: they are what the reader must act on.
-  const ordered = [...result.findings].sort((a, b) =>
-    a.severity === b.severity ? 0 : a.severity === "fail" ? -1 : 1,
-  );
-  return ordered.map((finding) => {
-    const label = finding.severity === "fail" ? "FAIL" : "WARN";
+  const pass = result.note === undefined ? `PASS ${result.name}` : `PASS ${result.name}: ${result.note}`;
+  // Failures first: they are what the reader must act on; information last.
+  const ordered = [...result.findings].sort((a, b) => rank[a.severity] - rank[b.severity]);
+  const lines = ordered.map((finding) => {
     const fix = finding.fix === undefined ? "" : ` — fix: ${finding.fix}`;
-    return `${label} ${result.name}: ${finding.problem}${fix}`;
+    return `${label[finding.severity]} ${result.name}: ${finding.problem}${fix}`;
   });
+  return result.findings.every((finding) => finding.severity === "info") ? [pass, ...lines] : lines;
 }
 
 /** Counts by outcome; a check with warnings only counts as passed. */
