@@ -45,6 +45,7 @@ export const expectedFunctions: readonly ExpectedFunction[] = [
     migration: migrationSources.consumerArchiveAndRead,
     access: "service_role",
   },
+  { name: "pgmq_first_reads", migration: migrationSources.consumerFirstReads, access: "service_role" },
   // The operator console and the balansity CLI: signed-in users may call them, and each refuses
   // anyone whose JWT is not an operator's (42501) by itself.
   ...[

@@ -12,6 +12,7 @@ export const migrationSources = {
   reports: "040_reports.sql",
   operatorConsole: "041_operator_console.sql",
   consumerArchiveAndRead: "042_consumer_archive_and_read.sql",
+  consumerFirstReads: "045_seed_backlog_and_saved_results.sql",
 } as const;
 
 export type MigrationSource = (typeof migrationSources)[keyof typeof migrationSources];
