@@ -55,6 +55,18 @@ alter table analytics.processed_events enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table analytics.processed_events to service_role;
 comment on table analytics.processed_events is 'Idempotency keys of the events already counted, so a retried or duplicated message counts once. Rows older than 30 days may be deleted.';
 
+-- table automation.consumer_first_reads
+create table automation.consumer_first_reads (
+  queue_name text not null,
+  msg_id bigint not null,
+  first_read integer not null,
+  recorded_at timestamp with time zone not null default now()
+);
+alter table automation.consumer_first_reads add constraint consumer_first_reads_first_read_check CHECK ((first_read >= 1));
+alter table automation.consumer_first_reads add constraint consumer_first_reads_pkey PRIMARY KEY (queue_name, msg_id);
+alter table automation.consumer_first_reads enable row level security;
+comment on table automation.consumer_first_reads is 'Per queue message read before the worker''s first read, or failed by the worker: pgmq''s read_ct at the worker''s first read, so reads by earlier consumers are not counted as attempts (045). Rows of messages older than the oldest in their queue are pruned by public.pgmq_first_reads.';
+
 -- table automation.cron_jobs
 create table automation.cron_jobs (
   name text not null,
@@ -304,7 +316,7 @@ grant UPDATE (results) on table public.assessments to authenticated;
 comment on table public.assessments is 'Checkups: a user''s self-assessment, its answers and computed results. Completing one triggers a PDF report and an email (later migrations).';
 comment on column public.assessments.kind is 'Which checkup (questionnaire) this is, e.g. wellbeing.';
 comment on column public.assessments.status is 'in_progress -> completed (by the user) or abandoned (by the user, or by the daily cleanup after 30 days).';
-comment on column public.assessments.results is 'Computed by the server on completion (public.score_assessment) or written by a server role; never taken from API users. Shape per kind: the report contract in @balansity/reports.';
+comment on column public.assessments.results is 'What the app saved on the checkup, or, when it saved nothing, computed on completion by public.score_assessment. A report uses them when they fit the contract of @balansity/reports.';
 comment on column public.assessments.completed_at is 'Set exactly when status = completed (filled in if omitted).';
 comment on column public.assessments.abandoned_at is 'Set exactly when status = abandoned (filled in if omitted).';
 
@@ -604,10 +616,13 @@ begin
   cutoff := p_now - coalesce(retention, interval '14 days');
 
   -- pg_cron's own history exists only in the database pg_cron lives in. A run still going (no
-  -- end_time) is judged by its start. pg_cron's row security limits a role that is not a superuser
-  -- (postgres on Supabase) to the runs of its own jobs: the ones this file scheduled.
+  -- end_time) is judged by its start. Only runs of the jobs automation.cron_jobs defines.
   if pg_catalog.to_regclass('cron.job_run_details') is not null then
-    execute 'delete from cron.job_run_details where coalesce(end_time, start_time) < $1' using cutoff;
+    execute 'delete from cron.job_run_details as r
+             where coalesce(r.end_time, r.start_time) < $1
+               and r.jobid in (select j.jobid from cron.job as j
+                               join automation.cron_jobs as d on d.name = j.jobname)'
+      using cutoff;
     get diagnostics deleted_cron = row_count;
   end if;
 
@@ -622,7 +637,7 @@ end;
 $function$;
 revoke all on function automation.purge_cron_history(timestamp with time zone) from public;
 grant EXECUTE on function automation.purge_cron_history(timestamp with time zone) to service_role;
-comment on function automation.purge_cron_history(timestamp with time zone) is 'Cron job purge-cron-history (daily at 04:30 Moscow; pg_cron or the worker''s scheduler as service_role): deletes run history older than automation.settings cron_history_retention (default 14 days) from cron.job_run_details (where pg_cron is installed) and automation.job_run_details. p_now is for tests. Returns the rows deleted from each (null: no pg_cron here).';
+comment on function automation.purge_cron_history(timestamp with time zone) is 'Cron job purge-cron-history (daily at 04:30 Moscow; pg_cron or the worker''s scheduler as service_role): deletes run history older than automation.settings cron_history_retention (default 14 days) of the jobs in automation.cron_jobs, from cron.job_run_details (where pg_cron is installed; other jobs'' history is kept) and automation.job_run_details. p_now is for tests. Returns the rows deleted from each (null: no pg_cron here).';
 
 -- function automation.purge_queue_archives(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_queue_archives(p_now timestamp with time zone DEFAULT now())
@@ -1940,6 +1955,61 @@ revoke all on function public.pgmq_delete(text, bigint) from public;
 grant EXECUTE on function public.pgmq_delete(text, bigint) to service_role;
 comment on function public.pgmq_delete(text, bigint) is 'service_role only (servers, Edge Functions): deletes message msg_id of queue_name for good (no archive copy); false when it is not in the queue.';
 
+-- function public.pgmq_first_reads(text, bigint[], integer[])
+CREATE OR REPLACE FUNCTION public.pgmq_first_reads(queue_name text, msg_ids bigint[], read_counts integer[])
+ RETURNS TABLE(msg_id bigint, first_read integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+#variable_conflict use_column
+declare
+  oldest bigint;
+begin
+  if pg_catalog.cardinality(pgmq_first_reads.msg_ids) is distinct from pg_catalog.cardinality(pgmq_first_reads.read_counts) then
+    raise exception 'pgmq_first_reads: msg_ids and read_counts must have the same length'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if not exists (select 1 from pgmq.meta m where m.queue_name = pgmq_first_reads.queue_name) then
+    raise exception 'pgmq_first_reads: queue "%" does not exist', pgmq_first_reads.queue_name
+      using errcode = 'invalid_parameter_value';
+  end if;
+
+  -- msg_ids only grow: a row below the oldest message of its queue belongs to a message that is gone.
+  execute pg_catalog.format('select pg_catalog.min(msg_id) from pgmq.%I', 'q_' || pgmq_first_reads.queue_name)
+    into oldest;
+  delete from automation.consumer_first_reads f
+  where f.queue_name = pgmq_first_reads.queue_name
+    and f.msg_id < coalesce(oldest, 9223372036854775807);
+
+  -- The first call for a message records the read_ct it passes; later calls return that one.
+  return query
+    with given as (
+      select g.msg_id, g.read_ct
+      -- unqualified: only then is unnest(a, b) the zipping form (pg_catalog is searched all the same)
+      from unnest(pgmq_first_reads.msg_ids, pgmq_first_reads.read_counts) as g (msg_id, read_ct)
+      where g.msg_id is not null and g.read_ct >= 1
+    ),
+    added as (
+      insert into automation.consumer_first_reads as f (queue_name, msg_id, first_read)
+      select pgmq_first_reads.queue_name, g.msg_id, pg_catalog.min(g.read_ct)
+      from given g
+      group by g.msg_id
+      on conflict on constraint consumer_first_reads_pkey do nothing
+      returning f.msg_id, f.first_read
+    )
+    select a.msg_id, a.first_read from added a
+    union all
+    select f.msg_id, f.first_read
+    from automation.consumer_first_reads f
+    where f.queue_name = pgmq_first_reads.queue_name
+      and f.msg_id in (select g.msg_id from given g);
+end;
+$function$;
+revoke all on function public.pgmq_first_reads(text, bigint[], integer[]) from public;
+grant EXECUTE on function public.pgmq_first_reads(text, bigint[], integer[]) to service_role;
+comment on function public.pgmq_first_reads(text, bigint[], integer[]) is 'service_role (the worker''s consumers): records, for each msg_id not yet recorded, the read_ct given as the worker''s first read of it, and returns the recorded first read of each; the worker counts attempts from there, so reads by earlier consumers are not its attempts (045).';
+
 -- function public.pgmq_metrics(text)
 CREATE OR REPLACE FUNCTION public.pgmq_metrics(queue_name text)
  RETURNS pgmq.metrics_result
@@ -2576,14 +2646,9 @@ CREATE OR REPLACE FUNCTION public.set_server_results()
  SET search_path TO ''
 AS $function$
 begin
-  if current_user in ('authenticated', 'anon') then
-    -- The API roles never decide results: keep what the server stored ...
-    new.results := case when tg_op = 'UPDATE' then old.results end;
-  end if;
-  -- ... and score the answers when the checkup becomes completed (unless a server role set results).
   if new.status = 'completed'
     and (tg_op = 'INSERT' or old.status is distinct from 'completed')
-    and (current_user in ('authenticated', 'anon') or new.results is null)
+    and new.results is null
   then
     new.results := public.score_assessment(new.kind, new.answers);
   end if;
@@ -2591,7 +2656,7 @@ begin
 end;
 $function$;
 revoke all on function public.set_server_results() from public;
-comment on function public.set_server_results() is 'Trigger function assessments_server_results (before insert or update on public.assessments): results written by authenticated/anon are discarded; on completion results are computed by public.score_assessment unless a server role supplied them.';
+comment on function public.set_server_results() is 'Trigger function assessments_server_results (before insert or update on public.assessments): when a checkup becomes completed without saved results, scores its answers with public.score_assessment; results the app saved are kept (045).';
 
 -- function public.set_updated_at()
 CREATE OR REPLACE FUNCTION public.set_updated_at()

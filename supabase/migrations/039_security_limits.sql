@@ -796,7 +796,19 @@ begin
     return;
   end if;
   -- pg_cron cannot be moved (not relocatable): it is dropped and created again, and its jobs are
-  -- scheduled again from their one source, automation.cron_jobs.
+  -- scheduled again from their one source, automation.cron_jobs. Dropping it deletes every job and
+  -- all run history, so it is moved only while cron.job holds nothing but our jobs; a job of anyone
+  -- else (a team's own, added by hand) keeps pg_cron where it is, with a warning.
+  if exists (
+    select from cron.job j
+    where j.jobname is null or j.jobname not in (select d.name from automation.cron_jobs d)
+  ) then
+    raise warning '039: pg_cron stays in schema % because cron.job holds jobs that are not ours (%); moving it would delete them and their run history. See docs/adopt-existing-database.md',
+      (select e.extnamespace::regnamespace::text from pg_catalog.pg_extension e where e.extname = 'pg_cron'),
+      (select pg_catalog.string_agg(coalesce(j.jobname, j.jobid::text), ', ' order by j.jobid) from cron.job j
+       where j.jobname is null or j.jobname not in (select d.name from automation.cron_jobs d));
+    return;
+  end if;
   begin
     drop extension pg_cron;
     create extension pg_cron with schema pg_catalog;

@@ -17,6 +17,7 @@ try {
 }
 
 const logger = await createLogger(config);
+for (const deprecation of config.deprecations) logger.warn({ deprecation }, deprecation);
 
 const worker = await startWorker({
   config,

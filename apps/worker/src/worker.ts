@@ -9,6 +9,7 @@ import type { Processor } from "./consumer/processor.ts";
 import { QueueConsumer } from "./consumer/queue-consumer.ts";
 import { QueueNotifier } from "./consumer/queue-notifier.ts";
 import { TransportBreaker } from "./consumer/transport-breaker.ts";
+import { LegacyCompleter } from "./legacy/legacy-completer.ts";
 import { startHttpServer } from "./ops/http-server.ts";
 import { retryWithBackoff } from "./ops/retry-with-backoff.ts";
 import { waitForDatabase } from "./ops/wait-for-database.ts";
@@ -60,6 +61,8 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
 
   const consumerIdPrefix = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const consumers = new Map<QueueName, QueueConsumer>();
+  // Seed-era messages (a backlog from before this worker) are completed and handled like the rest.
+  const legacy = new LegacyCompleter({ pool });
   for (const processor of processors) {
     consumers.set(
       processor.queue,
@@ -71,6 +74,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         logger,
         metrics,
         breakers,
+        legacy,
         ...(config.database.supportsListen
           ? {
               presence: {

@@ -115,9 +115,14 @@ describe("QueueConsumer", () => {
     );
   });
 
-  it("dead-letters a message read more often than allowed without a recorded failure (a worker died on it)", async () => {
+  it("dead-letters a message read more often than allowed since its recorded first read (a worker died on it)", async () => {
     let calls = 0;
     const id = await sendRaw(pool, "payment_processing_queue", payment());
+    // A worker's first read was recorded (it read the message before), then it was read twice more.
+    await pool.query(
+      "select * from public.pgmq_first_reads('payment_processing_queue', array[$1::bigint], array[1])",
+      [id],
+    );
     await pool.query("update pgmq.q_payment_processing_queue set read_ct = 3 where msg_id = $1", [id]);
     start({ queue: "payment_processing_queue", process: async () => void calls++ }, { maxAttempts: 3 });
     const [letter] = await waitFor(async () => ((await dlq()).length ? dlq() : undefined), {
@@ -125,6 +130,35 @@ describe("QueueConsumer", () => {
     });
     expect(deadLetterSchema.parse(letter).error.code).toBe("max_attempts_exceeded");
     expect(calls).toBe(0);
+  });
+
+  it("does not count reads by an earlier consumer as attempts, and counts its own from its first read", async () => {
+    const seen: number[] = [];
+    const id = await sendRaw(pool, "payment_processing_queue", payment());
+    // Read three times by someone else (a seed-era Edge Function, a read by hand).
+    for (let read = 0; read < 3; read += 1)
+      await pool.query("select * from pgmq.read('payment_processing_queue', 0, 1)");
+    start(
+      {
+        queue: "payment_processing_queue",
+        process: async (_message, context) => {
+          seen.push(context.attempt);
+          if (context.attempt < 2) throw new Error("not yet");
+        },
+      },
+      { maxAttempts: 2 },
+    );
+    await waitFor(async () => (await queueLength(pool, "payment_processing_queue")) === 0, {
+      what: "archived",
+      timeoutMs: 20_000,
+    });
+    expect(seen).toEqual([1, 2]);
+    expect(await dlq()).toHaveLength(0);
+    const { rows } = await pool.query(
+      "select first_read from automation.consumer_first_reads where queue_name = 'payment_processing_queue' and msg_id = $1",
+      [id],
+    );
+    expect(rows).toEqual([{ first_read: 4 }]);
   });
 
   it("keeps a slow message invisible past its visibility timeout with a heartbeat", async () => {

@@ -126,7 +126,7 @@ describe("a completed checkup", () => {
     expect(rows).toHaveLength(1);
     const [row] = rows;
     const stored = await readFile(join(reportsDir, row!.storage_path));
-    expect(row).toMatchObject({ size_bytes: stored.length, renderer_version: "pdf-1" });
+    expect(row).toMatchObject({ size_bytes: stored.length, renderer_version: "pdf-2" });
     expect(row!.sha256).toBe(createHash("sha256").update(stored).digest("hex"));
     expect(row!.storage_path).toMatch(new RegExp(`^${anna.id}/${anna.assessmentId}/[0-9a-f]{16}\\.pdf$`));
     // The signed link first, then the attachment.
@@ -187,6 +187,73 @@ describe("a completed checkup", () => {
     await smtp.waitForMessages(1, { to: anna.email, timeoutMs: 30_000 });
     expect(await reportRows(anna.assessmentId)).toHaveLength(0);
     expect(smtp.messages().filter((m) => m.envelope.to.includes(anna.email))).toHaveLength(1);
+  });
+});
+
+/** A completed checkup of `kind`, with `results` as the app saved them (null: none) and answers. */
+async function checkupAsSaved(kind: string, results: object | null, answers: object = {}) {
+  const user = await createUser(pool, { fullName: "Анна Иванова" });
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into public.assessments (user_id, kind, title, answers, results)
+     values ($1, $2, 'Чекап', $3, $4) returning id`,
+    [user.id, kind, answers, results],
+  );
+  const assessmentId = rows[0]!.id;
+  await pool.query("update public.assessments set status = 'completed' where id = $1", [assessmentId]);
+  return { ...user, assessmentId };
+}
+
+/** The report jobs of one checkup in the dead-letter queue. */
+async function lettersFor(assessmentId: string) {
+  const letters = await deadLetters(pool, "report_generation_queue");
+  return letters.filter(
+    (entry) => (entry.message as { assessment_id?: string }).assessment_id === assessmentId,
+  );
+}
+
+/** The text of the PDF attached to the user's report_ready email. */
+async function reportText(to: string, name: string): Promise<string> {
+  const [, reportEmail] = await smtp.waitForMessages(2, { to, timeoutMs: 30_000 });
+  expect(reportEmail?.subject).toMatch(/Отчёт/);
+  return pdfText(smtp.attachment(reportEmail!.id, 0)!.content, name);
+}
+
+describe("results as the app saved them", () => {
+  it("renders the results the app saved on a checkup of a kind we do not score", async () => {
+    await startReportWorker();
+    const saved = { score: 64, level: "moderate", scales: { hydration: 71, variety: 57 } };
+    const user = await checkupAsSaved("nutrition", saved);
+
+    const text = await reportText(user.email, "worker-report-app-results.pdf");
+    expect(text).toContain("64 / 100");
+    expect(text).toMatch(/hydration\s+71/);
+    expect(text).toMatch(/variety\s+57/);
+    expect(await lettersFor(user.assessmentId)).toHaveLength(0);
+  });
+
+  it("scores the answers when what the app saved does not fit the contract and the kind has a scorer", async () => {
+    await startReportWorker();
+    const user = await checkupAsSaved(
+      "wellbeing",
+      { score: 500, level: "excellent" },
+      { q1: 5, q2: 4, q3: 3, q4: 3, q5: 1, q6: 2 },
+    );
+
+    const text = await reportText(user.email, "worker-report-scored.pdf");
+    expect(text).toContain("50 / 100");
+    expect(text).toMatch(/Энергия\s+88/);
+  });
+
+  it("makes a report without scores, and sends it, for a kind with no scorer and nothing saved", async () => {
+    await startReportWorker();
+    const user = await checkupAsSaved("nutrition", null, { q1: 3 });
+
+    const text = await reportText(user.email, "worker-report-no-scores.pdf");
+    expect(text).toContain("Анна Иванова");
+    expect(text).toContain("нет баллов");
+    expect(text).not.toContain("/ 100");
+    expect(await reportRows(user.assessmentId)).toHaveLength(1);
+    expect(await lettersFor(user.assessmentId)).toHaveLength(0);
   });
 });
 

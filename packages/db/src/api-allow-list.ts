@@ -130,6 +130,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "042_consumer_archive_and_read.sql",
   },
+  // 045: attempts count from the worker's first read (reads by earlier consumers are not attempts).
+  "public.pgmq_first_reads(text, bigint[], integer[])": {
+    execute: service,
+    migration: "045_seed_backlog_and_saved_results.sql",
+  },
   // 039: the upcoming-appointments limit.
   "public.check_upcoming_appointment_limit()": { execute: none, migration: "039_security_limits.sql" },
   // 040: reports.

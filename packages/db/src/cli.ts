@@ -4,9 +4,11 @@
  *   tsx src/cli.ts migrate [--dir <path>] [--dry-run]   apply (or list) pending migrations to the database in DATABASE_URL / DATABASE_*
  *   tsx src/cli.ts types [--out <path>]     regenerate database.generated.ts from a migrated database (DATABASE_URL)
  *   tsx src/cli.ts transfer --from <url> --to <url> [...]   copy tables between databases, verified (see transfer-cli.ts)
+ *   tsx src/cli.ts adopt [--url <url>] [--dry-run]   bring a hand-made database under the migrations (see adopt/)
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { ADOPT_USAGE, adoptCli } from "./adopt/adopt-cli.ts";
 import { ConfigError } from "./config-error.ts";
 import { describeDatabaseConfig } from "./describe-database-config.ts";
 import { databaseTypesPath, generateDatabaseTypes } from "./generate-database-types.ts";
@@ -22,12 +24,16 @@ const USAGE = `usage:
                               --dry-run lists the pending files and their statements, writing nothing
   db types [--out <path>]     write the kysely Database types generated from DATABASE_URL, which must be
                               a database with every migration applied, to src/database.generated.ts
-  db ${TRANSFER_USAGE.replace(/^usage: db /, "")}`;
+  db ${TRANSFER_USAGE.replace(/^usage: db /, "")}
+  db ${ADOPT_USAGE.replace(/^usage: db /, "")}`;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   // `transfer` has options of its own.
   if (argv[0] === "transfer") {
     return transferCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });
+  }
+  if (argv[0] === "adopt") {
+    return adoptCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });
   }
   const { positionals, values } = parseArgs({
     args: [...argv],

@@ -107,7 +107,7 @@ export interface Assessments {
    */
   kind: string;
   /**
-   * Computed by the server on completion (public.score_assessment) or written by a server role; never taken from API users. Shape per kind: the report contract in @balansity/reports.
+   * What the app saved on the checkup, or, when it saved nothing, computed on completion by public.score_assessment. A report uses them when they fit the contract of @balansity/reports.
    */
   results: Json | null;
   /**
@@ -117,6 +117,13 @@ export interface Assessments {
   title: string | null;
   updated_at: Generated<Timestamp>;
   user_id: string;
+}
+
+export interface AutomationConsumerFirstReads {
+  first_read: number;
+  msg_id: Int8;
+  queue_name: string;
+  recorded_at: Generated<Timestamp>;
 }
 
 export interface AutomationCronJobs {
@@ -306,6 +313,7 @@ export interface DB {
   "analytics.processed_events": AnalyticsProcessedEvents;
   appointments: Appointments;
   assessments: Assessments;
+  "automation.consumer_first_reads": AutomationConsumerFirstReads;
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
   "automation.job_run_details": AutomationJobRunDetails;

@@ -1,3 +1,12 @@
+export { AdoptionBlockedError, type AdoptionBlocker } from "./adopt/adopt-errors.ts";
+export { formatPlan } from "./adopt/format-plan.ts";
+export type { AdoptionPlan, AdoptionStep, CronPlan } from "./adopt/plan-adoption.ts";
+export {
+  type AdoptOptions,
+  type AdoptResult,
+  adoptDatabase,
+  planDatabaseAdoption,
+} from "./adopt/run-adoption.ts";
 export {
   type AllowedFunction,
   type AllowedTable,
@@ -32,6 +41,7 @@ export {
   loadDatabaseConfig,
 } from "./load-database-config.ts";
 export { MigrationChangedError, MigrationError, MigrationFileError } from "./migrations/migration-errors.ts";
+export { isSupersededText } from "./migrations/migration-history.ts";
 export type { MigrationLog } from "./migrations/migration-log.ts";
 export { migrationsDirectory } from "./migrations/migrations-directory.ts";
 export {

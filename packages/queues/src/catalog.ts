@@ -70,6 +70,7 @@ export const analyticsEventNames = [
   "report_generated",
   "email_sent",
 ] as const;
+export type AnalyticsEventName = (typeof analyticsEventNames)[number];
 
 export const analyticsMessageSchema = z.object({
   ...envelope,

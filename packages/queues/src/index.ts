@@ -13,6 +13,23 @@ export {
 } from "./errors.ts";
 export { describeFieldIssue, type FieldIssue } from "./field-issues.ts";
 export {
+  isLegacyMessage,
+  LegacyMessageError,
+  type LegacyQueueMessage,
+  legacyAnalyticsEvents,
+  legacyAnalyticsMessageSchema,
+  legacyEmailMessageSchema,
+  legacyEmailPriority,
+  legacyEmailTemplates,
+  legacyIdempotencyKey,
+  legacyPaymentMessageSchema,
+  legacyQueueCatalog,
+  legacyReportMessageSchema,
+  upgradeLegacyEvent,
+  upgradeLegacyPayment,
+  upgradeLegacyReport,
+} from "./legacy-catalog.ts";
+export {
   checkEmailTask,
   type EmailPriority,
   type EmailTaskInput,

@@ -6,14 +6,19 @@ export { ReportNotFoundError, ReportResultsError, ReportStorageError } from "./r
 export type { RenderedReport, ReportInput } from "./report-input.ts";
 export { assertReportPath, type ReportStore, type SignedReportUrl } from "./report-store.ts";
 export {
+  appResultsSchema,
   type CheckupKind,
   type CheckupResults,
   checkupKinds,
   checkupResultsSchemas,
   checkupScales,
+  chooseReportResults,
+  hasScorer,
   isCheckupKind,
   levelOf,
+  maxAppScales,
   parseCheckupResults,
+  type ReportResultsSource,
   type ResultLevel,
 } from "./results-contract.ts";
 export { SupabaseReportStore, type SupabaseReportStoreOptions } from "./supabase-report-store.ts";

@@ -1,22 +1,23 @@
 import { setImmediate as afterPendingCallbacks } from "node:timers/promises";
 import { renderToBuffer } from "@react-pdf/renderer";
 import { createElement } from "react";
-import { formatCompletionDate, isoDateIn, reportCopy } from "./report-copy.ts";
+import { formatCompletionDate, isoDateIn, type ReportCopy, reportCopy } from "./report-copy.ts";
 import { ReportDocument } from "./report-document.tsx";
 import { registerReportFonts, resetReportGlyphCache } from "./report-fonts.ts";
 import type { RenderedReport, ReportInput } from "./report-input.ts";
-import { parseCheckupResults } from "./results-contract.ts";
+import { type CheckupKind, parseCheckupResults } from "./results-contract.ts";
 
 export type { RenderedReport, ReportInput } from "./report-input.ts";
 
 /** Bump when the layout or the wording changes: recorded per report (public.reports.renderer_version). */
-export const reportRendererVersion = "pdf-1";
+export const reportRendererVersion = "pdf-2";
 
 let queue: Promise<void> = Promise.resolve();
 
 /**
  * Renders a checkup report as PDF. Throws `ReportResultsError` (naming the field) when the results
- * do not fit the contract of the checkup's kind; nothing is rendered then.
+ * do not fit the contract of the checkup's kind; nothing is rendered then. Results `null` render a
+ * report without scores: who, which checkup, when, and that it has no scores in the report.
  *
  * ### Examples
  * ```ts
@@ -30,14 +31,17 @@ let queue: Promise<void> = Promise.resolve();
  * ```
  */
 export async function renderReportPdf(input: ReportInput): Promise<RenderedReport> {
-  const results = parseCheckupResults(input.assessment.kind, input.assessment.results);
+  const kind = input.assessment.kind;
+  const results =
+    input.assessment.results === null ? null : parseCheckupResults(kind, input.assessment.results);
   registerReportFonts();
   const copy = reportCopy[input.locale];
   const document = createElement(ReportDocument, {
     copy,
     language: input.locale,
     userName: input.userName,
-    checkupTitle: input.assessment.title?.trim() || copy.kinds[results.kind],
+    checkupTitle: input.assessment.title?.trim() || kindName(copy, kind),
+    kindName: kindName(copy, kind),
     completedOn: formatCompletionDate(input.assessment.completedAt, input.locale, input.timezone),
     results,
     createdAt: input.assessment.completedAt,
@@ -66,7 +70,12 @@ export async function renderReportPdf(input: ReportInput): Promise<RenderedRepor
   return {
     contentType: "application/pdf",
     body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
-    fileName: `balansity-${results.kind}-${isoDateIn(input.assessment.completedAt, input.timezone)}.pdf`,
+    fileName: `balansity-${kind}-${isoDateIn(input.assessment.completedAt, input.timezone)}.pdf`,
     rendererVersion: reportRendererVersion,
   };
+}
+
+/** The kind's name in the report's language; a kind we do not name is shown as the app stores it. */
+function kindName(copy: ReportCopy, kind: string): string {
+  return Object.hasOwn(copy.kinds, kind) ? copy.kinds[kind as CheckupKind] : kind;
 }

@@ -19,6 +19,8 @@ export interface ReportCopy {
   readonly scales: Record<string, string>;
   /** One sentence per scale and band. */
   readonly interpretations: Record<string, Record<ResultLevel, string>>;
+  /** Said in place of the scores in a report of a checkup without any. */
+  readonly noScores: string;
   readonly disclaimer: string;
   readonly page: (page: number, total: number) => string;
 }
@@ -97,6 +99,8 @@ const ru: ReportCopy = {
       high: "Режим сна стабилен.",
     },
   },
+  noScores:
+    "В этом отчёте нет баллов: для этого вида чекапа оценка ответов не рассчитывается. Ваши ответы сохранены — обсудите их со специалистом Balansity.",
   disclaimer:
     "Отчёт основан на ваших ответах и не является медицинским заключением. Обсудить результаты можно на консультации в Balansity.",
   page: (page, total) => `Страница ${page} из ${total}`,
@@ -176,6 +180,8 @@ const en: ReportCopy = {
       high: "Your sleep schedule is steady.",
     },
   },
+  noScores:
+    "This report has no scores: answers to this kind of checkup are not scored. Your answers are saved; talk them through with a Balansity specialist.",
   disclaimer:
     "This report is based on your answers and is not a medical diagnosis. You can discuss the results in a Balansity consultation.",
   page: (page, total) => `Page ${page} of ${total}`,

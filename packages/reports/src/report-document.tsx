@@ -10,8 +10,11 @@ export interface ReportDocumentProps {
   readonly language: string;
   readonly userName: string | null;
   readonly checkupTitle: string;
+  /** The checkup kind's name in the report's language. */
+  readonly kindName: string;
   readonly completedOn: string;
-  readonly results: CheckupResults;
+  /** `null`: no scores to show (a kind we do not score, and the app saved nothing valid). */
+  readonly results: CheckupResults | null;
   /** Written into the PDF's metadata; fixed per checkup so a re-render gives the same metadata. */
   readonly createdAt: Date;
 }
@@ -161,42 +164,14 @@ export function ReportDocument(props: ReportDocumentProps) {
         ) : null}
         <View style={styles.meta}>
           <Text style={styles.metaLabel}>{copy.checkup}</Text>
-          <Text>{`${props.checkupTitle} (${copy.kinds[results.kind]})`}</Text>
+          <Text>{`${props.checkupTitle} (${props.kindName})`}</Text>
         </View>
         <View style={styles.meta}>
           <Text style={styles.metaLabel}>{copy.completedOn}</Text>
           <Text>{props.completedOn}</Text>
         </View>
 
-        <Text style={styles.section}>{copy.overall}</Text>
-        <View style={styles.overallRow}>
-          <ScoreRing value={results.score} level={results.level} />
-          <View style={styles.overallText}>
-            <Text
-              style={styles.overallScore}
-            >{`${results.score} / 100 · ${copy.levels[results.level]}`}</Text>
-            <Text>{copy.overallSummary[results.level]}</Text>
-          </View>
-        </View>
-
-        <Text style={styles.section}>{copy.byCategory}</Text>
-        {results.scales.map(({ scale, value }) => (
-          <View key={scale} style={styles.chartRow} wrap={false}>
-            <Text style={styles.chartLabel}>{copy.scales[scale] ?? scale}</Text>
-            <ScoreBar value={value} />
-            <Text style={styles.chartValue}>{String(value)}</Text>
-          </View>
-        ))}
-
-        <Text style={styles.section}>{copy.interpretation}</Text>
-        {results.scales.map(({ scale, value }) => (
-          <View key={scale} style={styles.item} wrap={false}>
-            <Text
-              style={styles.itemTitle}
-            >{`${copy.scales[scale] ?? scale}: ${value} (${copy.levels[levelOf(value)]})`}</Text>
-            <Text>{copy.interpretations[scale]?.[levelOf(value)] ?? ""}</Text>
-          </View>
-        ))}
+        {results ? <Scores copy={copy} results={results} /> : <NoScores copy={copy} />}
 
         <Text style={styles.disclaimer}>{copy.disclaimer}</Text>
 
@@ -209,5 +184,50 @@ export function ReportDocument(props: ReportDocumentProps) {
         </View>
       </Page>
     </Document>
+  );
+}
+
+/** What a report without scores says instead of them. */
+function NoScores({ copy }: { readonly copy: ReportCopy }) {
+  return (
+    <>
+      <Text style={styles.section}>{copy.overall}</Text>
+      <Text>{copy.noScores}</Text>
+    </>
+  );
+}
+
+/** The overall result, a chart and notes per category. */
+function Scores({ copy, results }: { readonly copy: ReportCopy; readonly results: CheckupResults }) {
+  return (
+    <>
+      <Text style={styles.section}>{copy.overall}</Text>
+      <View style={styles.overallRow}>
+        <ScoreRing value={results.score} level={results.level} />
+        <View style={styles.overallText}>
+          <Text style={styles.overallScore}>{`${results.score} / 100 · ${copy.levels[results.level]}`}</Text>
+          <Text>{copy.overallSummary[results.level]}</Text>
+        </View>
+      </View>
+
+      <Text style={styles.section}>{copy.byCategory}</Text>
+      {results.scales.map(({ scale, value }) => (
+        <View key={scale} style={styles.chartRow} wrap={false}>
+          <Text style={styles.chartLabel}>{copy.scales[scale] ?? scale}</Text>
+          <ScoreBar value={value} />
+          <Text style={styles.chartValue}>{String(value)}</Text>
+        </View>
+      ))}
+
+      <Text style={styles.section}>{copy.interpretation}</Text>
+      {results.scales.map(({ scale, value }) => (
+        <View key={scale} style={styles.item} wrap={false}>
+          <Text
+            style={styles.itemTitle}
+          >{`${copy.scales[scale] ?? scale}: ${value} (${copy.levels[levelOf(value)]})`}</Text>
+          <Text>{copy.interpretations[scale]?.[levelOf(value)] ?? ""}</Text>
+        </View>
+      ))}
+    </>
   );
 }

@@ -6,7 +6,10 @@ export interface ReportInput {
     readonly id: string;
     readonly kind: string;
     readonly title: string | null;
-    /** `public.assessments.results`; checked against the contract of `kind` before rendering. */
+    /**
+     * The results to show (`chooseReportResults`), checked against the contract of `kind` before
+     * rendering; `null`: a report without scores (a kind we do not score, and nothing valid saved).
+     */
     readonly results: unknown;
     readonly completedAt: Date;
   };

@@ -130,6 +130,20 @@ describe("renderReportPdf", () => {
     expect(stdout).toContain("PNG image data");
   });
 
+  it("says what it can without scores: who, which checkup, when, and that there are none", async () => {
+    const report = await renderReportPdf({
+      ...anna,
+      assessment: { ...anna.assessment, kind: "nutrition", title: null, results: null },
+    });
+    const text = await pdfText(report.body);
+    expect(text).toContain("Анна Иванова");
+    expect(text).toContain("nutrition");
+    expect(text).toContain("25 ноября 2026");
+    expect(text).toContain("нет баллов");
+    expect(text).not.toContain("/ 100");
+    expect(report.fileName).toBe("balansity-nutrition-2026-11-25.pdf");
+  });
+
   it("renders nothing for results that do not fit, naming the field", async () => {
     const broken = {
       ...anna,

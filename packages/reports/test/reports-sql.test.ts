@@ -1,4 +1,4 @@
-// 040_reports.sql against a real database: where results come from, who reads public.reports, and
+// 040_reports.sql (and 045's saved results) against a real database: where results come from, who reads public.reports, and
 // the per-user limit of request_assessment_report.
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
@@ -66,7 +66,7 @@ async function resultsOf(id: string): Promise<unknown> {
 
 const fullAnswers = { q1: 5, q2: 4, q3: 3, q4: 3, q5: 1, q6: 2 };
 
-describe("results come from the server", () => {
+describe("results: saved by the app, else scored on completion", () => {
   it.each(checkupKinds)(
     "scores a completed %s checkup from its answers, in the shape of the report contract",
     async (kind) => {
@@ -89,23 +89,39 @@ describe("results come from the server", () => {
     },
   );
 
-  it("discards results a user writes, while in progress and when completing", async () => {
+  it("keeps the results the app saves, and scores only a checkup completed without any", async () => {
     const userId = await createUser();
-    const id = await createCheckup(userId, "wellbeing", fullAnswers);
-    const forged = { score: 100, level: "high", scales: { energy: 100, sleep: 100, mood: 100 } };
+    const saved = await createCheckup(userId, "wellbeing", fullAnswers);
+    const unsaved = await createCheckup(userId, "wellbeing", fullAnswers);
+    const appResults = { score: 81, level: "high", scales: { energy: 90, sleep: 80, mood: 73 } };
 
     await asUser(userId, (client) =>
-      client.query("update public.assessments set results = $2 where id = $1", [id, forged]),
+      client.query("update public.assessments set results = $2 where id = $1", [saved, appResults]),
     );
-    expect(await resultsOf(id)).toBeNull();
+    expect(await resultsOf(saved)).toEqual(appResults);
+
+    await asUser(userId, (client) =>
+      client.query("update public.assessments set status = 'completed' where id = any($1)", [
+        [saved, unsaved],
+      ]),
+    );
+    expect(await resultsOf(saved)).toEqual(appResults);
+    expect(await resultsOf(unsaved)).toMatchObject({ score: 50, scales: { energy: 88 } });
+  });
+
+  it("keeps what the app saves for a kind we do not score", async () => {
+    const userId = await createUser();
+    const id = await createCheckup(userId, "nutrition", fullAnswers);
+    const appResults = { score: 64, level: "moderate", scales: { hydration: 71, variety: 57 } };
 
     await asUser(userId, (client) =>
       client.query("update public.assessments set results = $2, status = 'completed' where id = $1", [
         id,
-        forged,
+        appResults,
       ]),
     );
-    expect(await resultsOf(id)).toMatchObject({ score: 50, scales: { energy: 88 } });
+    expect(await resultsOf(id)).toEqual(appResults);
+    expect(parseCheckupResults("nutrition", appResults).score).toBe(64);
   });
 
   it("keeps results a server role writes (a scoring service)", async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkupKinds, checkupScales, parseCheckupResults, ReportResultsError } from "../src/index.ts";
+import {
+  checkupKinds,
+  checkupScales,
+  chooseReportResults,
+  parseCheckupResults,
+  ReportResultsError,
+} from "../src/index.ts";
 
 function failure(kind: string, results: unknown): ReportResultsError {
   try {
@@ -61,9 +67,62 @@ describe("the results contract", () => {
     expect(failure("sleep", null).fields).toEqual(["results"]);
   });
 
-  it("refuses a kind without a report, naming kind", () => {
-    const error = failure("nutrition", { score: 1 });
-    expect(error.fields).toEqual(["kind"]);
-    expect(error.message).toContain('kind "nutrition"');
+  it("accepts the results the app saved for a kind we do not score, scales in the app's order", () => {
+    const results = parseCheckupResults("nutrition", {
+      score: 64,
+      level: "moderate",
+      scales: { variety: 57, hydration: 71 },
+    });
+    expect(results.scales).toEqual([
+      { scale: "variety", value: 57 },
+      { scale: "hydration", value: 71 },
+    ]);
+  });
+
+  it("names what does not fit in the app's results of a kind we do not score", () => {
+    const error = failure("nutrition", { score: 1, level: "low", scales: { "Bad Name": 5, ok: 101 } });
+    expect(error.fields).toContain("results.scales.Bad Name");
+    expect(error.fields).toContain("results.scales.ok");
+    expect(failure("nutrition", { score: 1, level: "low", scales: {} }).fields).toEqual(["results.scales"]);
+  });
+});
+
+describe("chooseReportResults", () => {
+  const wellbeing = { score: 50, level: "moderate", scales: { energy: 88, sleep: 50, mood: 13 } };
+  const never = async () => {
+    throw new Error("the scorer must not be asked");
+  };
+
+  it("takes what the app saved when it fits, without scoring", async () => {
+    const saved = { ...wellbeing, score: 90 };
+    expect(await chooseReportResults("wellbeing", saved, never)).toEqual({ source: "saved", results: saved });
+  });
+
+  it("scores where the kind has a scorer and nothing valid was saved, saying why", async () => {
+    const chosen = await chooseReportResults("wellbeing", { score: 500 }, async () => wellbeing);
+    expect(chosen).toMatchObject({ source: "scored", results: wellbeing });
+    expect(chosen.savedProblem).toContain("results.score");
+    expect(await chooseReportResults("wellbeing", null, async () => wellbeing)).toEqual({
+      source: "scored",
+      results: wellbeing,
+    });
+  });
+
+  it("chooses no results for a kind without a scorer and nothing valid saved", async () => {
+    expect(await chooseReportResults("nutrition", null, never)).toEqual({ source: "none", results: null });
+    expect(await chooseReportResults("nutrition", { score: "high" }, never)).toMatchObject({
+      source: "none",
+      results: null,
+    });
+  });
+
+  it("still refuses scored results that do not fit, naming the field", async () => {
+    await expect(
+      chooseReportResults("stress", null, async () => ({
+        score: 50,
+        level: "moderate",
+        scales: { calmness: 1 },
+      })),
+    ).rejects.toThrow("results.scales.resilience");
   });
 });

@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { migrationsDirectory } from "@balansity/db";
+import { isSupersededText, migrationsDirectory } from "@balansity/db";
 import { type Check, type Finding, fail, type Queryable, report, warn } from "../doctor/check.ts";
 
 // The file names the migration runner (and the Supabase CLI) accept: NNN_name.sql.
@@ -72,7 +72,13 @@ export function createMigrationsCheck(directory: string = migrationsDirectory): 
         const statements = applied.statements ?? [];
         // One statement = recorded by our runner (the whole file), comparable; the Supabase CLI
         // records a file split into statements, which cannot be compared exactly.
-        if (statements.length === 1 && statements[0]?.trim() !== file.content.trim()) {
+        // A text a later fix superseded (isSupersededText) is the file as it was applied there.
+        const recorded = statements[0] ?? "";
+        if (
+          statements.length === 1 &&
+          recorded.trim() !== file.content.trim() &&
+          !isSupersededText(file.version, recorded)
+        ) {
           findings.push(
             warn(
               `${file.fileName} changed after it was applied: the database has the old text`,

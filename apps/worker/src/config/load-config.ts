@@ -3,6 +3,11 @@ import { join } from "node:path";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
 import { type QueueName, queueNames } from "@balansity/queues";
 import { z } from "zod";
+import {
+  hasOnlySupabaseApiSettings,
+  readSeedEraVariables,
+  supabaseConnectionHelp,
+} from "./seed-era-variables.ts";
 import type { QueueSettings, ReportsConfig, WorkerConfig } from "./worker-config.ts";
 
 export type WorkerEnv = Readonly<Record<string, string | undefined>>;
@@ -42,12 +47,22 @@ const url = z.url({ protocol: /^https?$/, error: "must be an absolute http(s) UR
  */
 export function loadConfig(env: WorkerEnv): WorkerConfig {
   const issues: string[] = [];
+  const seedEra = readSeedEraVariables(env);
+  issues.push(...seedEra.issues);
   let database: DatabaseConfig | undefined;
   try {
     database = loadDatabaseConfig({ DATABASE_APPLICATION_NAME: "balansity-worker", ...env });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
+    if (hasOnlySupabaseApiSettings(env)) {
+      // A seed-era .env: say where the connection string is instead of "DATABASE_URL is not set".
+      issues.push(
+        supabaseConnectionHelp,
+        ...error.issues.filter((issue) => !issue.startsWith("DATABASE_URL is not set")),
+      );
+    } else {
+      issues.push(...error.issues);
+    }
   }
 
   const read = <T>(
@@ -117,7 +132,13 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       thread: smtpThread !== "off",
     },
     queues,
-    pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,
+    // WORKER_INTERVAL_MS: the seed-era name, honoured with a deprecation warning when it is the only one.
+    pollIntervalMs:
+      read(
+        seedEra.pollIntervalMs === undefined ? "WORKER_POLL_INTERVAL_MS" : "WORKER_INTERVAL_MS",
+        int(10, 600_000),
+        1000,
+      ) ?? 1000,
     shutdownTimeoutMs: read("WORKER_SHUTDOWN_TIMEOUT_MS", int(0, 600_000), 25_000) ?? 25_000,
     probeMaxIntervalMs: read("WORKER_PROBE_MAX_INTERVAL_MS", int(50, 300_000), 5_000) ?? 5_000,
     logFormat:
@@ -144,6 +165,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     },
     appUrl,
     reports,
+    deprecations: seedEra.deprecations,
   };
 
   if (issues.length > 0 || !database) {

@@ -85,4 +85,6 @@ export interface WorkerConfig {
   /** Base URL of the web app, for links in emails. */
   readonly appUrl: string;
   readonly reports: ReportsConfig;
+  /** Seed-era variables honoured under their old names: logged as warnings at start-up, naming the new ones. */
+  readonly deprecations: readonly string[];
 }

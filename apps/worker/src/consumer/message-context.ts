@@ -16,10 +16,10 @@ export class MessageContext implements ProcessorContext {
   readonly #parent: Logger;
   #logger: Logger | undefined;
 
-  constructor(queue: QueueName, record: QueueRecord, parent: Logger, signal: AbortSignal) {
+  constructor(queue: QueueName, record: QueueRecord, attempt: number, parent: Logger, signal: AbortSignal) {
     this.queue = queue;
     this.#numericId = record.msgId;
-    this.attempt = record.readCount;
+    this.attempt = attempt;
     this.enqueuedAt = record.enqueuedAt;
     this.signal = signal;
     this.#parent = parent;

@@ -6,7 +6,7 @@ import type { ReadPolicy } from "./read-policy.ts";
 export interface ProcessorContext {
   readonly queue: QueueName;
   readonly msgId: string;
-  /** 1 on the first delivery (pgmq's read_ct). */
+  /** 1 on this worker's first delivery (pgmq's read_ct less reads by earlier consumers and during outages). */
   readonly attempt: number;
   readonly enqueuedAt: Date;
   /** Carries `queue`, `msg_id` and `attempt`. */

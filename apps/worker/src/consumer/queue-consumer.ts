@@ -1,17 +1,25 @@
-import type { QueueMessage, QueueName } from "@balansity/queues";
+import {
+  isLegacyMessage,
+  type LegacyQueueMessage,
+  type QueueMessage,
+  type QueueName,
+} from "@balansity/queues";
 import {
   leaveConsumer,
   markConsumerBusy,
   markConsumerWaiting,
   moveToDeadLetter,
+  parseLegacyMessage,
   parseMessage,
   type Queryable,
   type QueueRecord,
+  recordFirstReads,
   setVisibilityTimeout,
   setVisibilityTimeouts,
 } from "@balansity/queues/consumer";
 import type { Logger } from "pino";
 import type { QueueSettings } from "../config/worker-config.ts";
+import type { LegacyCompleter } from "../legacy/legacy-completer.ts";
 import { ArchiveBatcher } from "./archive-batcher.ts";
 import { type BackoffPolicy, backoffSeconds, DEFAULT_BACKOFF } from "./backoff.ts";
 import type { ConsumerMetrics } from "./consumer-metrics.ts";
@@ -49,7 +57,16 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs. Success → archived in batches, by the next read when one comes first (one statement
+ * processor runs. A seed-era message (no `version`) is checked against the seeds' shape and completed
+ * into a version-1 one first (legacy/legacy-completer.ts); what cannot be completed goes to the DLQ.
+ *
+ * Attempts count from this worker's first read, not from pgmq's read_ct alone: read_ct counts every
+ * reader, and a backlog may have been read before by another consumer (the seed-era Edge Function, a
+ * `pgmq.read` by hand). A read that finds read_ct > 1 on a message it knows nothing of records that
+ * read_ct as the first (`recordFirstReads`, migration 045, one statement per batch); a failure records
+ * the first read too, so the next worker counts on from it. Reads that met an outage are not attempts
+ * either (kept in memory). A worker killed while handling a message it read first leaves no record:
+ * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts. Success → archived in batches, by the next read when one comes first (one statement
  * for both). PermanentError → DLQ. Other errors → hidden again for
  * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
  * last attempt.
@@ -79,6 +96,8 @@ export interface QueueConsumerOptions<Q extends QueueName> {
    * busy, producers skip their NOTIFY — the most expensive part of their commit.
    */
   readonly presence?: { readonly consumerId: string; readonly leaseSeconds: number };
+  /** Completes seed-era messages (no `version`); without it they are invalid messages (DLQ). */
+  readonly legacy?: LegacyCompleter;
 }
 
 const MAX_READ_RETRY_MS = 30_000;
@@ -129,6 +148,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
    * off pgmq's read_ct when counting attempts (kept in memory: a restart forgets at most these reads).
    */
   readonly #outageReads = new Map<number, number>();
+  /**
+   * msg_id → pgmq's read_ct at this worker's first read, for messages read before by someone else or
+   * failed (from the database's record) or deferred; a message missing here was first read at read_ct 1.
+   */
+  readonly #firstReads = new Map<number, number>();
   /** Messages handed back during an outage whose release did not reach the database. */
   readonly #pendingRelease = new Set<number>();
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -304,6 +328,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         continue;
       }
       this.#reserved -= wanted;
+      await this.#learnFirstReads(records);
       if (index === 0 && records.length > 0) await this.#markBusy();
       for (const record of records) this.#buffer.push(record);
       // Read during a stop(): stop() releases the buffer once this loop has ended.
@@ -319,6 +344,22 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         if (index === 0 && (await this.#markWaiting())) continue;
         await this.#sleep(pollIntervalMs);
       }
+    }
+  }
+
+  /** Looks up (or records) the first read of every message read before that this consumer knows nothing of. */
+  async #learnFirstReads(records: readonly QueueRecord[]): Promise<void> {
+    const unknown = records.filter((record) => record.readCount > 1 && !this.#firstReads.has(record.msgId));
+    if (unknown.length === 0) return;
+    try {
+      const firstReads = await recordFirstReads(this.#options.db, this.queue, unknown);
+      for (const [msgId, firstRead] of firstReads) this.#firstReads.set(msgId, firstRead);
+    } catch (error) {
+      // Counted from read_ct alone this time: more attempts than there were, never fewer.
+      this.#options.logger.warn(
+        { queue: this.queue, err: error },
+        "could not look up first reads; counting attempts from read_ct",
+      );
     }
   }
 
@@ -440,10 +481,20 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   async #handle(record: QueueRecord): Promise<void> {
     const { processor, settings, metrics } = this.#options;
     const msgId = record.msgId;
-    // Reads that met an outage are not attempts of this message.
-    const attempt = record.readCount - (this.#outageReads.get(msgId) ?? 0);
-    const context = new MessageContext(this.queue, record, this.#options.logger, this.#shutdown.signal);
-    const parsed = parseMessage(this.queue, record.message);
+    // Reads before this worker's first, and reads that met an outage, are not attempts of this message.
+    const attempt =
+      record.readCount - ((this.#firstReads.get(msgId) ?? 1) - 1) - (this.#outageReads.get(msgId) ?? 0);
+    const context = new MessageContext(
+      this.queue,
+      record,
+      attempt,
+      this.#options.logger,
+      this.#shutdown.signal,
+    );
+    const legacy = this.#options.legacy !== undefined && isLegacyMessage(record.message);
+    const parsed = legacy
+      ? parseLegacyMessage(this.queue, record.message)
+      : parseMessage(this.queue, record.message);
     if (!parsed.ok) {
       await this.#deadLetter(msgId, "invalid_message", parsed.issues.join("; "), attempt, context);
       return;
@@ -456,7 +507,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     const started = performance.now();
     try {
       // parseMessage narrows by queue name; Q is a catalog queue here, never a dead-letter queue.
-      await processor.process(parsed.message as QueueMessage<Q>, context);
+      const message = legacy
+        ? await this.#options.legacy?.complete(this.queue, parsed.message as LegacyQueueMessage<Q>, context)
+        : (parsed.message as QueueMessage<Q>);
+      // null: a seed-era message handed on as another queue's job (the completer says which).
+      if (message) await processor.process(message, context);
     } catch (error) {
       if (this.#shutdown.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
       const outage = error instanceof TransportUnavailableError ? error : asDatabaseUnavailable(error);
@@ -469,6 +524,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       return;
     }
     this.#outageReads.delete(msgId);
+    this.#firstReads.delete(msgId);
     // Past the shutdown deadline the message was released to other workers: archiving it now could
     // lose work the handler cut short. Leave it; idempotency makes the redo harmless.
     if (this.#aborted) return;
@@ -498,6 +554,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   ): Promise<void> {
     const { db, metrics } = this.#options;
     this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
+    if (!this.#firstReads.has(msgId)) this.#firstReads.set(msgId, 1);
     metrics.failed(this.queue, outage.code);
     breaker.trip(outage);
     const unstarted = this.#takeBuffer();
@@ -533,6 +590,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       this.#options.random ?? Math.random,
     );
     context.logger.warn({ err: { code, message }, retry_in_s: delay }, "failed; will retry");
+    await this.#rememberFirstRead(msgId);
     metrics.retried(this.queue);
     // A heartbeat already on its way still names this message: let it land first, or it would
     // replace the backoff with a whole visibility timeout.
@@ -546,6 +604,23 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     }
   }
 
+  /**
+   * A failed message is read again, by this worker or another: record its first read, so that read is
+   * counted as an attempt and not taken for someone else's.
+   */
+  async #rememberFirstRead(msgId: number): Promise<void> {
+    const firstRead = this.#firstReads.get(msgId) ?? 1;
+    this.#firstReads.set(msgId, firstRead);
+    try {
+      await recordFirstReads(this.#options.db, this.queue, [{ msgId, readCount: firstRead }]);
+    } catch (error) {
+      this.#options.logger.warn(
+        { queue: this.queue, msg_id: msgId, err: error },
+        "could not record the first read",
+      );
+    }
+  }
+
   async #deadLetter(
     msgId: number,
     code: string,
@@ -556,6 +631,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     try {
       await moveToDeadLetter(this.#options.db, this.queue, msgId, { code, message }, attempt);
       this.#outageReads.delete(msgId);
+      this.#firstReads.delete(msgId);
       this.#options.metrics.deadLettered(this.queue, code);
       context.logger.warn({ err: { code, message } }, "moved to the dead-letter queue");
     } catch (error) {

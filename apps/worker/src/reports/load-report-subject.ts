@@ -12,6 +12,8 @@ export interface ReportSubject {
     readonly title: string | null;
     /** As stored; the report checks it against the contract of `kind`. */
     readonly results: unknown;
+    /** What the user answered; scored when the app saved no valid results and the kind has a scorer. */
+    readonly answers: unknown;
     readonly completedAt: Date | null;
   };
   readonly profile: { readonly email: string; readonly fullName: string | null };
@@ -34,6 +36,7 @@ export async function loadReportSubject(
       "a.title",
       "a.status",
       "a.results",
+      "a.answers",
       "a.completed_at",
       "p.email",
       "p.full_name",
@@ -51,6 +54,7 @@ export async function loadReportSubject(
       kind: row.kind,
       title: row.title,
       results: row.results,
+      answers: row.answers,
       completedAt: row.completed_at,
     },
     profile: { email: row.email, fullName: row.full_name },

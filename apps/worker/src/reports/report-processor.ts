@@ -3,13 +3,14 @@ import { createDb, type Database } from "@balansity/db";
 import { emailTemplateVariableSchemas } from "@balansity/emails/catalog";
 import { InvalidMessageError, type QueueMessage, QueueRpcError } from "@balansity/queues";
 import {
+  chooseReportResults,
   type RenderedReport,
   type ReportInput,
   ReportResultsError,
   ReportStorageError,
   type ReportStore,
 } from "@balansity/reports";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
@@ -31,11 +32,13 @@ export interface ReportProcessorOptions {
 }
 
 /**
- * report_generation_queue: loads the completed checkup and its owner, checks its results against the
- * contract of its kind, renders the PDF, stores it, records it in public.reports, and queues the
+ * report_generation_queue: loads the completed checkup and its owner, chooses its results
+ * (@balansity/reports chooseReportResults: what the app saved when it fits the contract, else the
+ * database's scorer where the kind has one, else a report without scores), renders the PDF, stores it, records it in public.reports, and queues the
  * report_ready email (signed link, the PDF attached up to a size) plus the report_generated event.
  *
- *   results that do not fit the contract      PermanentError report_results_invalid, naming the field (DLQ)
+ *   scored results that do not fit            PermanentError report_results_invalid, naming the field (DLQ)
+ *   no scorer, nothing valid saved            a report without scores (not a failure)
  *   storage down                              RetryableError report_storage_failed (backoff; nothing lost)
  *
  * One job, one report, one email: the object path and the email's key come from the job's
@@ -83,8 +86,28 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
 
     let report: RenderedReport;
     try {
+      const chosen = await chooseReportResults(assessment.kind, assessment.results, () =>
+        scoreAnswers(this.#db, assessment.kind, assessment.answers),
+      );
+      if (chosen.source !== "saved") {
+        context.logger.info(
+          {
+            assessment_id: assessment.id,
+            kind: assessment.kind,
+            results: chosen.source,
+            saved_problem: chosen.savedProblem,
+          },
+          chosen.source === "scored" ? "report from the scored answers" : "report without scores",
+        );
+      }
       report = await this.#render({
-        assessment: { ...assessment, completedAt: assessment.completedAt },
+        assessment: {
+          id: assessment.id,
+          kind: assessment.kind,
+          title: assessment.title,
+          results: chosen.results,
+          completedAt: assessment.completedAt,
+        },
         userName: subject.profile.fullName,
         locale: subject.locale,
         timezone: subject.timezone,
@@ -188,6 +211,14 @@ export class ReportProcessor implements Processor<"report_generation_queue"> {
       throw error;
     }
   }
+}
+
+/** The database's scorer (public.score_assessment, 040): null when nothing is answered. */
+async function scoreAnswers(db: Kysely<Database>, kind: string, answers: unknown): Promise<unknown> {
+  const { rows } = await sql<{
+    results: unknown;
+  }>`select public.score_assessment(${kind}, ${JSON.stringify(answers ?? {})}::jsonb) as results`.execute(db);
+  return rows[0]?.results ?? null;
 }
 
 function digest(data: string | Uint8Array): string {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { MigrationFile } from "./migration-files.ts";
 
@@ -84,5 +85,29 @@ export function matchesFile(applied: AppliedMigration, file: MigrationFile): boo
   if (statements === null || statements.length === 0) return "unknown";
   if (statements.length > 1) return "unknown";
   const [recorded = ""] = statements;
-  return recorded === file.content || recorded.trim() === file.content.trim();
+  return (
+    recorded === file.content ||
+    recorded.trim() === file.content.trim() ||
+    isSupersededText(file.version, recorded)
+  );
+}
+
+/**
+ * Earlier texts of migration files that were changed after landing, by SHA-256, per version. A
+ * database that recorded one of them ran a version whose effect the current text keeps everywhere
+ * it already ran; only databases that have not run it yet see the difference. Add to this list
+ * only for that kind of fix, with the reason.
+ */
+const SUPERSEDED_TEXTS: Readonly<Record<string, readonly string[]>> = {
+  // 039 dropped and re-created pg_cron when it was not in pg_catalog, deleting every job and all
+  // run history; it now leaves pg_cron where it is when cron.job holds jobs that are not ours
+  // (docs/adopt-existing-database.md). Where the old text ran, pg_cron was moved already.
+  "039": ["9ea5e5e43e93b23d6c5155e04ac4f2119c7a42231c769590d8f0b3273dc810f5"],
+};
+
+/** Whether `recorded` is an earlier text of migration `version` that a later fix superseded. */
+export function isSupersededText(version: string, recorded: string): boolean {
+  const known = SUPERSEDED_TEXTS[version];
+  if (known === undefined) return false;
+  return known.includes(createHash("sha256").update(recorded).digest("hex"));
 }

@@ -175,8 +175,9 @@ export async function planMigrations(options: RunMigrationsOptions): Promise<Mig
   }
 }
 
-async function connect(
-  options: RunMigrationsOptions,
+/** One session on the target; adoption (../adopt) uses it too. */
+export async function connect(
+  options: MigrationTarget & { readonly log?: MigrationLog },
   log: MigrationLog,
 ): Promise<{ client: pg.Client; config: DatabaseConfig }> {
   const config =
@@ -190,8 +191,8 @@ async function connect(
   return { client, config };
 }
 
-/** Holds the run lock for the session; says so when another run has it and we wait. */
-async function lockRun(client: pg.Client, log: MigrationLog): Promise<void> {
+/** Holds the run lock for the session; says so when another run has it and we wait. Shared with adoption. */
+export async function lockRun(client: pg.Client, log: MigrationLog): Promise<void> {
   const key = "hashtextextended('supabase_migrations.schema_migrations run', 0)";
   const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${key}) as locked`);
   if (rows[0]?.locked) return;

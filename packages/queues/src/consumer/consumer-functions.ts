@@ -13,6 +13,7 @@ export const consumerFunctions = {
   "public.pgmq_consumer_leave(text, text)": "038_trigger_wakeups.sql",
   "public.pgmq_archive_and_read(text, bigint[], integer, integer, jsonb)":
     "042_consumer_archive_and_read.sql",
+  "public.pgmq_first_reads(text, bigint[], integer[])": "045_seed_backlog_and_saved_results.sql",
 } as const;
 
 /**

@@ -8,13 +8,19 @@ export { consumerLimits } from "./consumer-limits.ts";
 export { leaveConsumer, markConsumerBusy, markConsumerWaiting } from "./consumer-presence.ts";
 export { type ConsumerQueueName, consumerQueueNames, type MessageOf } from "./consumer-queues.ts";
 export { deleteMessages } from "./delete-messages.ts";
+export { recordFirstReads } from "./first-reads.ts";
 export { hasQueuedMessage } from "./has-queued-message.ts";
 export { listQueues } from "./list-queues.ts";
 export { metrics, metricsAll, type QueueMetrics } from "./metrics.ts";
 export { type DeadLetterError, moveToDeadLetter } from "./move-to-dead-letter.ts";
 export type { MsgIds } from "./msg-id-list.ts";
 export { notifyChannel } from "./notify-channel.ts";
-export { type ParsedMessage, parseMessage } from "./parse-message.ts";
+export {
+  type ParsedLegacyMessage,
+  type ParsedMessage,
+  parseLegacyMessage,
+  parseMessage,
+} from "./parse-message.ts";
 export type { Queryable } from "./queryable.ts";
 export type { QueueRecord } from "./queue-record.ts";
 export { type ReadOptions, read } from "./read.ts";

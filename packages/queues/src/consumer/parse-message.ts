@@ -1,5 +1,6 @@
-import { deadLetterSchema, queueCatalog } from "../catalog.ts";
+import { deadLetterSchema, type QueueName, queueCatalog } from "../catalog.ts";
 import { describeFieldIssue, type FieldIssue } from "../field-issues.ts";
+import { type LegacyQueueMessage, legacyQueueCatalog } from "../legacy-catalog.ts";
 import { checkTemplateVariables } from "../template-variables.ts";
 import { checkInput } from "../validate-input.ts";
 import {
@@ -57,5 +58,44 @@ export function parseMessage<Q extends ConsumerQueueName>(queue: Q, raw: unknown
     queue,
     issues: fields.map((field) => describeFieldIssue(subject, field)),
     fields,
+  };
+}
+
+/** The outcome of {@link parseLegacyMessage}. */
+export type ParsedLegacyMessage<Q extends QueueName> =
+  | { readonly ok: true; readonly queue: Q; readonly message: LegacyQueueMessage<Q> }
+  | {
+      readonly ok: false;
+      readonly queue: Q;
+      readonly issues: readonly string[];
+      readonly fields: readonly FieldIssue[];
+    };
+
+/**
+ * Checks a seed-era message (no `version`: `isLegacyMessage`) against the seeds' shape of `queue`
+ * (`legacyQueueCatalog`). Never throws for a bad message; `issues` name the fields, as
+ * {@link parseMessage} does.
+ *
+ * ### Examples
+ * ```ts
+ * if (isLegacyMessage(record.message)) {
+ *   const parsed = parseLegacyMessage("email_queue", record.message);
+ *   if (parsed.ok) parsed.message.template; // the seeds' template name
+ * }
+ * ```
+ */
+export function parseLegacyMessage<Q extends QueueName>(queue: Q, raw: unknown): ParsedLegacyMessage<Q> {
+  const schema = legacyQueueCatalog[queue];
+  if (!schema) {
+    throw new TypeError(`parseLegacyMessage: "${String(queue)}" is not a queue of the catalog`);
+  }
+  const checked = checkInput(schema, raw);
+  if (checked.ok) return { ok: true, queue, message: checked.value as LegacyQueueMessage<Q> };
+  const subject = `${queue} message (seed-era shape)`;
+  return {
+    ok: false,
+    queue,
+    issues: checked.fields.map((field) => describeFieldIssue(subject, field)),
+    fields: checked.fields,
   };
 }
