@@ -1,7 +1,8 @@
 -- 050_masking_and_daily_limits.sql: the console masks by allow-list, and its searches find an exact
--- address or the masked form only.
+-- address or the masked form only; per-user daily limits beside the hourly ones; size caps on a
+-- checkup's answers and an appointment's topic.
 --
--- Runs unchanged on Supabase Cloud and on local PostgreSQL, inside one transaction. Needs 041.
+-- Runs unchanged on Supabase Cloud and on local PostgreSQL, inside one transaction. Needs 039 and 041.
 --
 -- 041 masked addresses, names and a list of free-text keys, and showed every other string: a signed
 -- report link (report_url, valid for days), a meeting link and an assessment title went through in
@@ -200,3 +201,157 @@ $$;
 
 comment on function public.console_email_deliveries(text, integer) is
   'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Per-user daily limits and size caps
+-- ---------------------------------------------------------------------------------------------
+--
+-- 039 caps what a user's own writes queue per clock hour, so a user completing checkups all day could
+-- still have ~20 reports and ~480 emails a day made and sent. The daily limits sit beside the hourly
+-- ones (settings user_daily_limit_<kind>), with defaults no real person reaches and a flood does;
+-- what is over them is counted as held back in automation.user_work_counts, as for the hourly ones.
+-- request_assessment_report (a user asking again for a report) keeps its own limit (040).
+
+insert into automation.settings (key, value, description) values
+  ('user_daily_limit_checkup_emails', '10',
+   'checkup_completed emails queued per user per day (UTC); more completions are kept but not emailed (the hourly limit applies too).'),
+  ('user_daily_limit_report_jobs', '10',
+   'Report jobs queued per user per day (UTC) by completed checkups (the hourly limit applies too).'),
+  ('user_daily_limit_events', '300',
+   'Analytics events a user''s own writes may queue per day (UTC) (the hourly limit applies too).')
+on conflict (key) do nothing;
+
+alter table automation.settings
+  add constraint settings_user_daily_limit_check
+  check (key !~ '^user_daily_limit_' or value ~ '^[0-9]{1,9}$');
+
+create or replace function automation.admit_user_work(p_user_id uuid, p_kinds text[])
+returns text[]
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  -- What this write wants, and the limits (a missing setting means no limit).
+  want_checkup boolean := 'checkup_emails' = any (p_kinds);
+  want_confirmation boolean := 'confirmation_emails' = any (p_kinds);
+  want_high boolean := 'high_priority_emails' = any (p_kinds);
+  want_report boolean := 'report_jobs' = any (p_kinds);
+  want_events boolean := 'events' = any (p_kinds);
+  limit_checkup integer;
+  limit_confirmation integer;
+  limit_high integer;
+  limit_report integer;
+  limit_events integer;
+  admitted text[];
+  new_hour boolean;
+  day_start timestamptz := pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC');
+  day_checkup integer;
+  day_report integer;
+  day_events integer;
+begin
+  select
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_checkup_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_confirmation_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_high_priority_emails'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_report_jobs'), 2147483647),
+    coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_events'), 2147483647)
+  into limit_checkup, limit_confirmation, limit_high, limit_report, limit_events
+  from automation.settings s
+  where s.key like 'user\_hourly\_limit\_%';
+
+  -- The daily limits (050): a kind whose count today (UTC) has reached its user_daily_limit_<kind>
+  -- is held back like one over its hourly limit. Today's rows are at most 24, found by the primary key.
+  select coalesce(pg_catalog.sum(c.checkup_emails), 0), coalesce(pg_catalog.sum(c.report_jobs), 0),
+         coalesce(pg_catalog.sum(c.events), 0)
+  into day_checkup, day_report, day_events
+  from automation.user_work_counts c
+  where c.user_id = p_user_id and c.window_start >= day_start;
+  if day_checkup >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                     where s.key = 'user_daily_limit_checkup_emails') then
+    limit_checkup := 0;
+  end if;
+  if day_report >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                    where s.key = 'user_daily_limit_report_jobs') then
+    limit_report := 0;
+  end if;
+  if day_events >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                    where s.key = 'user_daily_limit_events') then
+    limit_events := 0;
+  end if;
+
+  -- One row per user and hour, one upsert per write: each wanted counter goes up by one in its
+  -- column while under its limit, else in held_back_<kind>.
+  insert into automation.user_work_counts as c (
+    user_id, window_start,
+    checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events,
+    held_back_checkup_emails, held_back_confirmation_emails, held_back_high_priority_emails,
+    held_back_report_jobs, held_back_events, last_admitted
+  )
+  values (
+    p_user_id, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC'),
+    (want_checkup and limit_checkup > 0)::integer,
+    (want_confirmation and limit_confirmation > 0)::integer,
+    (want_high and limit_high > 0)::integer,
+    (want_report and limit_report > 0)::integer,
+    (want_events and limit_events > 0)::integer,
+    (want_checkup and limit_checkup <= 0)::integer,
+    (want_confirmation and limit_confirmation <= 0)::integer,
+    (want_high and limit_high <= 0)::integer,
+    (want_report and limit_report <= 0)::integer,
+    (want_events and limit_events <= 0)::integer,
+    pg_catalog.array_remove(array[
+      case when want_checkup and limit_checkup > 0 then 'checkup_emails' end,
+      case when want_confirmation and limit_confirmation > 0 then 'confirmation_emails' end,
+      case when want_high and limit_high > 0 then 'high_priority_emails' end,
+      case when want_report and limit_report > 0 then 'report_jobs' end,
+      case when want_events and limit_events > 0 then 'events' end
+    ], null)
+  )
+  on conflict on constraint user_work_counts_pkey do update set
+    checkup_emails = c.checkup_emails + (want_checkup and c.checkup_emails < limit_checkup)::integer,
+    confirmation_emails = c.confirmation_emails + (want_confirmation and c.confirmation_emails < limit_confirmation)::integer,
+    high_priority_emails = c.high_priority_emails + (want_high and c.high_priority_emails < limit_high)::integer,
+    report_jobs = c.report_jobs + (want_report and c.report_jobs < limit_report)::integer,
+    events = c.events + (want_events and c.events < limit_events)::integer,
+    held_back_checkup_emails = c.held_back_checkup_emails + (want_checkup and c.checkup_emails >= limit_checkup)::integer,
+    held_back_confirmation_emails =
+      c.held_back_confirmation_emails + (want_confirmation and c.confirmation_emails >= limit_confirmation)::integer,
+    held_back_high_priority_emails =
+      c.held_back_high_priority_emails + (want_high and c.high_priority_emails >= limit_high)::integer,
+    held_back_report_jobs = c.held_back_report_jobs + (want_report and c.report_jobs >= limit_report)::integer,
+    held_back_events = c.held_back_events + (want_events and c.events >= limit_events)::integer,
+    last_admitted = pg_catalog.array_remove(array[
+      case when want_checkup and c.checkup_emails < limit_checkup then 'checkup_emails' end,
+      case when want_confirmation and c.confirmation_emails < limit_confirmation then 'confirmation_emails' end,
+      case when want_high and c.high_priority_emails < limit_high then 'high_priority_emails' end,
+      case when want_report and c.report_jobs < limit_report then 'report_jobs' end,
+      case when want_events and c.events < limit_events then 'events' end
+    ], null)
+  returning c.last_admitted, c.xmax::text = '0' into admitted, new_hour;
+  -- The user's first write of an hour drops their counters past the retention: the table stays at
+  -- a few rows per active user without a job of its own.
+  if new_hour then
+    delete from automation.user_work_counts c
+    where c.user_id = p_user_id
+      and c.window_start < pg_catalog.now() - coalesce(
+        (select s.value::interval from automation.settings s where s.key = 'user_work_counts_retention'),
+        interval '7 days'
+      );
+  end if;
+  return admitted;
+end;
+$$;
+
+comment on function automation.admit_user_work(uuid, text[]) is
+  'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting and, for checkup_emails, report_jobs and events, under their user_daily_limit_<kind> setting for the UTC day (050). Not callable by the API roles.';
+
+-- Sizes a user writes through the API: a checkup's answers at most 64 KiB of JSON, an appointment's
+-- topic at most 1000 characters. Not valid for rows already there (kept as they are); every new write
+-- is checked.
+alter table public.assessments
+  add constraint assessments_answers_size_check
+  check (pg_catalog.octet_length(answers::text) <= 65536) not valid;
+alter table public.appointments
+  add constraint appointments_topic_length_check check (pg_catalog.length(topic) <= 1000) not valid;

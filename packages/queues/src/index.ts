@@ -24,6 +24,7 @@ export {
   emailAddressSchema,
   jsonByteLength,
   queueLimits,
+  userDailyLimitDefaults,
   userHourlyLimitDefaults,
 } from "./queue-limits.ts";
 export {
