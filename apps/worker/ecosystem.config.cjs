@@ -51,8 +51,9 @@ module.exports = {
       script: "dist/main.mjs",
       interpreter: "node",
       // As the image runs it: stack traces point at src/*.ts through the bundle's source map; the old
-      // generation capped at 128 MB and the young one at half its default keep the peak RSS under 200 MB
-      // under load (see the Dockerfile's CMD).
+      // generation capped at 128 MB and the young one at half its default bound the heap. Measured peaks
+      // (bench/RESULTS.md): 167-177 MB sending email only, 223-228 MB rendering reports too (over 200 MB;
+      // SMTP_THREAD=off: 191 MB). See the Dockerfile's CMD.
       node_args: [
         ...(existsSync(envFile) ? [`--env-file=${envFile}`] : []),
         "--enable-source-maps",

@@ -8,7 +8,7 @@
 
 const path = process.argv[2] ?? "/healthz";
 const port = process.env.WORKER_HTTP_PORT || "8080";
-const bound = process.env.WORKER_HTTP_HOST || "0.0.0.0";
+const bound = process.env.WORKER_HTTP_HOST || "127.0.0.1";
 // A wildcard address is reachable on loopback; anything else is dialled as configured.
 const host = bound === "0.0.0.0" || bound === "::" ? "127.0.0.1" : bound.includes(":") ? `[${bound}]` : bound;
 const url = new URL(path, `http://${host}:${port}`);

@@ -207,6 +207,10 @@ describe("Dockerfile", () => {
     ]);
     expect(imageCommand.join(" ")).toBe(workerPackage().scripts.start);
     expect(instructionsOf(runtime, "USER").map((instruction) => instruction.args)).toEqual(["node"]);
+    // The ops server on the container's network (the worker alone defaults to loopback).
+    expect(instructionsOf(runtime, "ENV").map((instruction) => instruction.args)).toContain(
+      "WORKER_HTTP_HOST=0.0.0.0",
+    );
     expect(instructionsOf(runtime, "ENV").map((instruction) => instruction.args)).toContain(
       "NODE_ENV=production",
     );
@@ -230,8 +234,11 @@ describe(".dockerignore (the build context is the repository root)", () => {
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
 
-  it("keeps out dependencies, local state, git history, logs and env files, but not the example", () => {
+  it("keeps out dependencies, local state, git history, logs, env files and transfer backups, but not the example", () => {
     for (const pattern of [
+      "**/transfer-backups",
+      "**/*.dump",
+      "**/*.jsonl.gz",
       "**/node_modules",
       "**/.devstack",
       "**/.turbo",

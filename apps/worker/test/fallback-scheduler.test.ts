@@ -81,11 +81,27 @@ describe("the worker's fallback scheduler", () => {
   });
 
   it("starts in auto mode where pg_cron is absent and reads the migration's job definitions", async () => {
-    const scheduler = await startSchedulerIfNeeded({ pool, mode: "auto", logger });
+    const { rows: defined } = await pool.query<{ name: string; schedule: string }>(
+      "select name, schedule from automation.cron_jobs where enabled order by name",
+    );
+    expect(defined.map((job) => job.name)).toContain("update-appointment-statuses");
+    // One job switched off: the scheduler must leave it out, so it reads the rows, not a list of its own.
+    const off = defined[0]!.name;
+    await pool.query("update automation.cron_jobs set enabled = false where name = $1", [off]);
+    const lines: string[] = [];
+    const captured = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const scheduler = await startSchedulerIfNeeded({ pool, mode: "auto", logger: captured });
     try {
-      expect(scheduler).toBeDefined();
+      expect(scheduler).toBeInstanceOf(FallbackScheduler);
+      const started = lines
+        .map((line) => JSON.parse(line) as { msg: string; jobs?: string[] })
+        .find((entry) => entry.msg === "running cron jobs in the worker");
+      expect(started?.jobs).toEqual(
+        defined.filter((job) => job.name !== off).map((job) => `${job.name} (${job.schedule} UTC)`),
+      );
     } finally {
       await scheduler?.stop();
+      await pool.query("update automation.cron_jobs set enabled = true where name = $1", [off]);
     }
     expect(await startSchedulerIfNeeded({ pool, mode: "off", logger })).toBeUndefined();
   });

@@ -52,7 +52,7 @@ afterAll(async () => {
   own.remove();
 });
 
-describe("PostgreSQL killed with SIGKILL while a batch is in flight", () => {
+describe("PostgreSQL killed with SIGKILL part-way through a backlog", () => {
   it("delivers every email exactly once after the server is started again", async () => {
     const keys = Array.from({ length: COUNT }, (_, i) => `killed:${i}`);
     // One transaction: the whole backlog is there before the worker starts on it.

@@ -176,6 +176,22 @@ export function loadDatabaseConfig(
         "set DATABASE_SSL=verify-full with DATABASE_SSL_CA instead",
     );
   }
+  // The local profile turns TLS off by default; for a host that is not this machine, say so (or refuse
+  // outright for Supabase's hosts, which are only reached over the internet).
+  if (profile === "local" && host !== undefined && !local && sslSource === "default") {
+    if (SUPABASE_HOST.test(host)) {
+      issues.push(
+        `DATABASE_PROFILE=local turns TLS off, and ${host} is a Supabase host reached over the internet: ` +
+          "use DATABASE_PROFILE=supabase (TLS verify-full with DATABASE_SSL_CA)",
+      );
+    } else {
+      warnings.push(
+        `DATABASE_PROFILE=local turns TLS off, and ${host} is not this machine: the password and data cross ` +
+          "the network unencrypted. Set DATABASE_SSL=disable to say that is intended (a private network, a " +
+          "compose service), or use DATABASE_PROFILE=self-hosted (TLS verify-full)",
+      );
+    }
+  }
 
   // Pooler: transaction mode on the Supabase transaction pooler port unless told otherwise.
   const port = target?.port;

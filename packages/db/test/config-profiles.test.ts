@@ -39,14 +39,43 @@ describe("DATABASE_PROFILE picks the defaults; switching is configuration only",
     expect(config.ssl.mode).toBe(mode);
   });
 
-  it("local: TLS off even for a host name that is not loopback (a compose service)", () => {
-    const config = loadDatabaseConfig({
-      DATABASE_PROFILE: "local",
-      DATABASE_URL: "postgresql://postgres@postgres:5432/postgres",
-    });
+  it("local: TLS off for a host name that is not loopback (a compose service), with a warning unless DATABASE_SSL=disable says so", () => {
+    const quiet = { warn: () => undefined };
+    const config = loadDatabaseConfig(
+      { DATABASE_PROFILE: "local", DATABASE_URL: "postgresql://postgres@postgres:5432/postgres" },
+      quiet,
+    );
     expect(config.profile).toEqual({ name: "local", source: "DATABASE_PROFILE" });
     expect(config.ssl).toMatchObject({ mode: "disable", source: "default", rootCert: undefined });
-    expect(config.warnings).toEqual([]);
+    expect(config.warnings).toEqual([
+      "DATABASE_PROFILE=local turns TLS off, and postgres is not this machine: the password and data cross the network unencrypted. Set DATABASE_SSL=disable to say that is intended (a private network, a compose service), or use DATABASE_PROFILE=self-hosted (TLS verify-full)",
+    ]);
+    const intended = loadDatabaseConfig(
+      {
+        DATABASE_PROFILE: "local",
+        DATABASE_URL: "postgresql://postgres@postgres:5432/postgres",
+        DATABASE_SSL: "disable",
+      },
+      quiet,
+    );
+    expect(intended.warnings).toEqual([]);
+    expect(
+      loadDatabaseConfig({
+        DATABASE_PROFILE: "local",
+        DATABASE_URL: "postgresql://postgres@127.0.0.1/postgres",
+      }).warnings,
+    ).toEqual([]);
+  });
+
+  it("local: refused for a Supabase host (reached over the internet)", () => {
+    expect(() =>
+      loadDatabaseConfig({
+        DATABASE_PROFILE: "local",
+        DATABASE_URL: "postgresql://postgres@db.abcdefghijklmnop.supabase.co:5432/postgres",
+      }),
+    ).toThrow(
+      /DATABASE_PROFILE=local turns TLS off, and db\.abcdefghijklmnop\.supabase\.co is a Supabase host/,
+    );
   });
 
   it("supabase: verify-full against DATABASE_SSL_CA, on any host (a local stand-in too)", () => {

@@ -3,7 +3,8 @@
  * jsonb, timestamps, nulls, large and awkward text, bytea) into `public`, then this project's own
  * tables. Interrupted runs are killed for real (SIGKILL) while a batch is in flight.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -290,9 +291,39 @@ describe("db transfer: the seed's ai schema into public", { timeout: 180_000 }, 
     expect(report.equal).toBe(true);
 
     const dumped = await runTransfer(options({ backup: { method: "auto", directory: backupDir } }));
-    // pg_dump when a version that can read this server is installed; the JSON export otherwise.
-    expect(["pg_dump", "json"]).toContain(dumped.backup.method);
     expect(readdirSync(backupDir)).toHaveLength(2);
+    // pg_dump when the newest installed one can read this server (not older than it); JSON otherwise.
+    const serverMajor = await withClient(target.url, async (client) => {
+      const { rows } = await client.query<{ major: number }>(
+        "select current_setting('server_version_num')::int / 10000 as major",
+      );
+      return rows[0]?.major ?? 0;
+    });
+    const root = "/usr/lib/postgresql";
+    const newest = existsSync(root)
+      ? Math.max(
+          0,
+          ...readdirSync(root)
+            .filter((name) => existsSync(join(root, name, "bin/pg_dump")))
+            .map(Number),
+        )
+      : 0;
+    if (newest < serverMajor) {
+      expect(dumped.backup.method).toBe("json");
+      return;
+    }
+    expect(dumped.backup.method).toBe("pg_dump");
+    // The dump holds the data of exactly the transferred tables, the target's row among it.
+    const restore = join(root, String(newest), "bin/pg_restore");
+    const listed = spawnSync(restore, ["--list", dumped.backup.file], { encoding: "utf8" });
+    expect(listed.status, listed.stderr).toBe(0);
+    const entries = listed.stdout.split("\n").filter((line) => line.includes("TABLE DATA"));
+    expect(entries.map((line) => line.split(" TABLE DATA ")[1]?.split(" ").slice(0, 2).join("."))).toEqual([
+      "public.message_instances",
+      "public.messages",
+    ]);
+    const data = spawnSync(restore, ["--data-only", "--file", "-", dumped.backup.file], { encoding: "utf8" });
+    expect(data.stdout).toContain("instance 3");
   });
 
   it("refuses a plan it cannot carry out, listing every problem before anything is written", async () => {

@@ -44,8 +44,20 @@ describe("startDevstack", () => {
     try {
       expect(stack.seeded).toBe(true);
       expect(stack.migrationsApplied.length).toBeGreaterThan(0);
-      const queues = await query<{ n: string }>(stack.databaseUrl, "select count(*) as n from pgmq.meta");
-      expect(queues[0]?.n).toBeDefined();
+      const queues = await query<{ queue_name: string }>(
+        stack.databaseUrl,
+        "select queue_name from pgmq.meta order by queue_name",
+      );
+      expect(queues.map((queue) => queue.queue_name)).toEqual([
+        "analytics_queue",
+        "analytics_queue_dlq",
+        "email_queue",
+        "email_queue_dlq",
+        "payment_processing_queue",
+        "payment_processing_queue_dlq",
+        "report_generation_queue",
+        "report_generation_queue_dlq",
+      ]);
       const users = await query<{ n: string }>(stack.databaseUrl, "select count(*) as n from auth.users");
       expect(Number(users[0]?.n)).toBeGreaterThan(0);
       const health = await fetch(`${stack.smtp.url}/healthz`);

@@ -41,6 +41,7 @@ export {
   emailAddressSchema,
   jsonByteLength,
   queueLimits,
+  userDailyLimitDefaults,
   userHourlyLimitDefaults,
 } from "./queue-limits.ts";
 export {

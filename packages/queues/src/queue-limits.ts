@@ -32,6 +32,16 @@ export const userHourlyLimitDefaults = Object.freeze({
   events: 100,
 });
 
+/**
+ * The per-user daily limits (UTC day) beside the hourly ones: settings user_daily_limit_<kind> of
+ * 050_masking_and_daily_limits.sql. A real person does not reach them; a flood does.
+ */
+export const userDailyLimitDefaults = Object.freeze({
+  checkup_emails: 10,
+  report_jobs: 10,
+  events: 300,
+});
+
 const encoder = new TextEncoder();
 
 /** Bytes of `value` as UTF-8 JSON (PostgreSQL's jsonb text adds a space after `:` and `,`). */

@@ -251,15 +251,104 @@ describe("peeking and masking", () => {
   });
 });
 
+describe("a probe of every console function", () => {
+  it("shows no address, name, signed link, meeting link or title in clear, in any queue, dead letter or delivery", async () => {
+    await clearQueues();
+    const address = "Vera.Petrova@example.org";
+    const clear = [
+      "vera.petrova",
+      "example.org",
+      "Петрова",
+      "token=",
+      "sig=",
+      "storage/v1/object/sign",
+      "meet.example.net",
+      "Тревожность и сон",
+    ];
+    const variables = {
+      user_name: "Вера Петрова",
+      assessment_title: "Тревожность и сон",
+      report_url: `https://project.supabase.co/storage/v1/object/sign/reports/u/a.pdf?token=${randomUUID()}`,
+      meeting_url: "https://meet.example.net/room-8812",
+      receipt_url: `https://app.balansity.ru/r/1?expires=9999999999&sig=${randomUUID()}`,
+      assessment_id: randomUUID(),
+    };
+    const message = {
+      version: 1,
+      idempotency_key: `probe:${randomUUID()}`,
+      to: address,
+      template: "report_ready",
+      locale: "ru",
+      timezone: "Europe/Moscow",
+      priority: 0,
+      variables,
+    };
+    await sendRaw(database.pool, "email_queue", message);
+    const queued = await sendRaw(database.pool, "email_queue", {
+      ...message,
+      idempotency_key: `probe:${randomUUID()}`,
+    });
+    await database.pool.query("select public.pgmq_dead_letter('email_queue', $1, 'smtp_rejected', $2, 5)", [
+      queued,
+      `550 <${address}> for ${variables.report_url}`,
+    ]);
+    await sendRaw(database.pool, "analytics_queue", {
+      version: 1,
+      event: "report_generated",
+      entity_id: randomUUID(),
+      user_id: randomUUID(),
+      occurred_at: new Date().toISOString(),
+      properties: {
+        title: variables.assessment_title,
+        link: variables.meeting_url,
+        full_name: "Вера Петрова",
+      },
+    });
+    await database.pool.query(
+      `insert into automation.email_deliveries (idempotency_key, msg_id, template, recipient, status, error)
+       values ($1, 1, 'report_ready', $2, 'failed', $3)`,
+      [`probe:${randomUUID()}`, address, `550 <${address}> unknown`],
+    );
+
+    const reads = [
+      ...calls.map((call) => call.sql),
+      "select * from public.console_peek_messages('email_queue_dlq', 100)",
+      "select * from public.console_peek_messages('analytics_queue', 100)",
+      `select * from public.console_dead_letters('email_queue', 100, '${address}')`,
+      `select * from public.console_email_deliveries('${address}', 100)`,
+    ];
+    const shown: string[] = [];
+    for (const sql of reads) {
+      const { rows } = await asCaller(database.pool, "operator", (client) => client.query(sql));
+      shown.push(JSON.stringify(rows));
+    }
+    const everything = shown.join("\n");
+    // The probe saw the data (masked), so a clean result is not an empty one.
+    expect(everything).toContain("V***@e***");
+    expect(everything).toContain("В*** П***");
+    expect(everything).toContain("[hidden: link]");
+    for (const text of clear) expect(everything.toLowerCase(), text).not.toContain(text.toLowerCase());
+  });
+});
+
 describe("dead letters", () => {
-  it("lists dead letters with reason and attempts, masked, and finds them by address", async () => {
+  it("lists dead letters with reason and attempts, masked, and finds them by an exact address or the masked form only", async () => {
     await clearQueues();
     const { dlqId } = await deadLetterEmail("smtp_rejected");
     await deadLetterEmail("invalid_message", "john.smith@example.com");
-    const { rows } = await asCaller(database.pool, "operator", (client) =>
-      client.query("select * from public.console_dead_letters('email_queue', 100, 'ANNA.ivanova')"),
-    );
+    const search = async (text: string) =>
+      (
+        await asCaller(database.pool, "operator", (client) =>
+          client.query("select * from public.console_dead_letters('email_queue', 100, $1)", [text]),
+        )
+      ).rows;
+    const rows = await search("ANNA.ivanova@example.com");
     expect(rows).toHaveLength(1);
+    expect((await search("a***@e***")).map((row) => row.msg_id)).toEqual([String(dlqId)]);
+    // A part of an address finds nothing: it could be extended a character at a time.
+    expect(await search("anna.ivanova")).toEqual([]);
+    expect(await search("anna.ivanova@example.co")).toEqual([]);
+    expect(await search("Иванова")).toEqual([]);
     expect(rows[0]).toMatchObject({
       msg_id: String(dlqId),
       error_code: "smtp_rejected",
@@ -507,19 +596,27 @@ describe("cron, email, reports", () => {
     });
   });
 
-  it("lists email deliveries with the recipient masked, found by part of the address", async () => {
+  it("lists email deliveries with the recipient masked, found by the exact address or the masked form only", async () => {
     const key = `console:${randomUUID()}`;
     await database.pool.query(
       `insert into automation.email_deliveries (idempotency_key, msg_id, template, recipient, status, error)
        values ($1, 1, 'report_ready', 'Zoe.Deliveries@example.com', 'failed', '550 <zoe.deliveries@example.com> unknown')`,
       [key],
     );
-    const { rows } = await database.pool.query(
-      "select idempotency_key, recipient, status, error from public.console_email_deliveries('zoe.deliv')",
-    );
-    expect(rows).toEqual([
+    const search = async (text: string) =>
+      (
+        await database.pool.query(
+          "select idempotency_key, recipient, status, error from public.console_email_deliveries($1) where idempotency_key = $2",
+          [text, key],
+        )
+      ).rows;
+    const found = [
       { idempotency_key: key, recipient: "Z***@e***", status: "failed", error: "550 <z***@e***> unknown" },
-    ]);
+    ];
+    expect(await search("zoe.deliveries@EXAMPLE.com")).toEqual(found);
+    expect(await search("z***@e***")).toEqual(found);
+    expect(await search("zoe.deliv")).toEqual([]);
+    expect(await search("zoe.deliveries@example.co")).toEqual([]);
   });
 
   it("lists reports and regenerates one as a new report job of its owner", async () => {

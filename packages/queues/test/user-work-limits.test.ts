@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { userHourlyLimitDefaults } from "../src/queue-limits.ts";
+import { userDailyLimitDefaults, userHourlyLimitDefaults } from "../src/queue-limits.ts";
 import { createUser, messagesIn, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
 
 let database: QueueDatabase;
@@ -113,9 +113,13 @@ async function countersOf(
      where c.user_id = $1`,
     [userId],
   );
-  // Exact per hour: queued is the attempts up to the limit, held_back the rest.
+  // Exact per hour: queued is the attempts up to the limit, held_back the rest (a daily limit may
+  // hold back more: then queued stays under the hourly limit).
   for (const row of rows) {
-    expect(row.queued, `${row.kind} queued`).toBe(Math.min(row.queued + row.held_back, limits[row.kind]));
+    const attempts = Math.min(row.queued + row.held_back, limits[row.kind]);
+    if (row.kind in userDailyLimitDefaults)
+      expect(row.queued, `${row.kind} queued`).toBeLessThanOrEqual(attempts);
+    else expect(row.queued, `${row.kind} queued`).toBe(attempts);
   }
   const sum = (kind: CountRow["kind"], field: "queued" | "held_back") =>
     rows.filter((row) => row.kind === kind).reduce((total, row) => total + row[field], 0);
@@ -164,17 +168,19 @@ describe("per-user limits on work caused by a user's own writes", () => {
     // Almost always one clock hour; the per-hour check in countersOf keeps this exact across an hour change.
     const hours = counters.windows;
     const limits = userHourlyLimitDefaults;
+    // A flood within one UTC day also meets the daily limits.
+    const daily = userDailyLimitDefaults;
 
     const emails = await messagesOf("email_queue", flooder.id);
     const confirmations = emails.filter((row) => row.message.template === "appointment_confirmation");
     const checkupEmails = emails.filter((row) => row.message.template === "checkup_completed");
     expect(confirmations).toHaveLength(Math.min(60, limits.confirmation_emails * hours));
-    expect(checkupEmails).toHaveLength(Math.min(1000, limits.checkup_emails * hours));
+    expect(checkupEmails).toHaveLength(Math.min(1000, limits.checkup_emails * hours, daily.checkup_emails));
     expect(confirmations.filter((row) => row.message.priority === 1)).toHaveLength(
       Math.min(60, limits.high_priority_emails * hours),
     );
     expect(await messagesOf("report_generation_queue", flooder.id)).toHaveLength(
-      Math.min(1000, limits.report_jobs * hours),
+      Math.min(1000, limits.report_jobs * hours, daily.report_jobs),
     );
     expect(await messagesOf("analytics_queue", flooder.id)).toHaveLength(
       Math.min(1060, limits.events * hours),
@@ -184,7 +190,9 @@ describe("per-user limits on work caused by a user's own writes", () => {
     expect(counters.sum("confirmation_emails", "queued")).toBe(confirmations.length);
     expect(counters.sum("confirmation_emails", "held_back")).toBe(60 - confirmations.length);
     expect(counters.sum("checkup_emails", "held_back")).toBe(1000 - checkupEmails.length);
-    expect(counters.sum("report_jobs", "held_back")).toBe(1000 - limits.report_jobs * hours);
+    expect(counters.sum("report_jobs", "held_back")).toBe(
+      1000 - Math.min(limits.report_jobs * hours, daily.report_jobs),
+    );
     expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(1060);
     // Confirmations past the high-priority allowance went at normal priority (counted as held back there).
     expect(counters.sum("high_priority_emails", "held_back")).toBe(
@@ -263,6 +271,93 @@ describe("per-user limits on work caused by a user's own writes", () => {
       [user.id],
     );
     expect(rows.map((row) => row.events)).toEqual([3, 1]);
+  });
+
+  it("holds back checkup emails, report jobs and events past the user's daily limit, counting them", async () => {
+    const user = await createUser(pool);
+    // Earlier today (UTC) the user already used all but one of each daily allowance.
+    await pool.query(
+      `insert into automation.user_work_counts (user_id, window_start, checkup_emails, report_jobs, events)
+       values ($1, date_trunc('day', now(), 'UTC'), $2, $3, $4)`,
+      [
+        user.id,
+        userDailyLimitDefaults.checkup_emails - 1,
+        userDailyLimitDefaults.report_jobs - 1,
+        userDailyLimitDefaults.events - 1,
+      ],
+    );
+    await completeCheckups(user.id, 3);
+    const emails = await messagesOf("email_queue", user.id);
+    expect(emails.filter((row) => row.message.template === "checkup_completed")).toHaveLength(1);
+    expect(await messagesOf("report_generation_queue", user.id)).toHaveLength(1);
+    expect(await messagesOf("analytics_queue", user.id)).toHaveLength(1);
+    const { rows } = await pool.query(
+      `select sum(held_back_checkup_emails)::int as checkup, sum(held_back_report_jobs)::int as reports,
+              sum(held_back_events)::int as events
+       from automation.user_work_counts where user_id = $1`,
+      [user.id],
+    );
+    expect(rows[0]).toEqual({ checkup: 2, reports: 2, events: 2 });
+  });
+
+  it("starts each UTC day afresh: yesterday's work does not count against today's limit", async () => {
+    const user = await createUser(pool);
+    await pool.query(
+      `insert into automation.user_work_counts (user_id, window_start, checkup_emails, report_jobs)
+       values ($1, date_trunc('day', now(), 'UTC') - interval '1 hour', $2, $3)`,
+      [user.id, userDailyLimitDefaults.checkup_emails, userDailyLimitDefaults.report_jobs],
+    );
+    await completeCheckups(user.id, 2);
+    expect(
+      (await messagesOf("email_queue", user.id)).filter(
+        (row) => row.message.template === "checkup_completed",
+      ),
+    ).toHaveLength(2);
+    expect(await messagesOf("report_generation_queue", user.id)).toHaveLength(2);
+  });
+
+  it("installs the daily defaults @balansity/queues documents, and refuses one that is not a number", async () => {
+    const { rows } = await pool.query<{ key: string; value: string }>(
+      "select key, value from automation.settings where key like 'user_daily_limit_%' order by key",
+    );
+    expect(
+      Object.fromEntries(rows.map((row) => [row.key.replace("user_daily_limit_", ""), Number(row.value)])),
+    ).toEqual(userDailyLimitDefaults);
+    await expect(
+      pool.query("update automation.settings set value = 'lots' where key = 'user_daily_limit_events'"),
+    ).rejects.toMatchObject({ code: "23514", constraint: "settings_user_daily_limit_check" });
+  });
+
+  it("refuses a checkup's answers over 64 KiB and an appointment topic over 1000 characters, naming the constraint", async () => {
+    const user = await createUser(pool);
+    const answers = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, index) => [`question_${index}`, "x".repeat(20)]),
+    );
+    await expect(
+      asUser(user.id, (client) =>
+        client.query(
+          "insert into public.assessments (user_id, kind, title, answers) values ($1, 'wellbeing', 'big', $2)",
+          [user.id, JSON.stringify(answers)],
+        ),
+      ),
+    ).rejects.toMatchObject({ code: "23514", constraint: "assessments_answers_size_check" });
+    await expect(
+      asUser(user.id, (client) =>
+        client.query(
+          `insert into public.appointments (user_id, specialist_name, topic, starts_at, ends_at)
+           values ($1, 'Specialist', $2, now() + interval '2 days', now() + interval '2 days 1 hour')`,
+          [user.id, "т".repeat(1001)],
+        ),
+      ),
+    ).rejects.toMatchObject({ code: "23514", constraint: "appointments_topic_length_check" });
+    // At the limits: accepted.
+    await asUser(user.id, (client) =>
+      client.query(
+        `insert into public.appointments (user_id, specialist_name, topic, starts_at, ends_at)
+         values ($1, 'Specialist', $2, now() + interval '2 days', now() + interval '2 days 1 hour')`,
+        [user.id, "т".repeat(1000)],
+      ),
+    );
   });
 
   it("installs the defaults @balansity/queues documents, and refuses a limit that is not a number", async () => {

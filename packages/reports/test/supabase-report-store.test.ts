@@ -40,7 +40,7 @@ describe("SupabaseReportStore", () => {
     expect(storage.objects.get("reports/u1/a1/r1.pdf")?.body.toString()).toBe("%PDF-1.7 second");
   });
 
-  it("signs a link that downloads the report until it expires", async () => {
+  it("signs a link that downloads the report and states when it expires", async () => {
     await store().put("u1/a1/r1.pdf", pdf("signed"), "application/pdf");
 
     const signed = await store().signedUrl("u1/a1/r1.pdf", 3600);

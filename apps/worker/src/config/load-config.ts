@@ -97,6 +97,13 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     issues.push("SMTP_PASS is required when SMTP_USER is set");
   if (smtpPass !== undefined && smtpUser === undefined)
     issues.push("SMTP_USER is required when SMTP_PASS is set");
+  const smtpSecurity = resolveSmtpSecurity(smtpSecure ?? "auto", smtpPort ?? 587);
+  if (smtpUser !== undefined && smtpSecurity === "none" && smtpHost !== undefined && !isLoopback(smtpHost)) {
+    issues.push(
+      `SMTP_USER/SMTP_PASS with SMTP_SECURE=none would send the SMTP password to ${smtpHost} in clear: ` +
+        "set SMTP_SECURE=starttls (port 587) or tls (port 465); plaintext AUTH is only accepted to a loopback relay",
+    );
+  }
   const smtpFrom = read("SMTP_FROM", email, undefined, true);
   const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
   const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);
@@ -123,7 +130,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     smtp: {
       host: smtpHost ?? "",
       port: smtpPort ?? 587,
-      security: resolveSmtpSecurity(smtpSecure ?? "auto", smtpPort ?? 587),
+      security: smtpSecurity,
       user: smtpUser,
       password: smtpPass,
       from: smtpFrom ?? "",
@@ -144,7 +151,8 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     logFormat:
       read("LOG_FORMAT", z.enum(["json", "pretty"], { error: "must be json or pretty" }), "json") ?? "json",
     http: {
-      host: read("WORKER_HTTP_HOST", z.string().min(1), "0.0.0.0") ?? "0.0.0.0",
+      // Loopback by default: /metrics and /readyz say how the system is doing; expose them on purpose.
+      host: read("WORKER_HTTP_HOST", z.string().min(1), "127.0.0.1") ?? "127.0.0.1",
       port: read("WORKER_HTTP_PORT", int(0, 65_535), 8080) ?? 8080,
     },
     logLevel:
@@ -224,6 +232,12 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
 }
 
 /** 465 is TLS from the first byte; anything else must upgrade with STARTTLS unless told otherwise. */
+/** localhost, 127.0.0.0/8 and ::1: a relay on this machine, where no network sees the traffic. */
+function isLoopback(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return name === "localhost" || name === "::1" || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
 function resolveSmtpSecurity(requested: "auto" | "tls" | "starttls" | "none", port: number) {
   if (requested !== "auto") return requested;
   return port === 465 ? "tls" : "starttls";

@@ -558,6 +558,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     metrics.failed(this.queue, outage.code);
     breaker.trip(outage);
     const unstarted = this.#takeBuffer();
+    // Their read met the outage too: handed back unstarted, it is not an attempt of theirs either.
+    for (const id of unstarted) this.#outageReads.set(id, (this.#outageReads.get(id) ?? 0) + 1);
     if (unstarted.length > 0)
       void this.#release(unstarted, "released messages read ahead: the queue is paused");
     this.#retrying.add(msgId);

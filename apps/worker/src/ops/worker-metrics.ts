@@ -14,8 +14,26 @@ export class WorkerMetrics implements ConsumerMetrics {
   readonly #processedSinceScrape = new Map<string, number>();
   readonly #transportPaused: Gauge<"transport">;
 
-  constructor(db: Queryable) {
+  /**
+   * `snapshotMs`: queue depth and age come from one `pgmq.metrics_all()` (a count over every queue
+   * table) at most this often, however often (or by how many scrapers at once) /metrics is read.
+   */
+  constructor(db: Queryable, options: { snapshotMs?: number; now?: () => number } = {}) {
     const registers = [this.registry];
+    const snapshotMs = options.snapshotMs ?? 5_000;
+    const now = options.now ?? Date.now;
+    let snapshot: { at: number; queues: Promise<Awaited<ReturnType<typeof metricsAll>>> } | undefined;
+    const readQueues = () => {
+      if (!snapshot || now() - snapshot.at >= snapshotMs) {
+        const queues = metricsAll(db);
+        snapshot = { at: now(), queues };
+        // A failed read is not kept: the next scrape asks again.
+        queues.catch(() => {
+          if (snapshot?.queues === queues) snapshot = undefined;
+        });
+      }
+      return snapshot.queues;
+    };
     const processedSinceScrape = this.#processedSinceScrape;
     // Registered, and read only through the registry: processed() counts in processedSinceScrape.
     new Counter({
@@ -58,26 +76,27 @@ export class WorkerMetrics implements ConsumerMetrics {
       labelNames: ["transport"],
       registers,
     });
-    // Depth and age are read from pgmq when scraped, so they are right even for queues this worker skips.
-    const depth = new Gauge({
+    // Depth and age are read from pgmq when scraped (one shared snapshot), so they are right even for
+    // queues this worker skips; each gauge sets its own values, so neither lags a scrape behind.
+    new Gauge({
       name: "balansity_queue_depth",
       help: "Messages in the queue (visible or not)",
       labelNames: ["queue"],
       registers,
+      async collect() {
+        for (const queue of await readQueues()) this.set({ queue: queue.queue }, queue.queueLength);
+      },
     });
-    const oldest = new Gauge({
+    new Gauge({
       name: "balansity_queue_oldest_message_age_seconds",
       help: "Age of the oldest message in the queue",
       labelNames: ["queue"],
       registers,
       async collect() {
-        for (const queue of await metricsAll(db)) {
-          depth.set({ queue: queue.queue }, queue.queueLength);
+        for (const queue of await readQueues())
           this.set({ queue: queue.queue }, queue.oldestMessageAgeSeconds ?? 0);
-        }
       },
     });
-    void oldest;
   }
 
   processed(queue: string, seconds: number): void {
