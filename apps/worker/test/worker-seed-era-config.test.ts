@@ -14,7 +14,7 @@ const EX_CONFIG = 78;
 // Generated per run: never a real key.
 const SERVICE_ROLE_KEY = `test-key-${Math.random().toString(36).slice(2)}`;
 
-/** The old worker's .env, as the seed documents show it (credentials are made up here). */
+/** The old worker's .env, as the seed-era setup had it (credentials are made up here). */
 const seedEraEnv = {
   SUPABASE_URL: "https://project-ref.supabase.co",
   SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,

@@ -1,4 +1,4 @@
-// Version 0 of the catalog: the seeds' message shapes, parsed and upgraded to version 1.
+// Version 0 of the catalog: the seed-era message shapes, parsed and upgraded to version 1.
 import { describe, expect, it } from "vitest";
 import { parseLegacyMessage } from "../src/consumer/index.ts";
 import {
@@ -24,7 +24,7 @@ describe("seed-era messages", () => {
     expect(isLegacyMessage([])).toBe(false);
   });
 
-  it("parse in the seeds' email shape with any integer priority and thin variables", () => {
+  it("parse in the seed-era email shape with any integer priority and thin variables", () => {
     const parsed = parseLegacyMessage("email_queue", {
       to: "ivan@example.com",
       subject: "Ваш отчет готов",
@@ -39,7 +39,7 @@ describe("seed-era messages", () => {
     expect(legacyEmailPriority(undefined)).toBe(0);
   });
 
-  it("name every bad field in the seeds' shape", () => {
+  it("name every bad field in the seed-era shape", () => {
     const parsed = parseLegacyMessage("email_queue", { to: "nobody", template: "", priority: 1.5 });
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.fields.map((field) => field.path)).toEqual(["to", "template", "priority"]);

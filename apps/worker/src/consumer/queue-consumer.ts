@@ -57,7 +57,7 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs. A seed-era message (no `version`) is checked against the seeds' shape and completed
+ * processor runs. A seed-era message (no `version`) is checked against the seed-era shape and completed
  * into a version-1 one first (legacy/legacy-completer.ts); what cannot be completed goes to the DLQ.
  *
  * Attempts count from this worker's first read, not from pgmq's read_ct alone: read_ct counts every
@@ -512,6 +512,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         : (parsed.message as QueueMessage<Q>);
       // null: a seed-era message handed on as another queue's job (the completer says which).
       if (message) await processor.process(message, context);
+      else context.logger.info("seed-era message handed on as another queue's job");
     } catch (error) {
       if (this.#shutdown.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
       const outage = error instanceof TransportUnavailableError ? error : asDatabaseUnavailable(error);
