@@ -66,10 +66,11 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * read_ct as the first (`recordFirstReads`, migration 045, one statement per batch); a failure records
  * the first read too, so the next worker counts on from it. Reads that met an outage are not attempts
  * either (kept in memory). A worker killed while handling a message it read first leaves no record:
- * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts. Success → archived in batches, by the next read when one comes first (one statement
- * for both). PermanentError → DLQ. Other errors → hidden again for
- * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
- * last attempt.
+ * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts.
+ *
+ * Success → archived in batches, by the next read when one comes first (one statement for both).
+ * PermanentError → DLQ. Other errors → hidden again for a backoff period (after any heartbeat in
+ * flight, so the heartbeat cannot undo it), or DLQ after the last attempt.
  *
  * DRAINING: no more reads; buffered messages are released at once (visibility reset to now, one
  * statement) for another worker; running handlers get until the deadline, then the shared signal is
