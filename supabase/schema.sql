@@ -198,6 +198,7 @@ create table automation.settings (
 alter table automation.settings add constraint settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text));
 alter table automation.settings add constraint settings_pkey PRIMARY KEY (key);
 alter table automation.settings add constraint settings_retention_check CHECK (((key !~ '_retention$'::text) OR ((value)::interval >= '01:00:00'::interval)));
+alter table automation.settings add constraint settings_user_daily_limit_check CHECK (((key !~ '^user_daily_limit_'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
 alter table automation.settings add constraint settings_user_hourly_limit_check CHECK (((key !~ '^user_hourly_limit_'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
 alter table automation.settings add constraint settings_user_upcoming_appointment_limit_check CHECK (((key <> 'user_upcoming_appointment_limit'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
 alter table automation.settings enable row level security;
@@ -253,6 +254,7 @@ alter table public.appointments add constraint appointments_price_amount_check C
 alter table public.appointments add constraint appointments_specialist_name_length_check CHECK ((length(specialist_name) <= 200));
 alter table public.appointments add constraint appointments_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'in_progress'::text, 'completed'::text, 'cancelled'::text])));
 alter table public.appointments add constraint appointments_time_range_check CHECK ((ends_at > starts_at));
+alter table public.appointments add constraint appointments_topic_length_check CHECK ((length(topic) <= 1000)) NOT VALID;
 alter table public.appointments add constraint appointments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
 CREATE INDEX appointments_in_progress_ends_at_idx ON public.appointments USING btree (ends_at) WHERE (status = 'in_progress'::text);
 CREATE INDEX appointments_scheduled_starts_at_idx ON public.appointments USING btree (starts_at) WHERE (status = 'scheduled'::text);
@@ -292,6 +294,7 @@ create table public.assessments (
   abandoned_at timestamp with time zone
 );
 alter table public.assessments add constraint assessments_abandoned_at_check CHECK (((status = 'abandoned'::text) = (abandoned_at IS NOT NULL)));
+alter table public.assessments add constraint assessments_answers_size_check CHECK ((octet_length((answers)::text) <= 65536)) NOT VALID;
 alter table public.assessments add constraint assessments_completed_at_check CHECK (((status = 'completed'::text) = (completed_at IS NOT NULL)));
 alter table public.assessments add constraint assessments_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{0,62}$'::text));
 alter table public.assessments add constraint assessments_pkey PRIMARY KEY (id);
@@ -432,6 +435,10 @@ declare
   limit_events integer;
   admitted text[];
   new_hour boolean;
+  day_start timestamptz := pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC');
+  day_checkup integer;
+  day_report integer;
+  day_events integer;
 begin
   select
     coalesce(pg_catalog.max(s.value::integer) filter (where s.key = 'user_hourly_limit_checkup_emails'), 2147483647),
@@ -442,6 +449,26 @@ begin
   into limit_checkup, limit_confirmation, limit_high, limit_report, limit_events
   from automation.settings s
   where s.key like 'user\_hourly\_limit\_%';
+
+  -- The daily limits (050): a kind whose count today (UTC) has reached its user_daily_limit_<kind>
+  -- is held back like one over its hourly limit. Today's rows are at most 24, found by the primary key.
+  select coalesce(pg_catalog.sum(c.checkup_emails), 0), coalesce(pg_catalog.sum(c.report_jobs), 0),
+         coalesce(pg_catalog.sum(c.events), 0)
+  into day_checkup, day_report, day_events
+  from automation.user_work_counts c
+  where c.user_id = p_user_id and c.window_start >= day_start;
+  if day_checkup >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                     where s.key = 'user_daily_limit_checkup_emails') then
+    limit_checkup := 0;
+  end if;
+  if day_report >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                    where s.key = 'user_daily_limit_report_jobs') then
+    limit_report := 0;
+  end if;
+  if day_events >= (select coalesce(pg_catalog.max(s.value::integer), 2147483647) from automation.settings s
+                    where s.key = 'user_daily_limit_events') then
+    limit_events := 0;
+  end if;
 
   -- One row per user and hour, one upsert per write: each wanted counter goes up by one in its
   -- column while under its limit, else in held_back_<kind>.
@@ -506,7 +533,20 @@ begin
 end;
 $function$;
 revoke all on function automation.admit_user_work(uuid, text[]) from public;
-comment on function automation.admit_user_work(uuid, text[]) is 'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting. Not callable by the API roles.';
+comment on function automation.admit_user_work(uuid, text[]) is 'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting and, for checkup_emails, report_jobs and events, under their user_daily_limit_<kind> setting for the UTC day (050). Not callable by the API roles.';
+
+-- function automation.console_matches_address(text, text)
+CREATE OR REPLACE FUNCTION automation.console_matches_address(haystack text, search text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO ''
+AS $function$
+  select search ~ '^[^@\s"\\]+@[^@\s"\\]+$'
+     and pg_catalog.strpos(pg_catalog.lower(haystack), '"' || pg_catalog.lower(search) || '"') > 0
+$function$;
+revoke all on function automation.console_matches_address(text, text) from public;
+comment on function automation.console_matches_address(text, text) is 'Console searches (console_dead_letters): true when search is an email address and haystack (jsonb as text) holds it as a whole string value, case-insensitive. A part of an address never matches, so an address cannot be guessed a character at a time.';
 
 -- function automation.console_queue_table(text, boolean)
 CREATE OR REPLACE FUNCTION automation.console_queue_table(queue_name text, dead_letters boolean)
@@ -542,6 +582,7 @@ CREATE OR REPLACE FUNCTION automation.mask_personal_data(value jsonb, key text D
 AS $function$
 declare
   lowered text := pg_catalog.lower(coalesce(key, ''));
+  plain text;
 begin
   case pg_catalog.jsonb_typeof(value)
     when 'object' then
@@ -557,29 +598,33 @@ begin
         '[]'::jsonb
       );
     when 'string' then
+      plain := value #>> '{}';
+      -- A link may carry a signature or a token that opens what it points to: never shown.
+      if plain ~* '[a-z][a-z0-9+.-]*://' then
+        return pg_catalog.to_jsonb('[hidden: link]'::text);
+      end if;
       if lowered ~ '(^|_)name$' then
         -- Initials: "Анна Иванова" -> "А*** И***".
         return pg_catalog.to_jsonb(
           (select pg_catalog.string_agg(pg_catalog.left(w.word, 1) || '***', ' ' order by w.n)
-           from pg_catalog.regexp_split_to_table(pg_catalog.btrim(value #>> '{}'), '\s+')
-             with ordinality as w (word, n)
+           from pg_catalog.regexp_split_to_table(pg_catalog.btrim(plain), '\s+') with ordinality as w (word, n)
            where w.word <> '')
         );
       end if;
-      if lowered in ('description', 'failure_reason', 'comment', 'comments', 'note', 'notes', 'text',
-                     'body', 'feedback', 'address', 'phone', 'answer', 'answers') then
-        return pg_catalog.to_jsonb(
-          '[hidden: ' || pg_catalog.length(value #>> '{}') || ' characters]'
-        );
+      -- The allow-list: keys whose values are ids, codes, templates, locales, zones, times.
+      if lowered ~ '^(id|.+_id|idempotency_key|template|locale|timezone|priority|version|report_type|action|event|kind|status|code|currency|provider|queue|queue_name|level|content_type|requested_by|.+_at|duration|hour)$'
+         -- An address on its own (the recipient): shown masked, a***@d***.
+         or plain ~ '^[^@\s]+@[^@\s]+$' then
+        return pg_catalog.to_jsonb(automation.mask_text(plain));
       end if;
-      return pg_catalog.to_jsonb(automation.mask_text(value #>> '{}'));
+      return pg_catalog.to_jsonb('[hidden: ' || pg_catalog.length(plain) || ' characters]');
     else
       return value;
   end case;
 end;
 $function$;
 revoke all on function automation.mask_personal_data(jsonb, text) from public;
-comment on function automation.mask_personal_data(jsonb, text) is 'A copy of a queue message with personal data masked: email addresses anywhere -> a***@d***, values of name keys (name, *_name) -> initials, values of free-text keys (description, failure_reason, comment(s), note(s), text, body, feedback, address, phone, answer(s)) -> "[hidden: N characters]". key is the key value sits under (recursion). Used by the console functions.';
+comment on function automation.mask_personal_data(jsonb, text) is 'A copy of a queue message with personal data masked, by allow-list: strings under keys known to hold no personal data (id, *_id, idempotency_key, template, locale, timezone, priority, version, report_type, action, event, kind, status, code, currency, provider, queue, queue_name, level, content_type, requested_by, *_at, duration, hour) are shown with addresses masked; a string that is one address -> a***@d***; values of name keys (name, *_name) -> initials; any link -> "[hidden: link]"; every other string -> "[hidden: N characters]". key is the key value sits under (recursion). Used by the console functions.';
 
 -- function automation.mask_text(text)
 CREATE OR REPLACE FUNCTION automation.mask_text(value text)
@@ -588,16 +633,17 @@ CREATE OR REPLACE FUNCTION automation.mask_text(value text)
  IMMUTABLE PARALLEL SAFE STRICT
  SET search_path TO ''
 AS $function$
-  -- Every email address inside the text: first character of the local part and of the domain.
+  -- Every link inside the text (an error may quote a signed one) and every email address: first
+  -- character of the address's local part and of its domain.
   select pg_catalog.regexp_replace(
-    value,
+    pg_catalog.regexp_replace(value, '[a-z][a-z0-9+.-]*://[^\s<>"'']+', '[hidden: link]', 'gi'),
     '([A-Za-z0-9_''+-])[A-Za-z0-9._%''+-]*@([A-Za-z0-9])[A-Za-z0-9.-]*[A-Za-z0-9]',
     '\1***@\2***',
     'g'
   )
 $function$;
 revoke all on function automation.mask_text(text) from public;
-comment on function automation.mask_text(text) is 'Masks every email address in value as a***@d*** (first characters kept). Used by the console functions on error messages and payload strings.';
+comment on function automation.mask_text(text) is 'Masks every link in value as [hidden: link] and every email address as a***@d*** (first characters kept). Used by the console functions on error messages and payload strings.';
 
 -- function automation.purge_cron_history(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_cron_history(p_now timestamp with time zone DEFAULT now())
@@ -1005,18 +1051,26 @@ begin
     raise exception 'max_count must be between 1 and 1000 (got %)', coalesce(max_count::text, 'null')
       using errcode = 'invalid_parameter_value';
   end if;
-  -- search matches the error and the unmasked payload (an operator may look for an address), case
-  -- insensitively; what is shown is masked.
+  -- search: an exact address anywhere in the payload, or text of what is shown (the error code, the
+  -- masked error, the masked payload), case-insensitively. Never a part of an unmasked value.
   return query execute pg_catalog.format(
     $sql$
-    select d.msg_id, d.enqueued_at, d.message #>> '{error,code}',
-           automation.mask_text(d.message #>> '{error,message}'),
-           (d.message ->> 'attempts')::integer,
-           automation.mask_personal_data(d.message -> 'message')
-    from pgmq.%I as d
+    select s.msg_id, s.enqueued_at, s.error_code, s.error_message, s.attempts, s.payload
+    from (
+      select d.msg_id, d.enqueued_at, d.message #>> '{error,code}' as error_code,
+             automation.mask_text(d.message #>> '{error,message}') as error_message,
+             (d.message ->> 'attempts')::integer as attempts,
+             automation.mask_personal_data(d.message -> 'message') as payload,
+             (d.message -> 'message')::text as original
+      from pgmq.%I as d
+    ) as s
     where $2 is null
-       or pg_catalog.strpos(pg_catalog.lower(d.message::text), pg_catalog.lower($2)) > 0
-    order by d.msg_id
+       or automation.console_matches_address(s.original, $2)
+       or pg_catalog.strpos(
+            pg_catalog.lower(concat_ws(' ', s.error_code, s.error_message, s.payload::text)),
+            pg_catalog.lower($2)
+          ) > 0
+    order by s.msg_id
     limit $1
     $sql$,
     dlq_table
@@ -1026,7 +1080,7 @@ $function$;
 revoke all on function public.console_dead_letters(text, integer, text) from public;
 grant EXECUTE on function public.console_dead_letters(text, integer, text) to authenticated;
 grant EXECUTE on function public.console_dead_letters(text, integer, text) to service_role;
-comment on function public.console_dead_letters(text, integer, text) is 'Operator console (operators, service_role): dead letters of queue_name (the main queue, e.g. email_queue; they live in <queue>_dlq) in msg_id order, up to max_count (1..1000): error code and message, attempts, the original message as payload; personal data masked. search: case-insensitive text in the error or the (unmasked) payload.';
+comment on function public.console_dead_letters(text, integer, text) is 'Operator console (operators, service_role): dead letters of queue_name (the main queue, e.g. email_queue; they live in <queue>_dlq) in msg_id order, up to max_count (1..1000): error code and message, attempts, the original message as payload; personal data masked (automation.mask_personal_data). search: an exact email address anywhere in the payload, or case-insensitive text of what is shown (error code, masked error, masked payload).';
 
 -- function public.console_discard_dead_letters(text, bigint[], text)
 CREATE OR REPLACE FUNCTION public.console_discard_dead_letters(queue_name text, msg_ids bigint[] DEFAULT NULL::bigint[], error_code text DEFAULT NULL::text)
@@ -1085,13 +1139,14 @@ begin
     raise exception 'max_count must be between 1 and 1000 (got %)', coalesce(max_count::text, 'null')
       using errcode = 'invalid_parameter_value';
   end if;
-  -- search: part of the recipient's address (case-insensitive), a template or a status.
+  -- search: the exact recipient address or its masked form (case-insensitive), a template or a status.
   return query
   select d.idempotency_key, d.msg_id, d.template, automation.mask_text(d.recipient), d.status, d.attempts,
          automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
   from automation.email_deliveries as d
   where pattern is null
-     or pg_catalog.strpos(pg_catalog.lower(d.recipient), pg_catalog.lower(pattern)) > 0
+     or pg_catalog.lower(d.recipient) = pg_catalog.lower(pattern)
+     or pg_catalog.lower(automation.mask_text(d.recipient)) = pg_catalog.lower(pattern)
      or d.template = pattern
      or d.status = pattern
   order by d.created_at desc
@@ -1101,7 +1156,7 @@ $function$;
 revoke all on function public.console_email_deliveries(text, integer) from public;
 grant EXECUTE on function public.console_email_deliveries(text, integer) to authenticated;
 grant EXECUTE on function public.console_email_deliveries(text, integer) to service_role;
-comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked. search: part of the recipient address (case-insensitive), or a template or status name.';
+comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
 
 -- function public.console_peek_messages(text, integer)
 CREATE OR REPLACE FUNCTION public.console_peek_messages(queue_name text, max_count integer DEFAULT 50)
