@@ -263,6 +263,7 @@ volatile
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   caller uuid := auth.uid();
   appointment record;
