@@ -63,6 +63,8 @@ function printSummary(stack: Devstack, env: Record<string, string>): void {
   log(
     `api        ${stack.api.url}   (PostgREST RPCs + GoTrue's /user for supabase-js; anon key: devstack env)`,
   );
+  log(`functions  ${stack.functions.url}/yookassa-webhook, /create-payment   (Deno)`);
+  log(`yookassa   ${stack.yookassa.apiUrl}   (stand-in; notifies the webhook)`);
   log(
     stack.consoleSignIn
       ? `console    sign in as ${stack.consoleSignIn.operator.email} (valid 12 h): ${stack.consoleSignIn.link}`

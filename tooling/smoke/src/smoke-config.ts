@@ -8,6 +8,8 @@ export interface SmokeConfig {
   readonly sinkUrl: string;
   /** How long each step may wait for its email. */
   readonly stepTimeoutMs: number;
+  /** YooKassa's API as the stack uses it: the devstack's stand-in, which also notifies the webhook. */
+  readonly payments: { readonly apiUrl: string; readonly shopId: string; readonly secretKey: string };
 }
 
 export class SmokeConfigError extends Error {
@@ -25,6 +27,12 @@ const envSchema = z.object({
     .string({ error: "is required" })
     .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }),
   SMTP_SINK_URL: z.url({ protocol: /^https?$/, error: "must be the SMTP sink's http(s) URL" }),
+  PAYMENT_API_URL: z.url({
+    protocol: /^https?$/,
+    error: "must be the YooKassa stand-in's API URL (devstack env)",
+  }),
+  PAYMENT_SHOP_ID: z.string({ error: "is required (the stand-in's shop id: devstack env)" }).min(1),
+  PAYMENT_SECRET_KEY: z.string({ error: "is required (the stand-in's key: devstack env)" }).min(1),
   SMOKE_STEP_TIMEOUT_MS: z
     .string()
     .regex(/^\d+$/, { error: "must be a whole number of milliseconds" })
@@ -33,7 +41,8 @@ const envSchema = z.object({
 });
 
 /**
- * DATABASE_URL and SMTP_SINK_URL from the environment; when either is missing, from the running
+ * DATABASE_URL, SMTP_SINK_URL and the YooKassa stand-in (PAYMENT_API_URL, PAYMENT_SHOP_ID,
+ * PAYMENT_SECRET_KEY) from the environment; when DATABASE_URL or SMTP_SINK_URL is missing, from the running
  * `pnpm dev` stack (`devstack env`, as `pnpm doctor:local` finds it). Every problem is listed at once.
  */
 export function loadSmokeConfig(env: Readonly<Record<string, string | undefined>>): SmokeConfig {
@@ -49,6 +58,11 @@ export function loadSmokeConfig(env: Readonly<Record<string, string | undefined>
     databaseUrl: parsed.data.DATABASE_URL,
     sinkUrl: parsed.data.SMTP_SINK_URL.replace(/\/+$/, ""),
     stepTimeoutMs: parsed.data.SMOKE_STEP_TIMEOUT_MS,
+    payments: Object.freeze({
+      apiUrl: parsed.data.PAYMENT_API_URL.replace(/\/+$/, ""),
+      shopId: parsed.data.PAYMENT_SHOP_ID,
+      secretKey: parsed.data.PAYMENT_SECRET_KEY,
+    }),
   });
 }
 
