@@ -97,7 +97,9 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       port: await freePort("127.0.0.1", options.apiPort ?? 54321),
     });
     stops.push(() => api.stop());
-    const yookassa = await startYooKassaStandIn({ port: await freePort("127.0.0.1", options.yookassaPort ?? 54332) });
+    const yookassa = await startYooKassaStandIn({
+      port: await freePort("127.0.0.1", options.yookassaPort ?? 54332),
+    });
     stops.push(() => yookassa.close());
     const functions = await startEdgeFunctions({
       names: edgeFunctionNames,
