@@ -90,7 +90,7 @@ export interface YooKassaStandIn {
    * Delivers a notification about any object, as YooKassa would (a forged one too: the receiver must
    * not believe it). `times` sends it again after each 200 (YooKassa may deliver more than once).
    */
-  notify(event: string, object: Record<string, unknown>, options?: { times?: number }): Promise<void>;
+  notify(event: string, object: object, options?: { times?: number }): Promise<void>;
   /** The next `times` API requests (default 1) fail this way. */
   failNext(failure: StandInFailure, times?: number): void;
   close(): Promise<void>;
