@@ -55,11 +55,9 @@ export async function startEdgeFunctions(options: EdgeFunctionsOptions): Promise
       const child = spawn(denoBinary(), ["run", "--allow-net", "--allow-env", join(name, "index.ts")], {
         cwd: functionsDir,
         env: {
-          ...denoEnvironment({
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            DENO_DIR: process.env.DENO_DIR,
-          }),
+          // The parent's environment (proxy and CA settings reach Deno's npm download), then the
+          // functions' own variables on top.
+          ...denoEnvironment(process.env),
           ...options.env,
           DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
         },

@@ -68,7 +68,8 @@ describe("startDevstack", () => {
     expect(await portAcceptsConnections(Number(new URL(stack.functions.url).port))).toBe(false);
     expect(await portAcceptsConnections(stack.postgres.port)).toBe(false);
     expect(await portAcceptsConnections(stack.smtp.smtpPort)).toBe(false);
-  });
+    // Deno fetches the functions' npm imports on a cold cache.
+  }, 120_000);
 
   it("keeps the data on the next start and applies nothing twice", async () => {
     const stack = await startDevstack(options);
@@ -78,7 +79,8 @@ describe("startDevstack", () => {
     } finally {
       await stack.stop();
     }
-  });
+    // Deno fetches the functions' npm imports on a cold cache.
+  }, 120_000);
 });
 
 describe("choosing PostgreSQL", () => {
