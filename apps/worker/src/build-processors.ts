@@ -30,8 +30,8 @@ export interface BuildProcessorsOptions {
  * The processors the worker runs, one per queue it consumes.
  *
  *   email_queue               always (SMTP from config.smtp, on a thread of its own unless SMTP_THREAD=off)
- *   payment_processing_queue  always; without PAYMENT_SHOP_ID / PAYMENT_SECRET_KEY `verify` is retried
- *                             (provider_not_configured) while `completed` / `failed` work
+ *   payment_processing_queue  always; without PAYMENT_SHOP_ID / PAYMENT_SECRET_KEY every action is retried
+ *                             (provider_not_configured): nothing is settled without the provider's word
  *   analytics_queue           always (micro-batched, up to the queue's concurrency per statement)
  *   report_generation_queue   always: PDF into the report store from config.reports (REPORT_STORAGE=fs|supabase);
  *                             the email processor attaches stored reports from the same store
@@ -101,7 +101,7 @@ function paymentProviderFromConfig(config: WorkerConfig, logger: Logger): Paymen
   ].filter((name): name is string => name !== undefined);
   logger.warn(
     { queue: "payment_processing_queue", missing },
-    "YooKassa is not configured: payment verify messages are retried until it is; completed/failed messages are processed",
+    "YooKassa is not configured: payment messages (verify, completed, failed, refund) are retried until it is",
   );
   return new UnconfiguredPaymentProvider("yookassa", `set ${missing.join(" and ")}`);
 }

@@ -2,6 +2,7 @@
 // fake YooKassa over real HTTP. The processor connects as service_role, as the worker does.
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { startYooKassaStandIn, type YooKassaStandIn } from "@balansity/devstack/yookassa-stand-in";
 import type { QueueMessage } from "@balansity/queues";
 import pg from "pg";
 import { pino } from "pino";
@@ -12,12 +13,11 @@ import { PermanentError, RetryableError } from "../src/consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../src/consumer/processor.ts";
 import { PaymentProcessor } from "../src/payments/payment-processor.ts";
 import { YooKassaClient } from "../src/payments/yookassa-client.ts";
-import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 
 let db: TestDatabase;
 let admin: pg.Pool;
 let pool: pg.Pool;
-let yookassa: FakeYooKassa;
+let yookassa: YooKassaStandIn;
 let processor: PaymentProcessor;
 
 const silent = pino({ level: "silent" });
@@ -26,7 +26,7 @@ beforeAll(async () => {
   db = await createTestDatabase("migrated");
   admin = new pg.Pool({ connectionString: db.url, max: 2 });
   pool = new pg.Pool({ connectionString: db.url, max: 4, options: "-c role=service_role" });
-  yookassa = await startFakeYooKassa();
+  yookassa = await startYooKassaStandIn();
   processor = new PaymentProcessor({ pool, provider: client() });
 });
 
@@ -147,7 +147,7 @@ async function providerPaymentIdOf(paymentId: string): Promise<string> {
 }
 
 /** The fixture's payment at the fake provider with this status (and anything else overridden). */
-async function atProvider(f: Fixture, fields: Parameters<FakeYooKassa["putPayment"]>[0]) {
+async function atProvider(f: Fixture, fields: Parameters<YooKassaStandIn["putPayment"]>[0]) {
   return yookassa.putPayment({ id: await providerPaymentIdOf(f.paymentId), ...fields });
 }
 
@@ -279,7 +279,14 @@ describe("verify", () => {
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.code).toBe("amount_mismatch");
-    expect(error.message).toContain("1500.00 RUB");
+    expect(error.message).toContain("mismatch");
+    const recorded = await admin.query(
+      "select reason from automation.payment_notifications where payment_id = $1 and outcome = 'refused'",
+      [f.paymentId],
+    );
+    expect(recorded.rows.map((row) => row.reason)).toEqual([
+      `${remote.currency === "RUB" ? "amount" : "currency"}_mismatch`,
+    ]);
     expect(await paymentRow(f.paymentId)).toMatchObject({ status: "pending", payment_status: "unpaid" });
   });
 
@@ -314,9 +321,32 @@ describe("verify", () => {
   });
 });
 
-describe("completed and failed", () => {
+describe("completed and failed: hints, settled only on the provider's word", () => {
+  it("completed for a payment YooKassa still has pending changes nothing (payment_pending)", async () => {
+    const f = await fixture();
+    await atProvider(f, { status: "pending" });
+
+    const error = await rejection(processor.process(message(f.paymentId, "completed"), context()));
+
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.code).toBe("payment_pending");
+    expect((await paymentRow(f.paymentId))?.status).toBe("pending");
+    expect(await emails(`payment_succeeded:${f.paymentId}`)).toHaveLength(0);
+  });
+
+  it("failed for a payment YooKassa says succeeded makes it completed, as YooKassa says", async () => {
+    const f = await fixture();
+    await atProvider(f, { status: "succeeded" });
+
+    await processor.process(message(f.paymentId, "failed"), context());
+
+    expect((await paymentRow(f.paymentId))?.status).toBe("completed");
+    expect(await emails(`payment_failed:${f.paymentId}`)).toHaveLength(0);
+  });
+
   it("completed twice: one status change, one email, one event", async () => {
     const f = await fixture();
+    await atProvider(f, { status: "succeeded" });
 
     await processor.process(message(f.paymentId, "completed"), context());
     await processor.process(message(f.paymentId, "completed"), context());
@@ -332,6 +362,7 @@ describe("completed and failed", () => {
 
   it("two workers completing the same payment at once change it once (the row is locked)", async () => {
     const f = await fixture();
+    await atProvider(f, { status: "succeeded" });
 
     await Promise.all(
       Array.from({ length: 4 }, () => processor.process(message(f.paymentId, "completed"), context())),
@@ -341,69 +372,7 @@ describe("completed and failed", () => {
     expect(await emails(`payment_succeeded:${f.paymentId}`)).toHaveLength(1);
   });
 
-  it("completed and failed at the same moment: one wins, the other is a conflict, one email", async () => {
-    const f = await fixture();
-
-    const results = await Promise.allSettled([
-      processor.process(message(f.paymentId, "completed"), context()),
-      processor.process(message(f.paymentId, "failed"), context()),
-    ]);
-
-    const rejected = results.filter((result) => result.status === "rejected");
-    expect(rejected).toHaveLength(1);
-    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: "payment_status_conflict" });
-    const { status } = (await paymentRow(f.paymentId)) ?? {};
-    const sent = [
-      ...(await emails(`payment_succeeded:${f.paymentId}`)),
-      ...(await emails(`payment_failed:${f.paymentId}`)),
-    ];
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({
-      template: status === "completed" ? "payment_succeeded" : "payment_failed",
-    });
-  });
-
-  it("failed marks a pending payment failed and keeps a reason stored before", async () => {
-    const f = await fixture();
-    await admin.query("update public.payments set failure_reason = 'card_expired' where id = $1", [
-      f.paymentId,
-    ]);
-
-    await processor.process(message(f.paymentId, "failed"), context());
-    await processor.process(message(f.paymentId, "failed"), context());
-
-    expect(await paymentRow(f.paymentId)).toEqual({
-      status: "failed",
-      failure_reason: "card_expired",
-      payment_status: "unpaid",
-    });
-    expect(await emails(`payment_failed:${f.paymentId}`)).toHaveLength(1);
-  });
-
-  it("failed for a completed payment: PermanentError payment_status_conflict, still completed", async () => {
-    const f = await fixture();
-    await processor.process(message(f.paymentId, "completed"), context());
-
-    const error = await rejection(processor.process(message(f.paymentId, "failed"), context()));
-
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error.code).toBe("payment_status_conflict");
-    expect((await paymentRow(f.paymentId))?.status).toBe("completed");
-    expect(await emails(`payment_failed:${f.paymentId}`)).toHaveLength(0);
-  });
-
-  it("completed for a refunded payment changes nothing", async () => {
-    const f = await fixture();
-    await processor.process(message(f.paymentId, "completed"), context());
-    await admin.query("update public.payments set status = 'refunded' where id = $1", [f.paymentId]);
-
-    await processor.process(message(f.paymentId, "completed"), context());
-
-    expect((await paymentRow(f.paymentId))?.status).toBe("refunded");
-    expect(await emails(`payment_succeeded:${f.paymentId}`)).toHaveLength(1);
-  });
-
-  it.each(["verify", "completed", "failed"] as const)(
+  it.each(["verify", "completed", "failed", "refund"] as const)(
     "%s for a payment id that does not exist: PermanentError payment_not_found",
     async (action) => {
       const error = await rejection(processor.process(message(randomUUID(), action), context()));
@@ -413,8 +382,55 @@ describe("completed and failed", () => {
   );
 });
 
+describe("refund", () => {
+  async function completed(): Promise<Fixture> {
+    const f = await fixture();
+    await atProvider(f, { status: "succeeded" });
+    await processor.process(message(f.paymentId, "verify"), context());
+    return f;
+  }
+
+  it("asks YooKassa for a full refund with an Idempotence-Key and marks the payment refunded, once", async () => {
+    const f = await completed();
+    const refund = { ...message(f.paymentId, "refund"), idempotency_key: `refund:${f.paymentId}` };
+
+    await processor.process(refund, context());
+    await processor.process(refund, context(2));
+
+    const providerId = await providerPaymentIdOf(f.paymentId);
+    const made = yookassa.refunds.filter((r) => r.payment_id === providerId);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.amount).toEqual({ value: "1500.00", currency: "RUB" });
+    const posts = yookassa.requests.filter((r) => r.method === "POST" && r.path === "/v3/refunds");
+    expect(posts.at(-1)?.idempotenceKey).toBe(`refund:${f.paymentId}`);
+    expect(await paymentRow(f.paymentId)).toMatchObject({ status: "refunded", payment_status: "refunded" });
+    expect(await emails(`payment_refunded:${f.paymentId}`)).toHaveLength(1);
+  });
+
+  it("a retried refund message (the first answer lost) reuses the key: YooKassa refunds once", async () => {
+    const f = await completed();
+    const refund = { ...message(f.paymentId, "refund"), idempotency_key: `refund:${f.paymentId}:lost` };
+    await processor.process(refund, context());
+    // As if the answer had been lost: the row goes back and the same message comes again.
+    await admin.query("update public.payments set status = 'completed' where id = $1", [f.paymentId]);
+    await processor.process(refund, context(2)).catch(() => undefined);
+
+    const providerId = await providerPaymentIdOf(f.paymentId);
+    expect(yookassa.refunds.filter((r) => r.payment_id === providerId)).toHaveLength(1);
+  });
+
+  it("refuses to refund a payment that is not completed", async () => {
+    const f = await fixture();
+    const refundsBefore = yookassa.refunds.length;
+    const error = await rejection(processor.process(message(f.paymentId, "refund"), context()));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.code).toBe("payment_not_refundable");
+    expect(yookassa.refunds.length).toBe(refundsBefore);
+  });
+});
+
 describe("buildProcessors without YooKassa credentials", () => {
-  it("registers the payment processor; verify is retried (provider_not_configured), completed works; one warning", async () => {
+  it("registers the payment processor; every action is retried (provider_not_configured), nothing settled; one warning", async () => {
     const lines: string[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(line) });
     const config = loadConfig({
@@ -437,8 +453,9 @@ describe("buildProcessors without YooKassa credentials", () => {
     expect(error.message).toContain("PAYMENT_SHOP_ID");
     await payments.process(message(f.paymentId, "verify"), context(2)).catch(() => undefined);
 
-    await payments.process(message(f.paymentId, "completed"), context());
-    expect((await paymentRow(f.paymentId))?.status).toBe("completed");
+    const completed = await rejection(payments.process(message(f.paymentId, "completed"), context()));
+    expect(completed.code).toBe("provider_not_configured");
+    expect((await paymentRow(f.paymentId))?.status).toBe("pending");
 
     const warnings = lines.filter((line) => line.includes("YooKassa is not configured"));
     expect(warnings).toHaveLength(1);

@@ -1,16 +1,16 @@
 // The YooKassa client against a local server speaking the API over real HTTP: what it sends, how it
 // reads a payment, and how every failure is classified (retry vs dead-letter queue).
 import { createServer } from "node:net";
+import { startYooKassaStandIn, type YooKassaStandIn } from "@balansity/devstack/yookassa-stand-in";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermanentError, RetryableError } from "../src/consumer/errors.ts";
 import { YooKassaClient } from "../src/payments/yookassa-client.ts";
-import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 
-let yookassa: FakeYooKassa;
+let yookassa: YooKassaStandIn;
 let client: YooKassaClient;
 
 beforeAll(async () => {
-  yookassa = await startFakeYooKassa();
+  yookassa = await startYooKassaStandIn();
   client = new YooKassaClient({
     apiUrl: `${yookassa.apiUrl}/`,
     shopId: yookassa.shopId,

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { startYooKassaStandIn, type YooKassaStandIn } from "@balansity/devstack/yookassa-stand-in";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
 import { deadLetters, sendRaw } from "./support/domain.ts";
-import { type FakeYooKassa, startFakeYooKassa } from "./support/fake-yookassa.ts";
 import { startTestWorker, waitFor } from "./support/test-worker.ts";
 
 // The payment provider answering 503 for longer than the queue's whole retry schedule: the payment
@@ -14,14 +14,14 @@ import { startTestWorker, waitFor } from "./support/test-worker.ts";
 let db: TestDatabase;
 let pool: pg.Pool;
 let smtp: SmtpSink;
-let yookassa: FakeYooKassa;
+let yookassa: YooKassaStandIn;
 let worker: RunningWorker;
 
 beforeAll(async () => {
   db = await createTestDatabase("migrated");
   pool = new pg.Pool({ connectionString: db.url });
   smtp = await startSmtpSink();
-  yookassa = await startFakeYooKassa();
+  yookassa = await startYooKassaStandIn();
   worker = await startTestWorker({
     databaseUrl: db.url,
     smtpPort: smtp.smtpPort,

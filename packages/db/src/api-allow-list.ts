@@ -83,7 +83,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   "public.is_email_address(text)": { execute: service, migration: "031_setup_queues.sql" },
   "public.queue_email_task(text, text, text, jsonb, integer, text, text, text, uuid)": {
     execute: service,
-    migration: "031_setup_queues.sql",
+    migration: "048_payment_notifications.sql",
   },
   "public.queue_report_generation(uuid, uuid, text, text, text)": {
     execute: service,
@@ -91,7 +91,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.queue_payment_processing(uuid, text, text)": {
     execute: service,
-    migration: "031_setup_queues.sql",
+    migration: "048_payment_notifications.sql",
   },
   "public.track_event(text, text, uuid, jsonb, timestamp with time zone, text)": {
     execute: service,
@@ -170,6 +170,21 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.console_reports(integer)": { execute: signedIn, migration: "041_operator_console.sql" },
   "public.console_regenerate_report(uuid)": { execute: signedIn, migration: "041_operator_console.sql" },
+  // 048: the money path (YooKassa notifications, payment start, refunds, cancellations).
+  "public.apply_payment_notification(text, text, text, jsonb)": {
+    execute: service,
+    migration: "048_payment_notifications.sql",
+  },
+  "public.start_appointment_payment(uuid)": {
+    execute: ["authenticated"],
+    migration: "048_payment_notifications.sql",
+  },
+  "public.attach_provider_payment(uuid, text)": {
+    execute: service,
+    migration: "048_payment_notifications.sql",
+  },
+  "public.handle_payment_reversed()": { execute: none, migration: "048_payment_notifications.sql" },
+  "public.handle_appointment_cancelled()": { execute: none, migration: "048_payment_notifications.sql" },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */

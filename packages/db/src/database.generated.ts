@@ -191,6 +191,18 @@ export interface AutomationJobRunDetails {
   status: Generated<string>;
 }
 
+export interface AutomationPaymentNotifications {
+  details: Generated<Json>;
+  event: string;
+  id: Generated<Int8>;
+  object_id: string;
+  outcome: string;
+  payment_id: string | null;
+  provider: string;
+  reason: string | null;
+  received_at: Generated<Timestamp>;
+}
+
 export interface AutomationQueueConsumers {
   consumer_id: string;
   expires_at: Timestamp;
@@ -317,6 +329,7 @@ export interface DB {
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
   "automation.job_run_details": AutomationJobRunDetails;
+  "automation.payment_notifications": AutomationPaymentNotifications;
   "automation.queue_consumers": AutomationQueueConsumers;
   "automation.queue_metrics_history": AutomationQueueMetricsHistory;
   "automation.report_requests": AutomationReportRequests;

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { denoBinary, denoEnvironment, functionsDir } from "./deno.ts";
 import { createDevLogger, resolveLogFormat } from "./dev-logger.ts";
 import { type Devstack, devstackEnv, startDevstack } from "./devstack.ts";
 import { repoRoot } from "./paths.ts";
@@ -15,6 +16,7 @@ const HELP = `devstack: the local Balansity stack
   devstack run -- CMD ...  wait for a running stack, then run CMD with its environment
   devstack types           regenerate packages/db/src/database.generated.ts from the migrations
   devstack schema          regenerate supabase/schema.sql and supabase/schema.json from the migrations
+  devstack deno ARGS ...   run the npm-shipped Deno in supabase/functions (e.g. deno test --allow-net)
 
 Environment: DEVSTACK_DIR (default <repo>/.devstack), DEVSTACK_POSTGRES=auto|system|embedded, PG_BIN`;
 
@@ -63,6 +65,8 @@ function printSummary(stack: Devstack, env: Record<string, string>): void {
   log(
     `api        ${stack.api.url}   (PostgREST RPCs + GoTrue's /user for supabase-js; anon key: devstack env)`,
   );
+  log(`functions  ${stack.functions.url}/yookassa-webhook, /create-payment   (Deno)`);
+  log(`yookassa   ${stack.yookassa.apiUrl}   (stand-in; notifies the webhook)`);
   log(
     stack.consoleSignIn
       ? `console    sign in as ${stack.consoleSignIn.operator.email} (valid 12 h): ${stack.consoleSignIn.link}`
@@ -106,7 +110,15 @@ async function runWithEnv(command: string[]): Promise<void> {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+function runDeno(args: string[]): void {
+  const child = spawn(denoBinary(), args, { stdio: "inherit", cwd: functionsDir, env: denoEnvironment() });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 async function main(): Promise<void> {
+  // Deno's own flags (--allow-net) pass through untouched.
+  if (process.argv[2] === "deno") return runDeno(process.argv.slice(3));
   const { positionals } = parseArgs({ allowPositionals: true, strict: false });
   const [command, ...rest] = positionals;
   switch (command) {

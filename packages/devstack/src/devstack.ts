@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsoleOperator, consoleSignInLink, findOperator } from "./console-sign-in.ts";
+import { type EdgeFunctions, edgeFunctionNames, startEdgeFunctions } from "./edge-functions.ts";
 import { readOrCreateJwtSecret } from "./jwt-secret.ts";
 import { freePort } from "./postgres/free-port.ts";
 import { startPostgrestRpc } from "./postgrest-rpc.ts";
@@ -8,6 +9,7 @@ import { applyMigrations, applySeed, installPgCron, installPlatform } from "./pr
 import { type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
 import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
 import { withDatabase } from "./testing.ts";
+import { startYooKassaStandIn, type YooKassaStandIn } from "./yookassa-stand-in.ts";
 
 export interface DevstackOptions {
   /** Folder for data and logs (git-ignored `.devstack/` at the repository root by default). */
@@ -18,6 +20,10 @@ export interface DevstackOptions {
   readonly smtpHttpPort?: number;
   /** The PostgREST-compatible RPC server for browsers (the Supabase CLI's API port by default). */
   readonly apiPort?: number;
+  /** The Edge Functions (`/functions/v1/<name>`); default 54331. */
+  readonly functionsPort?: number;
+  /** The YooKassa stand-in; default 54332. */
+  readonly yookassaPort?: number;
   /** Where the console's dev server runs, for the sign-in link. Default http://localhost:5173/. */
   readonly consoleUrl?: string;
   readonly env: Record<string, string | undefined>;
@@ -33,6 +39,10 @@ export interface Devstack {
   readonly smtp: SmtpSink;
   /** supabase-js `createClient(api.url, api.anonKey)` reaches the database's RPCs through this. */
   readonly api: { readonly url: string; readonly anonKey: string };
+  /** The Edge Functions under Deno: `${functions.url}/yookassa-webhook`, as on Supabase. */
+  readonly functions: EdgeFunctions;
+  /** The YooKassa stand-in: the worker and the functions use it; it notifies yookassa-webhook. */
+  readonly yookassa: YooKassaStandIn;
   /** Opens the console signed in as the seeded operator; undefined when the database has none. */
   readonly consoleSignIn: { readonly operator: ConsoleOperator; readonly link: string } | undefined;
   /** Migration files applied by this start. */
@@ -43,7 +53,8 @@ export interface Devstack {
 
 /**
  * Starts PostgreSQL (data kept between runs), installs the platform objects and pgmq, applies
- * migrations (and the seed on a new cluster), and starts the SMTP sink.
+ * migrations (and the seed on a new cluster), and starts the SMTP sink, the RPC API, the YooKassa
+ * stand-in and the Edge Functions under Deno (the stand-in notifies yookassa-webhook).
  */
 export async function startDevstack(options: DevstackOptions): Promise<Devstack> {
   mkdirSync(options.dir, { recursive: true });
@@ -86,6 +97,28 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       port: await freePort("127.0.0.1", options.apiPort ?? 54321),
     });
     stops.push(() => api.stop());
+    const yookassa = await startYooKassaStandIn({
+      port: await freePort("127.0.0.1", options.yookassaPort ?? 54332),
+    });
+    stops.push(() => yookassa.close());
+    const functions = await startEdgeFunctions({
+      names: edgeFunctionNames,
+      port: await freePort("127.0.0.1", options.functionsPort ?? 54331),
+      env: {
+        SUPABASE_URL: api.url,
+        SUPABASE_ANON_KEY: api.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: api.serviceRoleKey,
+        PAYMENT_API_URL: yookassa.apiUrl,
+        PAYMENT_SHOP_ID: yookassa.shopId,
+        PAYMENT_SECRET_KEY: yookassa.secretKey,
+        // Local callers are not YooKassa's addresses; the API lookup still guards every notification.
+        PAYMENT_IP_CHECK: "off",
+        PAYMENT_RETURN_URL: new URL("payments/done", options.consoleUrl ?? "http://localhost:5173/").href,
+      },
+      log: (line, fields) => options.log(line, fields),
+    });
+    stops.push(() => functions.stop());
+    yookassa.setNotificationUrl(`${functions.url}/yookassa-webhook`);
     const operator = await findOperator(databaseUrl);
     const consoleUrl = options.consoleUrl ?? "http://localhost:5173/";
     return {
@@ -93,6 +126,8 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       postgres: { host: cluster.host, port: cluster.port, pgCron: cluster.pgCron },
       smtp,
       api: { url: api.url, anonKey: api.anonKey },
+      functions,
+      yookassa,
       consoleSignIn: operator && {
         operator,
         link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
@@ -120,5 +155,10 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     // Public values (a browser gets them); the service-role key and the JWT secret stay out.
     SUPABASE_URL: stack.api.url,
     SUPABASE_ANON_KEY: stack.api.anonKey,
+    FUNCTIONS_URL: stack.functions.url,
+    // The YooKassa stand-in's credentials, made at start-up for this run (nothing real).
+    PAYMENT_API_URL: stack.yookassa.apiUrl,
+    PAYMENT_SHOP_ID: stack.yookassa.shopId,
+    PAYMENT_SECRET_KEY: stack.yookassa.secretKey,
   };
 }

@@ -62,12 +62,26 @@ describe("startDevstack", () => {
       expect(Number(users[0]?.n)).toBeGreaterThan(0);
       const health = await fetch(`${stack.smtp.url}/healthz`);
       expect(health.ok).toBe(true);
+      // The Edge Function under Deno, at Supabase's path: a forged notification is asked about at
+      // the stand-in (which does not know it) and refused in the database.
+      expect(stack.functions.url).toMatch(/\/functions\/v1$/);
+      const malformed = await fetch(`${stack.functions.url}/yookassa-webhook`, { method: "POST", body: "{" });
+      expect(malformed.status).toBe(400);
+      await stack.yookassa.notify("payment.succeeded", { id: "forged-1", status: "succeeded" });
+      expect(stack.yookassa.deliveries.map((delivery) => delivery.status)).toEqual([200]);
+      const refused = await query<{ reason: string }>(
+        stack.databaseUrl,
+        "select reason from automation.payment_notifications where object_id = 'forged-1'",
+      );
+      expect(refused.map((row) => row.reason)).toEqual(["not_found"]);
     } finally {
       await stack.stop();
     }
+    expect(await portAcceptsConnections(Number(new URL(stack.functions.url).port))).toBe(false);
     expect(await portAcceptsConnections(stack.postgres.port)).toBe(false);
     expect(await portAcceptsConnections(stack.smtp.smtpPort)).toBe(false);
-  });
+    // Deno fetches the functions' npm imports on a cold cache.
+  }, 120_000);
 
   it("keeps the data on the next start and applies nothing twice", async () => {
     const stack = await startDevstack(options);
@@ -77,7 +91,8 @@ describe("startDevstack", () => {
     } finally {
       await stack.stop();
     }
-  });
+    // Deno fetches the functions' npm imports on a cold cache.
+  }, 120_000);
 });
 
 describe("choosing PostgreSQL", () => {

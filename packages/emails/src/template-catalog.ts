@@ -24,6 +24,8 @@ export const emailTemplateNames = [
   "appointment_reminder_1h",
   "payment_succeeded",
   "payment_failed",
+  "payment_refunded",
+  "appointment_cancelled",
 ] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
@@ -95,6 +97,29 @@ const paymentFailed = z.object({
   retry_url: webUrl.nullish(),
 });
 
+const paymentRefunded = z.object({
+  ...payment,
+  refunded_at: timestamp.nullish(),
+});
+
+const appointmentCancelled = z
+  .object({
+    ...common,
+    appointment_id: entityId,
+    starts_at: timestamp,
+    ends_at: timestamp.nullish(),
+    consultant_name: optionalText(textLimits.consultantName),
+    /** True when the appointment was paid and a refund has been requested (its own email follows). */
+    refund_requested: z.boolean().default(false),
+    /** Where the user books another appointment. */
+    book_url: webUrl.nullish(),
+  })
+  .superRefine((value, context) => {
+    if (value.ends_at && Date.parse(value.ends_at) <= Date.parse(value.starts_at)) {
+      context.addIssue({ code: "custom", path: ["ends_at"], message: "must be later than starts_at" });
+    }
+  });
+
 /**
  * The variables each template accepts, as zod schemas. `renderEmail` validates with them; a
  * producer can validate with them before it enqueues a message.
@@ -114,6 +139,8 @@ export const emailTemplateVariableSchemas = Object.freeze({
   appointment_reminder_1h: appointment,
   payment_succeeded: paymentSucceeded,
   payment_failed: paymentFailed,
+  payment_refunded: paymentRefunded,
+  appointment_cancelled: appointmentCancelled,
 } as const satisfies Record<EmailTemplateName, z.ZodType>);
 
 /** What a caller passes as `variables` for template `T`. */

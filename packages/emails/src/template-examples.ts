@@ -78,4 +78,23 @@ export const emailTemplateExamples: { readonly [K in EmailTemplateName]: EmailTe
       retry_url: "https://app.balansity.ru/payments/pay-7782/retry",
       app_url: "https://app.balansity.ru",
     },
+    payment_refunded: {
+      user_name: "Анна",
+      payment_id: "pay-7781",
+      amount: 4500,
+      currency: "RUB",
+      description: "Консультация 25 ноября",
+      refunded_at: "2026-11-21T09:30:00Z",
+      app_url: "https://app.balansity.ru",
+    },
+    appointment_cancelled: {
+      user_name: "Анна",
+      appointment_id: "apt-1024",
+      starts_at: "2026-11-25T12:00:00Z",
+      ends_at: "2026-11-25T13:00:00Z",
+      consultant_name: "Мария Иванова",
+      refund_requested: true,
+      book_url: "https://app.balansity.ru/appointments/new",
+      app_url: "https://app.balansity.ru",
+    },
   });

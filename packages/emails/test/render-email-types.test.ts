@@ -65,6 +65,8 @@ describe("renderEmail's input type", () => {
         "appointment_reminder_1h",
         "payment_succeeded",
         "payment_failed",
+        "payment_refunded",
+        "appointment_cancelled",
       ]
     >();
     expectTypeOf<EmailTemplateVariables<"payment_succeeded">["amount"]>().toEqualTypeOf<number>();

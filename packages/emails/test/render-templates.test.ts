@@ -161,6 +161,30 @@ const keyFacts: Record<EmailTemplateName, Record<EmailLocale, { subject: string;
       ],
     },
   },
+  payment_refunded: {
+    ru: {
+      subject: `Возврат оформлен: 4 500,00 ₽`,
+      body: ["Мы вернули ваш платёж", "21 ноября 2026 г., 12:30 (Москва)", "Номер платежа: pay-7781"],
+    },
+    en: {
+      subject: `Refund issued: RUB 4,500.00`,
+      body: [
+        "We have refunded your payment",
+        "November 21, 2026, 12:30 PM (Moscow Time)",
+        "Payment ID: pay-7781",
+      ],
+    },
+  },
+  appointment_cancelled: {
+    ru: {
+      subject: `Запись отменена: 25 ноября 2026 г., 15:00 (Москва)`,
+      body: ["Мария Иванова", "будет возвращена", "Номер записи: apt-1024", "Записаться снова"],
+    },
+    en: {
+      subject: `Booking cancelled: November 25, 2026, 3:00 PM (Moscow Time)`,
+      body: ["Мария Иванова", "will be refunded", "Booking ID: apt-1024", "Book again"],
+    },
+  },
 };
 
 /** Only what each template requires: every optional line must drop out cleanly. */
@@ -172,6 +196,8 @@ const requiredOnly: { [K in EmailTemplateName]: EmailTemplateVariables<K> } = {
   appointment_reminder_1h: { appointment_id: "apt-1", starts_at: "2026-11-25T12:00:00Z" },
   payment_succeeded: { payment_id: "p-1", amount: 100, currency: "RUB" },
   payment_failed: { payment_id: "p-1", amount: 100, currency: "RUB" },
+  payment_refunded: { payment_id: "p-1", amount: 100, currency: "RUB" },
+  appointment_cancelled: { appointment_id: "apt-1", starts_at: "2026-11-25T12:00:00Z" },
 };
 
 function inputFor<K extends EmailTemplateName>(

@@ -52,7 +52,7 @@ export const reportMessageSchema = z.object({
   requested_by: z.enum(["trigger", "user", "service"]).default("service"),
 });
 
-export const paymentActions = ["verify", "completed", "failed"] as const;
+export const paymentActions = ["verify", "completed", "failed", "refund"] as const;
 
 export const paymentMessageSchema = z.object({
   ...envelope,

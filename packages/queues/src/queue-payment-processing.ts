@@ -12,15 +12,17 @@ export const paymentProcessingInputSchema = paymentMessageSchema
 export type PaymentProcessingInput = z.input<typeof paymentProcessingInputSchema>;
 
 /**
- * Queues work on a payment (verify it, or act on its completion or failure) through
- * `public.queue_payment_processing` (service_role only: the payment provider's webhook handler).
+ * Queues work on a payment through
+ * `public.queue_payment_processing` (service_role only). `verify`, `completed` and `failed` make the
+ * worker ask the provider and apply its answer (never the action's word alone); `refund` asks the
+ * provider to refund a completed payment (the idempotency key is its Idempotence-Key).
  *
  * ### Examples
  * ```ts
  * await queuePaymentProcessing(kyselyTransport(db), {
  *   payment_id: payment.id,
- *   action: "completed",
- *   idempotency_key: `payment_completed:${payment.id}`,
+ *   action: "refund",
+ *   idempotency_key: `refund:${payment.id}`,
  * });
  * ```
  *

@@ -187,10 +187,10 @@ describe("the other producers", () => {
   it("queuePaymentProcessing names an unknown action", async () => {
     const { transport, calls } = recordingTransport();
     const error = await invalid(
-      queuePaymentProcessing(transport, { payment_id: userId, action: "refund" as "completed" }),
+      queuePaymentProcessing(transport, { payment_id: userId, action: "capture" as "completed" }),
     );
     expect(error.issues).toEqual([
-      'payment_processing_queue message: "action" must be one of verify, completed, failed',
+      'payment_processing_queue message: "action" must be one of verify, completed, failed, refund',
     ]);
     expect(calls).toEqual([]);
   });

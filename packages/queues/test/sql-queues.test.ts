@@ -330,7 +330,7 @@ describe("queue_payment_processing", () => {
   it.each([
     ["payment_id", "public.queue_payment_processing(null, 'verify')"],
     ["action", "public.queue_payment_processing(gen_random_uuid(), null)"],
-    ["action", "public.queue_payment_processing(gen_random_uuid(), 'refund')"],
+    ["action", "public.queue_payment_processing(gen_random_uuid(), 'capture')"],
     ["idempotency_key", "public.queue_payment_processing(gen_random_uuid(), 'verify', repeat('k', 301))"],
   ])("refuses a bad %s (%s) with SQLSTATE 22023", async (argument, call) => {
     const error = await refusal(call);

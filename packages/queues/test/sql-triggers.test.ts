@@ -308,7 +308,10 @@ describe("on_new_appointment", () => {
   it("does not fire for later updates of the appointment", async () => {
     const appointmentId = await createAppointment(await createUser());
     await purge();
-    await client.query("update public.appointments set status = 'cancelled' where id = $1", [appointmentId]);
+    // A cancellation has a trigger of its own (048, tested in sql-payment-notifications.test.ts).
+    await client.query("update public.appointments set status = 'in_progress' where id = $1", [
+      appointmentId,
+    ]);
     expect(await counts()).toEqual(NOTHING);
   });
 
@@ -420,13 +423,14 @@ describe("on_payment_status_change", () => {
     expect(await counts()).toEqual(NOTHING);
   });
 
-  it("queues nothing for completed -> refunded", async () => {
+  it("queues only the refund email (048's on_payment_reversed) for completed -> refunded", async () => {
     const user = await createUser();
     const paymentId = await createPayment(user, await createAppointment(user));
     await client.query("update public.payments set status = 'completed' where id = $1", [paymentId]);
     await purge();
     await client.query("update public.payments set status = 'refunded' where id = $1", [paymentId]);
-    expect(await counts()).toEqual(NOTHING);
+    expect(await counts()).toEqual({ ...NOTHING, email_queue: 1 });
+    expect(emailMessageSchema.parse(await only("email_queue")).template).toBe("payment_refunded");
   });
 
   it("rolls back the messages and the paid mark with the payment change", async () => {

@@ -9,7 +9,9 @@ import type { SmokeConfig } from "./smoke-config.ts";
 //   3. checkup_completed arrives                           trigger -> email_queue -> worker -> SMTP
 //   4. report_ready arrives with the PDF                   report job -> PDF -> store -> email with attachment
 //   5. Анна books an appointment; its confirmation arrives
-//   6. its payment is marked succeeded; the receipt arrives
+//   6. Анна pays: our payment at the appointment's price, the YooKassa payment (the stand-in), the
+//      stand-in notifies yookassa-webhook (the Edge Function asks the API, then the database); the
+//      receipt arrives
 // The seeded checkup is completed on the first run; later runs complete a new one like it.
 
 const ANNA = "11111111-1111-4111-8111-111111111111";
@@ -46,6 +48,8 @@ interface Context {
 
 interface Step {
   readonly name: string;
+  /** Why the step cannot run with this configuration (it is then reported as not run), if so. */
+  notRunnable?(context: Context): string | undefined;
   run(context: Context): Promise<string>;
 }
 
@@ -64,6 +68,12 @@ export async function runSmoke(config: SmokeConfig, log: (line: string) => void)
   const results: SmokeStepResult[] = [];
   try {
     for (const [index, step] of steps.entries()) {
+      const notRunnable = step.notRunnable?.(context);
+      if (notRunnable) {
+        results.push({ step: step.name, ms: 0, detail: `not run: ${notRunnable}` });
+        log(`[smoke] ${index + 1}/${steps.length} ${step.name}: NOT RUN (${notRunnable})`);
+        continue;
+      }
       const started = performance.now();
       let detail: string;
       try {
@@ -229,23 +239,63 @@ const steps: readonly Step[] = [
     },
   },
   {
-    name: "payment succeeded -> receipt email",
+    name: "payment through yookassa-webhook -> receipt email",
+    notRunnable: (context) =>
+      context.config.payments
+        ? undefined
+        : "no YooKassa stand-in: PAYMENT_API_URL, PAYMENT_SHOP_ID, PAYMENT_SECRET_KEY unset (devstack env has them)",
     async run(context) {
       const appointmentId = need(context.appointmentId, "the appointment");
-      const { rows } = await context.db.query<{ id: string }>(
-        `insert into public.payments (user_id, appointment_id, amount, currency, provider, provider_payment_id)
-         values ($1, $2, 3000, 'RUB', 'yookassa', 'smoke-' || gen_random_uuid()) returning id`,
-        [ANNA, appointmentId],
+      const payments = need(context.config.payments, "the YooKassa stand-in");
+      await context.db.query("update public.appointments set price_amount = 3000 where id = $1", [
+        appointmentId,
+      ]);
+      // What the create-payment function does, step by step (it needs a user's JWT; the smoke has a database).
+      const started = await asUser(context.db, ANNA, (client) =>
+        client.query<{ payment_id: string; amount: string; currency: string }>(
+          "select payment_id, amount::text, currency from public.start_appointment_payment($1)",
+          [appointmentId],
+        ),
       );
-      const id = need(rows[0], "the payment").id;
-      await context.db.query("update public.payments set status = 'completed' where id = $1", [id]);
+      const payment = need(started.rows[0], "the payment");
+      const created = await fetch(`${payments.apiUrl}/payments`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`${payments.shopId}:${payments.secretKey}`).toString("base64")}`,
+          "idempotence-key": payment.payment_id,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({
+          amount: { value: payment.amount, currency: payment.currency },
+          capture: true,
+          confirmation: { type: "redirect", return_url: "http://localhost:5173/payments/done" },
+          metadata: { payment_id: payment.payment_id },
+        }),
+      });
+      if (created.status !== 200) throw new Error(`YooKassa (the stand-in) answered HTTP ${created.status}`);
+      const providerId = ((await created.json()) as { id: string }).id;
+      await context.db.query("select public.attach_provider_payment($1, $2)", [
+        payment.payment_id,
+        providerId,
+      ]);
+      // The payer pays: the stand-in sends payment.succeeded to the Edge Function.
+      const paid = await fetch(`${new URL(payments.apiUrl).origin}/stand-in/payments/${providerId}/succeed`, {
+        method: "POST",
+      });
+      if (paid.status !== 202) throw new Error(`the stand-in did not take the payment (HTTP ${paid.status})`);
       const message = await waitForMessage(context.config.sinkUrl, {
         to: need(context.annaEmail, "Анна's address"),
-        match: mentions(id, context.since),
+        match: mentions(payment.payment_id, context.since),
         timeoutMs: context.config.stepTimeoutMs,
-        what: `payment_succeeded receipt for payment ${id}`,
+        what: `payment_succeeded receipt for payment ${payment.payment_id}`,
       });
-      return `"${message.subject}"`;
+      const { rows } = await context.db.query<{ status: string }>(
+        "select status from public.payments where id = $1",
+        [payment.payment_id],
+      );
+      if (rows[0]?.status !== "completed")
+        throw new Error(`the payment is ${rows[0]?.status}, not completed`);
+      return `"${message.subject}", payment ${payment.payment_id} completed by the webhook`;
     },
   },
 ];

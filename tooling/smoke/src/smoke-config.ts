@@ -8,6 +8,13 @@ export interface SmokeConfig {
   readonly sinkUrl: string;
   /** How long each step may wait for its email. */
   readonly stepTimeoutMs: number;
+  /**
+   * The YooKassa stand-in the stack uses (it notifies the webhook); undefined when not given: the
+   * payment step is then reported as not run (a real YooKassa needs a person at its checkout page).
+   */
+  readonly payments:
+    | { readonly apiUrl: string; readonly shopId: string; readonly secretKey: string }
+    | undefined;
 }
 
 export class SmokeConfigError extends Error {
@@ -25,6 +32,11 @@ const envSchema = z.object({
     .string({ error: "is required" })
     .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }),
   SMTP_SINK_URL: z.url({ protocol: /^https?$/, error: "must be the SMTP sink's http(s) URL" }),
+  PAYMENT_API_URL: z
+    .url({ protocol: /^https?$/, error: "must be the YooKassa stand-in's API URL (devstack env)" })
+    .optional(),
+  PAYMENT_SHOP_ID: z.string().min(1, { error: "must not be empty" }).optional(),
+  PAYMENT_SECRET_KEY: z.string().min(1, { error: "must not be empty" }).optional(),
   SMOKE_STEP_TIMEOUT_MS: z
     .string()
     .regex(/^\d+$/, { error: "must be a whole number of milliseconds" })
@@ -33,8 +45,9 @@ const envSchema = z.object({
 });
 
 /**
- * DATABASE_URL and SMTP_SINK_URL from the environment; when either is missing, from the running
- * `pnpm dev` stack (`devstack env`, as `pnpm doctor:local` finds it). Every problem is listed at once.
+ * DATABASE_URL, SMTP_SINK_URL and (for the payment step) the YooKassa stand-in's PAYMENT_API_URL,
+ * PAYMENT_SHOP_ID, PAYMENT_SECRET_KEY from the environment; when DATABASE_URL or SMTP_SINK_URL is
+ * missing, all of them from the running `pnpm dev` stack (`devstack env`, as `pnpm doctor:local` finds it). Every problem is listed at once.
  */
 export function loadSmokeConfig(env: Readonly<Record<string, string | undefined>>): SmokeConfig {
   const given =
@@ -49,6 +62,14 @@ export function loadSmokeConfig(env: Readonly<Record<string, string | undefined>
     databaseUrl: parsed.data.DATABASE_URL,
     sinkUrl: parsed.data.SMTP_SINK_URL.replace(/\/+$/, ""),
     stepTimeoutMs: parsed.data.SMOKE_STEP_TIMEOUT_MS,
+    payments:
+      parsed.data.PAYMENT_API_URL && parsed.data.PAYMENT_SHOP_ID && parsed.data.PAYMENT_SECRET_KEY
+        ? Object.freeze({
+            apiUrl: parsed.data.PAYMENT_API_URL.replace(/\/+$/, ""),
+            shopId: parsed.data.PAYMENT_SHOP_ID,
+            secretKey: parsed.data.PAYMENT_SECRET_KEY,
+          })
+        : undefined,
   });
 }
 

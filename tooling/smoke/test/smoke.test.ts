@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
+import {
+  type EdgeFunctions,
+  edgeFunctionNames,
+  startEdgeFunctions,
+} from "@balansity/devstack/edge-functions";
+import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { startYooKassaStandIn, type YooKassaStandIn } from "@balansity/devstack/yookassa-stand-in";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSmokeConfig, runSmoke, SmokeStepError } from "../src/index.ts";
@@ -23,6 +30,18 @@ let idleSmtp: SmtpSink;
 let worker: ChildProcess;
 let scratch: string;
 let workerLog = "";
+let api: PostgrestRpc;
+let yookassa: YooKassaStandIn;
+let functions: EdgeFunctions;
+
+/** The stand-in's credentials, as `devstack env` gives them. */
+function paymentEnv(): Record<string, string> {
+  return {
+    PAYMENT_API_URL: yookassa.apiUrl,
+    PAYMENT_SHOP_ID: yookassa.shopId,
+    PAYMENT_SECRET_KEY: yookassa.secretKey,
+  };
+}
 
 async function seeded(): Promise<TestDatabase> {
   const database = await createTestDatabase("migrated");
@@ -41,6 +60,21 @@ beforeAll(async () => {
   smtp = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
   idleSmtp = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
   scratch = await mkdtemp(join(tmpdir(), "smoke-reports-"));
+  // The money path as `pnpm dev` serves it: the API, the stand-in and the Edge Functions under Deno.
+  api = await startPostgrestRpc({ databaseUrl: db.url, jwtSecret: randomJwtSecret() });
+  yookassa = await startYooKassaStandIn();
+  functions = await startEdgeFunctions({
+    names: edgeFunctionNames,
+    env: {
+      SUPABASE_URL: api.url,
+      SUPABASE_ANON_KEY: api.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: api.serviceRoleKey,
+      ...paymentEnv(),
+      PAYMENT_IP_CHECK: "off",
+      PAYMENT_RETURN_URL: "http://localhost:5173/payments/done",
+    },
+  });
+  yookassa.setNotificationUrl(`${functions.url}/yookassa-webhook`);
   worker = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: join(repo, "apps", "worker"),
     env: {
@@ -73,6 +107,9 @@ afterAll(async () => {
     worker.kill("SIGTERM");
     await exited;
   }
+  await functions?.stop();
+  await yookassa?.close();
+  await api?.stop();
   await smtp?.stop();
   await idleSmtp?.stop();
   await db?.drop();
@@ -87,6 +124,7 @@ describe("pnpm smoke", () => {
       DATABASE_URL: db.url,
       SMTP_SINK_URL: smtp.url,
       SMOKE_STEP_TIMEOUT_MS: "120000",
+      ...paymentEnv(),
     });
 
     const results = await runSmoke(config, (line) => lines.push(line)).catch((error: unknown) => {
@@ -99,8 +137,10 @@ describe("pnpm smoke", () => {
       "checkup_completed email",
       "report_ready email with the PDF",
       "book an appointment -> confirmation email",
-      "payment succeeded -> receipt email",
+      "payment through yookassa-webhook -> receipt email",
     ]);
+    expect(results[5]?.detail).toContain("completed by the webhook");
+    expect(yookassa.deliveries.map((delivery) => delivery.status)).toEqual([200]);
     expect(results[1]?.detail).toContain("aaaaaaaa-0000-4000-8000-000000000001");
     expect(results[3]?.detail).toContain("names Анна Иванова and every score");
     expect(lines).toHaveLength(6);
@@ -112,10 +152,25 @@ describe("pnpm smoke", () => {
       DATABASE_URL: db.url,
       SMTP_SINK_URL: smtp.url,
       SMOKE_STEP_TIMEOUT_MS: "120000",
+      ...paymentEnv(),
     });
     const results = await runSmoke(config, () => undefined);
     expect(results).toHaveLength(6);
     expect(results[1]?.detail).not.toContain("aaaaaaaa-0000-4000-8000-000000000001");
+  });
+
+  it("without the YooKassa stand-in, reports the payment step as not run", async () => {
+    const config = loadSmokeConfig({
+      DATABASE_URL: db.url,
+      SMTP_SINK_URL: smtp.url,
+      SMOKE_STEP_TIMEOUT_MS: "120000",
+    });
+    const lines: string[] = [];
+    const results = await runSmoke(config, (line) => lines.push(line));
+    expect(results.at(-1)?.detail).toMatch(/^not run: no YooKassa stand-in/);
+    expect(lines.at(-1)).toMatch(
+      /^\[smoke\] 6\/6 payment through yookassa-webhook -> receipt email: NOT RUN/,
+    );
   });
 
   it("names the first step that fails: no worker consumes this database, and earlier runs' emails for the same seeded ids do not count", async () => {
@@ -123,6 +178,7 @@ describe("pnpm smoke", () => {
       DATABASE_URL: idle.url,
       SMTP_SINK_URL: smtp.url,
       SMOKE_STEP_TIMEOUT_MS: "1500",
+      ...paymentEnv(),
     });
 
     const error = await runSmoke(config, () => undefined).catch((reason: unknown) => reason);
@@ -139,6 +195,7 @@ describe("pnpm smoke", () => {
         DATABASE_URL: idle.url,
         SMTP_SINK_URL: smtp.url,
         SMOKE_STEP_TIMEOUT_MS: "1500",
+        ...paymentEnv(),
       },
     }).then(
       () => ({ code: 0, stdout: "", stderr: "" }),

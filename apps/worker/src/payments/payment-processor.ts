@@ -4,30 +4,34 @@ import type { Kysely } from "kysely";
 import type pg from "pg";
 import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
-import { findPayment } from "./find-payment.ts";
-import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
-import { type SettledStatus, settlePayment } from "./settle-payment.ts";
+import { type ApplyOutcome, applyPaymentNotification } from "./apply-payment-notification.ts";
+import { findPayment, type PaymentRecord } from "./find-payment.ts";
+import type { PaymentProvider } from "./payment-provider.ts";
 
 /**
- * payment_processing_queue: brings public.payments in line with the provider.
+ * payment_processing_queue: brings public.payments in line with the provider, on the provider's word
+ * only.
  *
- *   verify     ask the provider: succeeded → completed; canceled → failed (with the provider's
- *              reason); pending / waiting_for_capture → RetryableError `payment_pending`, so the
- *              message is checked again after its backoff (until the queue's max attempts)
- *   completed  the provider told us (a webhook): make it completed
- *   failed     the same for failed
+ *   verify, completed, failed   ask the provider about the payment (completed and failed are hints,
+ *                               never settled on their own): succeeded → completed; canceled → failed
+ *                               (with the provider's reason); pending / waiting_for_capture →
+ *                               RetryableError `payment_pending`, checked again after the backoff
+ *   refund                      ask the provider to refund a completed payment in full (Idempotence-Key:
+ *                               the message's idempotency key, so a retry refunds once); a refund that
+ *                               succeeds at once is applied now, else by YooKassa's refund.succeeded
+ *                               notification (the Edge Function), whichever comes first
  *
- * Every action is idempotent: the status is written only when it changes, in one transaction with the
- * row locked, and the on_payment_status_change trigger does the rest (appointment paid, email,
- * analytics event) exactly once per change. This processor therefore never queues an email itself.
- * A payment settled the other way already (completed vs failed) is a `payment_status_conflict` for a
- * person (dead-letter queue), never silently flipped.
+ * What the provider said is applied by public.apply_payment_notification, the one SQL function that
+ * moves payment statuses (the Edge Function calls it too): once per provider event, with the amount
+ * and currency compared; the status triggers then do the rest (appointment, email, event) exactly
+ * once. Its refusals are PermanentErrors (`amount_mismatch`, `payment_status_conflict`, …) for a
+ * person (dead-letter queue), recorded in automation.payment_notifications.
  */
 export class PaymentProcessor implements Processor<"payment_processing_queue"> {
   readonly queue = "payment_processing_queue" as const;
   readonly #db: Kysely<Database>;
   readonly #provider: PaymentProvider;
-  /** While the provider's API is away the queue pauses (verify needs it; the rest waits in order). */
+  /** While the provider's API is away the queue pauses (every action needs it). */
   readonly probes: Readonly<Record<string, () => Promise<void>>>;
 
   constructor(options: { pool: pg.Pool; provider: PaymentProvider }) {
@@ -40,17 +44,16 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
   async process(message: QueueMessage<"payment_processing_queue">, context: ProcessorContext): Promise<void> {
     switch (message.action) {
       case "verify":
-        return this.#verify(message.payment_id, context);
       case "completed":
-        return this.#settle(message.payment_id, { status: "completed" }, context);
       case "failed":
-        return this.#settle(message.payment_id, { status: "failed" }, context);
+        return this.#verify(message.payment_id, context);
+      case "refund":
+        return this.#refund(message.payment_id, message.idempotency_key, context);
     }
   }
 
   async #verify(paymentId: string, context: ProcessorContext): Promise<void> {
-    const payment = await findPayment(this.#db, paymentId);
-    if (!payment) throw notFound(paymentId);
+    const payment = await this.#ourPayment(paymentId);
     if (payment.status !== "pending") {
       context.logger.info(
         { payment_id: paymentId, status: payment.status },
@@ -58,94 +61,127 @@ export class PaymentProcessor implements Processor<"payment_processing_queue"> {
       );
       return;
     }
+    const providerPaymentId = this.#providerPaymentId(payment);
+    const remote = await this.#provider.getPayment(providerPaymentId, { signal: context.signal });
+    if (remote.id !== providerPaymentId) {
+      throw new PermanentError(
+        "provider_bad_response",
+        `asked ${payment.provider} for payment ${providerPaymentId} and got ${remote.id}`,
+      );
+    }
+    if (remote.status === "pending" || remote.status === "waiting_for_capture") {
+      throw new RetryableError(
+        "payment_pending",
+        `payment ${paymentId} is still ${remote.status} at ${payment.provider}; checking again later`,
+      );
+    }
+    const outcome = await applyPaymentNotification(this.#db, {
+      provider: payment.provider,
+      event: `payment.${remote.status}`,
+      objectId: remote.id,
+      apiObject: {
+        id: remote.id,
+        status: remote.status,
+        paid: remote.paid,
+        amount: remote.amount,
+        ...(remote.cancellation ? { cancellation_details: remote.cancellation } : {}),
+      },
+    });
+    this.#follow(outcome, paymentId, context);
+  }
+
+  async #refund(paymentId: string, idempotencyKey: string, context: ProcessorContext): Promise<void> {
+    const payment = await this.#ourPayment(paymentId);
+    if (payment.status === "refunded") {
+      context.logger.info({ payment_id: paymentId }, "payment already refunded; nothing to do");
+      return;
+    }
+    if (payment.status !== "completed") {
+      throw new PermanentError(
+        "payment_not_refundable",
+        `payment ${paymentId} is ${payment.status}; only a completed payment can be refunded`,
+      );
+    }
+    const refund = await this.#provider.createRefund(
+      {
+        providerPaymentId: this.#providerPaymentId(payment),
+        amount: { value: payment.amount, currency: payment.currency },
+        idempotenceKey: idempotencyKey,
+      },
+      { signal: context.signal },
+    );
+    context.logger.info(
+      { payment_id: paymentId, refund_id: refund.id, refund_status: refund.status },
+      "refund requested",
+    );
+    if (refund.status === "pending") {
+      // The same Idempotence-Key returns this refund again: the retry only reads its state.
+      throw new RetryableError(
+        "refund_pending",
+        `refund ${refund.id} of payment ${paymentId} is still pending`,
+      );
+    }
+    if (refund.status === "canceled") {
+      throw new PermanentError(
+        "refund_canceled",
+        `${payment.provider} canceled refund ${refund.id} of payment ${paymentId}: refund it by hand`,
+      );
+    }
+    const outcome = await applyPaymentNotification(this.#db, {
+      provider: payment.provider,
+      event: "refund.succeeded",
+      objectId: refund.id,
+      apiObject: {
+        id: refund.id,
+        payment_id: refund.paymentId,
+        status: refund.status,
+        amount: refund.amount,
+      },
+    });
+    this.#follow(outcome, paymentId, context);
+  }
+
+  async #ourPayment(paymentId: string): Promise<PaymentRecord> {
+    const payment = await findPayment(this.#db, paymentId);
+    if (!payment) {
+      throw new PermanentError("payment_not_found", `payment ${paymentId} does not exist in public.payments`);
+    }
     if (payment.provider !== this.#provider.name) {
       throw new PermanentError(
         "unsupported_provider",
-        `payment ${paymentId} is a ${payment.provider} payment; this worker verifies ${this.#provider.name} payments only`,
+        `payment ${paymentId} is a ${payment.provider} payment; this worker handles ${this.#provider.name} payments only`,
       );
     }
+    return payment;
+  }
+
+  #providerPaymentId(payment: PaymentRecord): string {
     if (!payment.providerPaymentId) {
       throw new PermanentError(
         "provider_payment_id_missing",
-        `payment ${paymentId} has no provider_payment_id, so ${payment.provider} cannot be asked about it`,
+        `payment ${payment.id} has no provider_payment_id, so ${payment.provider} cannot be asked about it`,
       );
     }
-    const remote = await this.#provider.getPayment(payment.providerPaymentId, { signal: context.signal });
-    if (remote.id !== payment.providerPaymentId) {
-      throw new PermanentError(
-        "provider_bad_response",
-        `asked ${payment.provider} for payment ${payment.providerPaymentId} and got ${remote.id}`,
-      );
-    }
-    if (!sameMoney(payment, remote)) {
-      throw new PermanentError(
-        "amount_mismatch",
-        `payment ${paymentId} is ${payment.amount} ${payment.currency} here but ${remote.amount.value} ${remote.amount.currency} at ${payment.provider}: check it by hand`,
-      );
-    }
-    switch (remote.status) {
-      case "succeeded":
-        return this.#settle(paymentId, { status: "completed" }, context);
-      case "canceled":
-        return this.#settle(
-          paymentId,
-          { status: "failed", failureReason: remote.cancellation?.reason ?? "canceled" },
-          context,
-        );
-      case "pending":
-      case "waiting_for_capture":
-        throw new RetryableError(
-          "payment_pending",
-          `payment ${paymentId} is still ${remote.status} at ${payment.provider}; checking again later`,
-        );
-    }
+    return payment.providerPaymentId;
   }
 
-  async #settle(
-    paymentId: string,
-    target: { readonly status: SettledStatus; readonly failureReason?: string },
-    context: ProcessorContext,
-  ): Promise<void> {
-    const outcome = await settlePayment(this.#db, paymentId, target);
-    switch (outcome.kind) {
-      case "not_found":
-        throw notFound(paymentId);
-      case "conflict":
-        throw new PermanentError(
-          "payment_status_conflict",
-          `payment ${paymentId} is already ${outcome.current}; refusing to make it ${target.status}: check it with the provider`,
-        );
-      case "unchanged":
-        context.logger.info(
-          { payment_id: paymentId, status: outcome.current },
-          `payment is already ${outcome.current}; nothing to do`,
-        );
-        return;
-      case "changed":
-        context.logger.info(
-          { payment_id: paymentId, from: outcome.previous, to: target.status },
-          "payment status changed",
-        );
-        return;
+  #follow(outcome: ApplyOutcome, paymentId: string, context: ProcessorContext): void {
+    if (outcome.outcome !== "refused") {
+      context.logger.info(
+        { payment_id: paymentId, outcome: outcome.outcome, status: outcome.status },
+        "payment brought in line with the provider",
+      );
+      return;
     }
+    const code =
+      outcome.reason === "amount_mismatch" || outcome.reason === "currency_mismatch"
+        ? "amount_mismatch"
+        : outcome.reason === "status_conflict"
+          ? "payment_status_conflict"
+          : "provider_refused";
+    throw new PermanentError(
+      code,
+      `payment ${paymentId}: the provider's answer was refused (${outcome.reason}); recorded in automation.payment_notifications: check it by hand`,
+    );
   }
-}
-
-function notFound(paymentId: string): PermanentError {
-  return new PermanentError("payment_not_found", `payment ${paymentId} does not exist in public.payments`);
-}
-
-/** Same currency and the same amount, compared as decimals (`1500.00` = `1500.0` = `1500`). */
-function sameMoney(ours: { amount: string; currency: string }, theirs: ProviderPayment): boolean {
-  return (
-    ours.currency.toUpperCase() === theirs.amount.currency.toUpperCase() &&
-    normalizeDecimal(ours.amount) === normalizeDecimal(theirs.amount.value)
-  );
-}
-
-function normalizeDecimal(value: string): string {
-  const [whole = "0", fraction = ""] = value.trim().split(".");
-  const integer = whole.replace(/^0+(?=\d)/, "");
-  const decimals = fraction.replace(/0+$/, "");
-  return decimals ? `${integer}.${decimals}` : integer;
 }

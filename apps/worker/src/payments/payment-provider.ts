@@ -15,8 +15,17 @@ export interface ProviderPayment {
   readonly capturedAt: string | undefined;
 }
 
+/** A refund at the provider (YooKassa's refund object, the fields we use). */
+export interface ProviderRefund {
+  readonly id: string;
+  /** The provider's payment id it refunds. */
+  readonly paymentId: string;
+  readonly status: "pending" | "succeeded" | "canceled";
+  readonly amount: { readonly value: string; readonly currency: string };
+}
+
 /**
- * Reads payments from a payment provider. Implementations throw `PermanentError` when asking again
+ * Reads payments from a payment provider and asks it for refunds. Implementations throw `PermanentError` when asking again
  * cannot help (no such payment, a response that makes no sense) and `RetryableError` otherwise.
  *
  * ### Examples
@@ -32,6 +41,18 @@ export interface PaymentProvider {
     providerPaymentId: string,
     options?: { readonly signal?: AbortSignal },
   ): Promise<ProviderPayment>;
+  /**
+   * Refunds (part of) a succeeded payment. The same `idempotenceKey` returns the same refund instead
+   * of a second one, so a retried message refunds once.
+   */
+  createRefund(
+    request: {
+      readonly providerPaymentId: string;
+      readonly amount: { readonly value: string; readonly currency: string };
+      readonly idempotenceKey: string;
+    },
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<ProviderRefund>;
   /** Resolves when the provider's API answers again (used while the payment queue is paused). */
   probe?(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PermanentError, RetryableError, TransportUnavailableError } from "../consumer/errors.ts";
-import type { PaymentProvider, ProviderPayment } from "./payment-provider.ts";
+import type { PaymentProvider, ProviderPayment, ProviderRefund } from "./payment-provider.ts";
 
 export interface YooKassaClientOptions {
   /** Base URL of the API, e.g. `https://api.yookassa.ru/v3`. */
@@ -28,14 +28,23 @@ const yookassaPaymentSchema = z.object({
   captured_at: z.string().optional(),
 });
 
+/** The part of YooKassa's refund object the worker reads. */
+const yookassaRefundSchema = z.object({
+  id: z.string().min(1),
+  payment_id: z.string().min(1),
+  status: z.enum(["pending", "succeeded", "canceled"]),
+  amount: yookassaPaymentSchema.shape.amount,
+});
+
 /** YooKassa's error body: `{ type: "error", code, description }`; only used for messages. */
 const yookassaErrorSchema = z.object({ code: z.string().optional(), description: z.string().optional() });
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Reads payments from the YooKassa API v3 (`GET {apiUrl}/payments/{id}`, HTTP Basic auth with the
- * shop id and the secret key).
+ * Reads payments from the YooKassa API v3 (`GET {apiUrl}/payments/{id}`) and creates refunds
+ * (`POST {apiUrl}/refunds` with an `Idempotence-Key`), HTTP Basic auth with the shop id and the
+ * secret key.
  *
  * Failures: 404 → PermanentError `payment_not_found`; 401/403 → RetryableError `provider_auth` (the
  * credentials are wrong: a configuration problem the operator fixes, so the message waits); 429, 5xx,
@@ -67,29 +76,85 @@ export class YooKassaClient implements PaymentProvider {
     providerPaymentId: string,
     options?: { readonly signal?: AbortSignal },
   ): Promise<ProviderPayment> {
-    const url = `${this.#baseUrl}/payments/${encodeURIComponent(providerPaymentId)}`;
+    const { status, text } = await this.#request(
+      "GET",
+      `/payments/${encodeURIComponent(providerPaymentId)}`,
+      `payment ${providerPaymentId}`,
+      options?.signal,
+    );
+    if (status >= 200 && status < 300) return parsePayment(text, providerPaymentId);
+    throw errorForStatus(status, text, providerPaymentId);
+  }
+
+  /** `POST {apiUrl}/refunds` with the `Idempotence-Key`: the same key returns the same refund. */
+  async createRefund(
+    request: {
+      readonly providerPaymentId: string;
+      readonly amount: { readonly value: string; readonly currency: string };
+      readonly idempotenceKey: string;
+    },
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<ProviderRefund> {
+    const { status, text } = await this.#request(
+      "POST",
+      "/refunds",
+      `a refund of payment ${request.providerPaymentId}`,
+      options?.signal,
+      { payment_id: request.providerPaymentId, amount: request.amount },
+      request.idempotenceKey,
+    );
+    if (status >= 200 && status < 300) {
+      const parsed = yookassaRefundSchema.safeParse(parseJson(text));
+      if (!parsed.success) {
+        throw new PermanentError(
+          "provider_bad_response",
+          `YooKassa's answer to a refund of payment ${request.providerPaymentId} is not a refund object`,
+        );
+      }
+      return {
+        id: parsed.data.id,
+        paymentId: parsed.data.payment_id,
+        status: parsed.data.status,
+        amount: parsed.data.amount,
+      };
+    }
+    throw errorForStatus(status, text, request.providerPaymentId);
+  }
+
+  async #request(
+    method: "GET" | "POST",
+    path: string,
+    what: string,
+    callerSignal: AbortSignal | undefined,
+    body?: unknown,
+    idempotenceKey?: string,
+  ): Promise<{ status: number; text: string }> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = options?.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let status: number;
-    let text: string;
+    const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
+    const headers: Record<string, string> = {
+      authorization: this.#authorization,
+      accept: "application/json",
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (idempotenceKey) headers["idempotence-key"] = idempotenceKey;
     try {
-      const response = await this.#fetch(url, {
-        method: "GET",
-        headers: { authorization: this.#authorization, accept: "application/json" },
+      const response = await this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal,
       });
-      status = response.status;
-      text = await response.text();
+      return { status: response.status, text: await response.text() };
     } catch (error) {
       if (timeout.aborted) {
         throw new TransportUnavailableError(
           "payment_provider",
           "provider_unavailable",
-          `YooKassa did not answer within ${this.#timeoutMs} ms (payment ${providerPaymentId})`,
+          `YooKassa did not answer within ${this.#timeoutMs} ms (${what})`,
           { cause: error },
         );
       }
-      if (options?.signal?.aborted) {
+      if (callerSignal?.aborted) {
         throw new RetryableError("aborted", "the YooKassa request was aborted (worker shutting down)", {
           cause: error,
         });
@@ -101,8 +166,6 @@ export class YooKassaClient implements PaymentProvider {
         { cause: error },
       );
     }
-    if (status >= 200 && status < 300) return parsePayment(text, providerPaymentId);
-    throw errorForStatus(status, text, providerPaymentId);
   }
 
   /** Reachable when the API answers anything below 500 (the shop endpoint, without reading it). */
@@ -119,16 +182,16 @@ export class YooKassaClient implements PaymentProvider {
   }
 }
 
-function parsePayment(text: string, providerPaymentId: string): ProviderPayment {
-  let json: unknown;
+function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    throw new PermanentError(
-      "provider_bad_response",
-      `YooKassa answered payment ${providerPaymentId} with something that is not JSON`,
-    );
+    throw new PermanentError("provider_bad_response", "YooKassa answered with something that is not JSON");
   }
+}
+
+function parsePayment(text: string, providerPaymentId: string): ProviderPayment {
+  const json = parseJson(text);
   const parsed = yookassaPaymentSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"} ${issue.message}`);
