@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
 import { type QueueName, queueNames } from "@balansity/queues";
 import { z } from "zod";
-import type { QueueSettings, ReportsConfig, WorkerConfig } from "./worker-config.ts";
+import type { QueueSettings, ReportsConfig, SendLimit, WorkerConfig } from "./worker-config.ts";
 
 export type WorkerEnv = Readonly<Record<string, string | undefined>>;
 
@@ -86,6 +86,8 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
   const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);
   const smtpThread = read("SMTP_THREAD", z.enum(["on", "off"], { error: "must be on or off" }), "on");
+  const smtpSendLimit = read("SMTP_SEND_LIMIT", sendLimitSchema, undefined);
+  const smtpThrottleMaxPause = read("SMTP_THROTTLE_MAX_PAUSE_SECONDS", int(1, 3600), 300);
 
   const queues = {} as Record<QueueName, QueueSettings>;
   for (const queue of queueNames) {
@@ -115,6 +117,8 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       fromName: smtpFromName ?? "Balansity",
       maxConnections: smtpMaxConnections ?? 5,
       thread: smtpThread !== "off",
+      sendLimit: smtpSendLimit,
+      throttleMaxPauseSeconds: smtpThrottleMaxPause ?? 300,
     },
     queues,
     pollIntervalMs: read("WORKER_POLL_INTERVAL_MS", int(10, 600_000), 1000) ?? 1000,
@@ -200,6 +204,26 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
     attachmentMaxBytes,
   };
 }
+
+const WINDOW_UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+/** `<count>/<window>`: `50/15m`, `20/10s`, `500/h` (a window without a number is one unit). */
+const sendLimitSchema: z.ZodType<SendLimit> = z
+  .string()
+  .regex(/^\d+\/\d*[smh]$/, {
+    error: "must be <count>/<window> with the window in s, m or h, e.g. 50/15m",
+  })
+  .transform((text, context) => {
+    const [count = "", window = ""] = text.split("/");
+    const unit = window.slice(-1) as keyof typeof WINDOW_UNIT_SECONDS;
+    const amount = window.length > 1 ? Number(window.slice(0, -1)) : 1;
+    const limit = { count: Number(count), windowSeconds: amount * WINDOW_UNIT_SECONDS[unit] };
+    if (limit.count < 1 || limit.count > 100_000)
+      context.addIssue({ code: "custom", message: "must allow from 1 to 100000 messages per window" });
+    if (limit.windowSeconds < 1 || limit.windowSeconds > 86_400)
+      context.addIssue({ code: "custom", message: "must have a window from 1s to 24h" });
+    return limit;
+  });
 
 /** 465 is TLS from the first byte; anything else must upgrade with STARTTLS unless told otherwise. */
 function resolveSmtpSecurity(requested: "auto" | "tls" | "starttls" | "none", port: number) {

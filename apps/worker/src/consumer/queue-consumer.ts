@@ -1,5 +1,6 @@
 import type { QueueMessage, QueueName } from "@balansity/queues";
 import {
+  handBack,
   leaveConsumer,
   markConsumerBusy,
   markConsumerWaiting,
@@ -118,6 +119,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   #reserved = 0;
   #readers: Promise<void> = Promise.resolve();
   #readFailures = 0;
+  /** The read policy held messages back on the last read: "waiting for the send budget" was logged. */
+  #policyWaiting = false;
   /** The last read came back full: there is a backlog, every reader reads. */
   #backlog = false;
   /** While marked busy (presence): when to renew the lease; 0 when not marked busy. */
@@ -228,11 +231,17 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   }
 
   /** Visible to other workers now (after any heartbeat in flight, which would hide them again). */
-  async #release(ids: readonly number[], what: string): Promise<void> {
+  async #release(
+    ids: readonly number[],
+    what: string,
+    { handBack: uncount = false }: { handBack?: boolean } = {},
+  ): Promise<void> {
     const { db, logger } = this.#options;
     await this.#heartbeat;
     try {
-      await setVisibilityTimeouts(db, this.queue, ids, 0);
+      // Handed back (a pause): the read is not an attempt. Released at shutdown: it was one.
+      if (uncount) await handBack(db, this.queue, ids, 0);
+      else await setVisibilityTimeouts(db, this.queue, ids, 0);
       logger.warn({ queue: this.queue, released: ids.length }, what);
     } catch (error) {
       // Tried again once the reader runs (the database is back), else they reappear after their timeout.
@@ -277,15 +286,16 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       // A notification from here on may be for a row this read's snapshot cannot see: keep it.
       this.#wakeRequested = false;
       let records: QueueRecord[];
+      let retryAt: Date | undefined;
       this.#reserved += wanted;
       // Finished messages not yet on their way to the archive go with this read: one round trip.
       const finished = this.#archiver.take(ARCHIVE_WITH_READ_MAX);
       try {
-        records = await readWithPolicy(db, this.queue, processor.readPolicy, {
+        ({ records, retryAt } = await readWithPolicy(db, this.queue, processor.readPolicy, {
           vt,
           qty: wanted,
           archive: finished,
-        });
+        }));
         if (this.#readFailures > 0) logger.info({ queue: this.queue }, "reading again after failures");
         this.#readFailures = 0;
       } catch (error) {
@@ -304,6 +314,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         continue;
       }
       this.#reserved -= wanted;
+      if (retryAt === undefined && this.#policyWaiting && records.length > 0) {
+        this.#policyWaiting = false;
+        logger.info({ queue: this.queue }, "the send budget has room again");
+      }
       if (index === 0 && records.length > 0) await this.#markBusy();
       for (const record of records) this.#buffer.push(record);
       // Read during a stop(): stop() releases the buffer once this loop has ended.
@@ -313,12 +327,34 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         this.#backlog = full;
         if (full) this.#wakeAll();
       }
+      if (retryAt !== undefined && !full) {
+        // The read policy (the send budget) holds the rest back until then: a NOTIFY cannot help.
+        await this.#waitForPolicy(retryAt);
+        continue;
+      }
       if (!full) {
         // Producers may have skipped their NOTIFY while we were busy: say we sleep, and read again
         // when something is already there.
         if (index === 0 && (await this.#markWaiting())) continue;
         await this.#sleep(pollIntervalMs);
       }
+    }
+  }
+
+  /** Sleeps until `retryAt` (or stop()), logging the first wait of a run of them. */
+  async #waitForPolicy(retryAt: Date): Promise<void> {
+    const { logger, settings } = this.#options;
+    if (!this.#policyWaiting) {
+      this.#policyWaiting = true;
+      logger.info(
+        { queue: this.queue, resume_at: retryAt.toISOString(), in_flight: this.#running.size },
+        "waiting for the send budget",
+      );
+    }
+    // Never longer than half a visibility timeout at a time: the clock of another replica may differ.
+    const until = Math.min(retryAt.getTime(), Date.now() + settings.visibilityTimeoutSeconds * 500);
+    while (this.#state === "running" && Date.now() < until) {
+      await this.#sleep(until - Date.now(), { keepWakeUp: true });
     }
   }
 
@@ -497,18 +533,21 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     context: MessageContext,
   ): Promise<void> {
     const { db, metrics } = this.#options;
-    this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
     metrics.failed(this.queue, outage.code);
     breaker.trip(outage);
     const unstarted = this.#takeBuffer();
     if (unstarted.length > 0)
-      void this.#release(unstarted, "released messages read ahead: the queue is paused");
+      void this.#release(unstarted, "handed back messages read ahead: the queue is paused", {
+        handBack: true,
+      });
     this.#retrying.add(msgId);
     await this.#heartbeat;
     try {
-      await setVisibilityTimeout(db, this.queue, msgId, 1);
+      // The read that fetched it comes off read_ct in the database: no replica counts it as an attempt.
+      await handBack(db, this.queue, [msgId], 1);
     } catch {
-      // The database is away too: released when it answers again.
+      // The database is away too: remembered here, and released when it answers again.
+      this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
       this.#pendingRelease.add(msgId);
     }
     if (this.#debug) context.logger.debug({ transport: breaker.name }, "deferred by an outage");
