@@ -209,6 +209,8 @@ export interface SmtpSink {
    * when there is no such message or attachment.
    */
   attachment(messageId: string, indexOrName: number | string): AttachmentContent | undefined;
+  /** The raw bytes of a kept message as the client sent them (DATA), or `undefined`. */
+  source(messageId: string): Buffer | undefined;
   /** Forgets every kept message. */
   clear(): void;
   /** Transactions the sending limit (`limit`) refused so far. */
@@ -274,6 +276,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let stored: ReceivedMessage[] = [];
   /** Attachment bytes of the kept messages, by message id (kept out of the JSON view). */
   const contents = new Map<string, readonly Buffer[]>();
+  /** The raw message (headers and body as the client sent them) of the kept messages, by id. */
+  const sources = new Map<string, Buffer>();
   let nextId = 1;
   let mode: FailureMode = parseFailureMode(options.failWith ?? { kind: "none" });
   const waiters = new Set<Waiter>();
@@ -291,11 +295,15 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     }
   }
 
-  function store({ message, attachmentContents }: ParsedDelivery): void {
+  function store({ message, attachmentContents, source }: ParsedDelivery): void {
     stored.push(message);
     contents.set(message.id, attachmentContents);
+    sources.set(message.id, source);
     if (stored.length > maxMessages) {
-      for (const dropped of stored.slice(0, stored.length - maxMessages)) contents.delete(dropped.id);
+      for (const dropped of stored.slice(0, stored.length - maxMessages)) {
+        contents.delete(dropped.id);
+        sources.delete(dropped.id);
+      }
       stored = stored.slice(stored.length - maxMessages);
     }
     settleWaiters();
@@ -426,8 +434,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     stream: SMTPServerDataStream,
     session: SMTPServerSession,
   ): Promise<ParsedDelivery | undefined> {
-    const parsed = await simpleParser(stream);
+    // The bytes as received, kept for `source()` (a DKIM signature is checked over them).
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
     if (stream.sizeExceeded) return undefined;
+    const source = Buffer.concat(chunks);
+    const parsed = await simpleParser(source);
     const mailFrom = session.envelope.mailFrom;
     return {
       message: toReceivedMessage(parsed, {
@@ -439,6 +451,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         },
       }),
       attachmentContents: parsed.attachments.map((attachment) => attachment.content),
+      source,
     };
   }
 
@@ -491,9 +504,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       const content = bytes[index];
       return described === undefined || content === undefined ? undefined : { ...described, content };
     },
+    source: (messageId) => sources.get(messageId),
     clear() {
       stored = [];
       contents.clear();
+      sources.clear();
     },
     refusedCount: () => refused,
     failureMode: () => mode,
@@ -543,6 +558,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 interface ParsedDelivery {
   readonly message: ReceivedMessage;
   readonly attachmentContents: readonly Buffer[];
+  readonly source: Buffer;
 }
 
 function parseFailureMode(mode: unknown): FailureMode {

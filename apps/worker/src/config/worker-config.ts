@@ -40,6 +40,15 @@ export interface SmtpConfig {
    * 5xx naming a rate or limit); pauses grow from 1 s while the server keeps throttling. Default 300.
    */
   readonly throttleMaxPauseSeconds: number;
+  /** DKIM signing of every email (nodemailer's `dkim`); undefined when no key is configured. */
+  readonly dkim: DkimConfig | undefined;
+}
+
+/** SMTP_DKIM_*: the signing domain, the DNS selector, and the private key (PEM; never logged). */
+export interface DkimConfig {
+  readonly domainName: string;
+  readonly keySelector: string;
+  readonly privateKey: string;
 }
 
 /** A provider's sending limit: at most `count` messages in any window of `windowSeconds`. */
