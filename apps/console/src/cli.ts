@@ -16,6 +16,7 @@ import { runDoctorCommand } from "./doctor/doctor-command.ts";
 import { exitCodes } from "./doctor/exit-codes.ts";
 import { addCronCommands } from "./operator/cron-commands.ts";
 import { addDlqCommands } from "./operator/dlq-commands.ts";
+import { addEmailBudgetCommand } from "./operator/email-budget-command.ts";
 import { addEmailAndReportCommands } from "./operator/email-reports-commands.ts";
 import type { CliContext } from "./operator/operator-command.ts";
 import { addQueuesCommands } from "./operator/queues-commands.ts";
@@ -61,6 +62,7 @@ function buildProgram(context: CliContext, setExitCode: (code: number) => void):
   addDlqCommands(program, context, setExitCode);
   addCronCommands(program, context, setExitCode);
   addEmailAndReportCommands(program, context, setExitCode);
+  addEmailBudgetCommand(program, context, setExitCode);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

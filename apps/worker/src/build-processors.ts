@@ -6,6 +6,7 @@ import { AnalyticsProcessor } from "./analytics/analytics-processor.ts";
 import type { WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { EmailProcessor } from "./email/email-processor.ts";
+import { sendBudgetFor } from "./email/send-budget.ts";
 import { SmtpThread } from "./email/smtp-thread.ts";
 import { inProcessTransport } from "./email/smtp-transport.ts";
 import { PaymentProcessor } from "./payments/payment-processor.ts";
@@ -55,6 +56,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
       attachments: reportAttachments(reportStore),
+      budget: sendBudgetFor(config.smtp),
     }),
   );
 

@@ -231,6 +231,7 @@ function createBreakers(options: {
         probe,
         logger,
         maxProbeDelayMs: config.probeMaxIntervalMs,
+        maxThrottleDelayMs: config.smtp.throttleMaxPauseSeconds * 1000,
         onStateChange: (state) => metrics.transportPaused(name, state === "open"),
       }),
     );

@@ -135,6 +135,17 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "045_seed_backlog_and_saved_results.sql",
   },
+  // 049: the SMTP send budget and handing messages back without spending an attempt.
+  "public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb)":
+    {
+      execute: service,
+      migration: "049_email_send_budget.sql",
+    },
+  "public.email_budget_status(jsonb)": { execute: service, migration: "049_email_send_budget.sql" },
+  "public.pgmq_hand_back(text, bigint[], integer)": {
+    execute: service,
+    migration: "049_email_send_budget.sql",
+  },
   // 039: the upcoming-appointments limit.
   "public.check_upcoming_appointment_limit()": { execute: none, migration: "039_security_limits.sql" },
   // 040: reports.

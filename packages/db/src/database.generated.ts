@@ -165,6 +165,22 @@ export interface AutomationEmailDeliveries {
   updated_at: Generated<Timestamp>;
 }
 
+export interface AutomationEmailSendBudgets {
+  account: string;
+  send_limit: number;
+  updated_at: Generated<Timestamp>;
+  window_seconds: number;
+}
+
+export interface AutomationEmailSendSlots {
+  account: string;
+  idempotency_key: string;
+  msg_id: Int8;
+  reserved_at: Timestamp;
+  tier: number;
+  user_key: string;
+}
+
 export interface AutomationJobRunDetails {
   /**
    * The SQL the run executed.
@@ -328,6 +344,8 @@ export interface DB {
   "automation.consumer_first_reads": AutomationConsumerFirstReads;
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
+  "automation.email_send_budgets": AutomationEmailSendBudgets;
+  "automation.email_send_slots": AutomationEmailSendSlots;
   "automation.job_run_details": AutomationJobRunDetails;
   "automation.payment_notifications": AutomationPaymentNotifications;
   "automation.queue_consumers": AutomationQueueConsumers;

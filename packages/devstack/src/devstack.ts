@@ -6,7 +6,7 @@ import { readOrCreateJwtSecret } from "./jwt-secret.ts";
 import { freePort } from "./postgres/free-port.ts";
 import { startPostgrestRpc } from "./postgrest-rpc.ts";
 import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
-import { type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
+import { parseSinkLimit, type SmtpSink, startSmtpSink } from "./smtp-sink.ts";
 import { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
 import { withDatabase } from "./testing.ts";
 import { startYooKassaStandIn, type YooKassaStandIn } from "./yookassa-stand-in.ts";
@@ -89,6 +89,10 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
           to: message.envelope.to.join(", "),
           subject: message.subject,
         }),
+      // SMTP_SINK_LIMIT=50/15m: the sink refuses like the provider past its limit (pnpm dev).
+      limit: options.env.SMTP_SINK_LIMIT ? parseSinkLimit(options.env.SMTP_SINK_LIMIT) : undefined,
+      onRefused: (refused) =>
+        options.log("mail refused: past the sink's SMTP_SINK_LIMIT (451 4.7.1)", { refused }),
     });
     stops.push(() => smtp.stop());
     const api = await startPostgrestRpc({

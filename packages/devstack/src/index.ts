@@ -5,12 +5,14 @@ export { applyMigrations, applySeed, installPgCron, installPlatform } from "./pr
 export {
   type FailureMode,
   failureModeSchema,
+  parseSinkLimit,
   type ReceivedMessage,
+  type SinkLimit,
   type SmtpSink,
   SmtpSinkError,
   startSmtpSink,
 } from "./smtp-sink.ts";
-export { spawnSmtpSinkProcess } from "./smtp-sink-process.ts";
+export { type SmtpSinkProcess, spawnSmtpSinkProcess } from "./smtp-sink-process.ts";
 export { CRON_DATABASE, describePostgres, parsePostgresChoice, startPostgres } from "./start-postgres.ts";
 export { startThrowawayPostgres, type ThrowawayPostgres } from "./start-throwaway-postgres.ts";
 export { withClient } from "./with-client.ts";

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { failureModeSchema, type SmtpSinkOptions, startSmtpSink } from "./smtp-sink.ts";
+import { failureModeSchema, parseSinkLimit, type SmtpSinkOptions, startSmtpSink } from "./smtp-sink.ts";
 
 const USAGE = `usage: smtp-sink [options]
 
@@ -23,6 +23,8 @@ const USAGE = `usage: smtp-sink [options]
   --auth-user <user>        require AUTH PLAIN/LOGIN with this user …
   --auth-pass <password>    … and this password
   --fail-with <json>        initial failure mode, e.g. '{"kind":"temporary","code":451,"remaining":2}'
+  --limit <count>/<window>  play a provider's sending limit, e.g. 50/15m (nic.ru); windows in s, m, h
+  --limit-code <code>       the reply past the limit (default 451 "4.7.1 Too many messages")
   -h, --help                show this text
 `;
 
@@ -54,6 +56,11 @@ const flagsSchema = z
       })
       .pipe(failureModeSchema)
       .exactOptional(),
+    limit: z
+      .string()
+      .regex(/^\d+\/\d*[smh]$/, "must be <count>/<window> in s, m or h, e.g. 50/15m")
+      .exactOptional(),
+    "limit-code": integer.pipe(z.int().min(400).max(599)).exactOptional(),
     help: z.boolean().exactOptional(),
   })
   .refine((flags) => (flags["auth-user"] === undefined) === (flags["auth-pass"] === undefined), {
@@ -84,6 +91,8 @@ function parseFlags(argv: readonly string[]): SmtpSinkOptions | undefined {
         "auth-user": { type: "string" },
         "auth-pass": { type: "string" },
         "fail-with": { type: "string" },
+        limit: { type: "string" },
+        "limit-code": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -103,6 +112,7 @@ function parseFlags(argv: readonly string[]): SmtpSinkOptions | undefined {
     maxMessages: flags["max-messages"],
     auth: user === undefined || pass === undefined ? undefined : { user, pass },
     failWith: flags["fail-with"],
+    limit: flags.limit === undefined ? undefined : parseSinkLimit(flags.limit, flags["limit-code"]),
   };
 }
 
@@ -116,6 +126,9 @@ async function main(): Promise<void> {
     ...options,
     onMessage(message) {
       writeEvent({ event: "message", id: message.id, to: message.envelope.to, subject: message.subject });
+    },
+    onRefused(refused) {
+      writeEvent({ event: "refused", reason: "limit", refused });
     },
   });
 

@@ -21,6 +21,9 @@ export interface SpawnSmtpSinkOptions {
   readonly maxMessages?: number | undefined;
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
   readonly failWith?: FailureMode | undefined;
+  /** `--limit` (e.g. `20/10s`) and `--limit-code`: the sink plays a provider's sending limit. */
+  readonly limit?: string | undefined;
+  readonly limitCode?: number | undefined;
   /** How long to wait for the ready line before killing the child and rejecting. Default 20 000. */
   readonly readyTimeoutMs?: number | undefined;
 }
@@ -128,6 +131,8 @@ function cliArgs(options: SpawnSmtpSinkOptions): string[] {
   if (options.auth !== undefined)
     args.push("--auth-user", options.auth.user, "--auth-pass", options.auth.pass);
   if (options.failWith !== undefined) args.push("--fail-with", JSON.stringify(options.failWith));
+  if (options.limit !== undefined) args.push("--limit", options.limit);
+  if (options.limitCode !== undefined) args.push("--limit-code", String(options.limitCode));
   return args;
 }
 

@@ -12,7 +12,7 @@
  * | route                        | what it does                                                       |
  * | ---------------------------- | ------------------------------------------------------------------ |
  * | `GET /`                      | a small HTML page listing the messages (newest first)              |
- * | `GET /healthz`               | `{ "status": "ok", "messages": n }`                                |
+ * | `GET /healthz`               | `{ "status": "ok", "messages": n, "refused": n }` (refused: by `limit`) |
  * | `GET /messages[?to=addr]`    | every message (oldest first), optionally only those to `addr`      |
  * | `DELETE /messages`           | forgets every message (204)                                        |
  * | `GET /messages/:id`          | one message (404 when unknown)                                     |
@@ -42,6 +42,8 @@ const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
 const stageSchema = z.enum(["rcpt", "data"]);
+/** The text after the reply code, e.g. `4.7.1 Too many messages` (one line, printable). */
+const replyTextSchema = z.string().regex(/^[\x20-\x7e]{1,200}$/, "must be one line of printable ASCII");
 
 /**
  * How the sink answers the next messages. Validated by {@link failureModeSchema}, both in
@@ -50,7 +52,9 @@ const stageSchema = z.enum(["rcpt", "data"]);
  * - `none`: accept everything (the default).
  * - `temporary`: reject with `code` (4xx, default 451) — for the next `remaining` messages when given,
  *   then back to `none`; until changed otherwise.
- * - `permanent`: reject with `code` (5xx, default 550) until changed.
+ * - `permanent`: reject with `code` (5xx, default 550), for `remaining` messages or until changed.
+ *
+ * `message` replaces the reply's text (after the code), e.g. `5.7.1 Message rate limit exceeded`.
  *
  * `stage` says where the rejection happens: `rcpt` (default) answers every `RCPT TO` with the code, so
  * nodemailer fails with `EENVELOPE`; `data` takes the whole message and answers the end of `DATA` with
@@ -65,11 +69,14 @@ export const failureModeSchema = z.discriminatedUnion("kind", [
     code: z.int().min(400).max(499).exactOptional(),
     remaining: z.int().min(1).exactOptional(),
     stage: stageSchema.exactOptional(),
+    message: replyTextSchema.exactOptional(),
   }),
   z.strictObject({
     kind: z.literal("permanent"),
     code: z.int().min(500).max(599).exactOptional(),
+    remaining: z.int().min(1).exactOptional(),
     stage: stageSchema.exactOptional(),
+    message: replyTextSchema.exactOptional(),
   }),
 ]);
 
@@ -97,6 +104,45 @@ export interface SmtpSinkOptions {
   readonly failWith?: FailureMode | undefined;
   /** Called after each message is stored (the CLI logs a line with it). */
   readonly onMessage?: ((message: ReceivedMessage) => void) | undefined;
+  /**
+   * Plays a provider's sending limit: at most `count` transactions in any `windowMs` (a sliding
+   * window, counted at `MAIL FROM`); past it every `RCPT TO` gets `code` (default 451, "4.7.1 too many
+   * messages") until the window has room again. Failure modes still come first.
+   */
+  readonly limit?: SinkLimit | undefined;
+  /** Called for each transaction the limit refuses. */
+  readonly onRefused?: ((refused: number) => void) | undefined;
+}
+
+/** A sending limit the sink enforces like a provider (see `SmtpSinkOptions.limit`). */
+export interface SinkLimit {
+  readonly count: number;
+  readonly windowMs: number;
+  /** 4xx (throttled, "try again later") or 5xx (a "rate limit exceeded" rejection). Default 451. */
+  readonly code?: number | undefined;
+}
+
+const WINDOW_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * `50/15m` → `{ count: 50, windowMs: 900000 }` (windows in s, m, h; `500/h` is one hour). Throws
+ * `SmtpSinkError` code `INVALID_OPTIONS` naming the expected form.
+ */
+export function parseSinkLimit(text: string, code?: number): SinkLimit {
+  const match = /^(\d+)\/(\d*)([smh])$/.exec(text.trim());
+  const count = Number(match?.[1]);
+  const windowMs =
+    Number(match?.[2] || 1) * WINDOW_UNIT_MS[(match?.[3] ?? "s") as keyof typeof WINDOW_UNIT_MS];
+  if (!match || count < 1 || windowMs < 1) {
+    throw new SmtpSinkError(
+      "INVALID_OPTIONS",
+      `limit must be <count>/<window> in s, m or h, e.g. 50/15m (got "${text}")`,
+    );
+  }
+  if (code !== undefined && (!Number.isInteger(code) || code < 400 || code > 599)) {
+    throw new SmtpSinkError("INVALID_OPTIONS", `limit code must be a 4xx or 5xx reply code (got ${code})`);
+  }
+  return { count, windowMs, code };
 }
 
 export interface ReceivedAttachment {
@@ -163,8 +209,12 @@ export interface SmtpSink {
    * when there is no such message or attachment.
    */
   attachment(messageId: string, indexOrName: number | string): AttachmentContent | undefined;
+  /** The raw bytes of a kept message as the client sent them (DATA), or `undefined`. */
+  source(messageId: string): Buffer | undefined;
   /** Forgets every kept message. */
   clear(): void;
+  /** Transactions the sending limit (`limit`) refused so far. */
+  refusedCount(): number;
   /** The current failure mode (for `temporary`, with what is left of `remaining`). */
   failureMode(): FailureMode;
   /** Throws `SmtpSinkError` code `INVALID_FAILURE_MODE` when the mode does not parse. */
@@ -226,6 +276,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let stored: ReceivedMessage[] = [];
   /** Attachment bytes of the kept messages, by message id (kept out of the JSON view). */
   const contents = new Map<string, readonly Buffer[]>();
+  /** The raw message (headers and body as the client sent them) of the kept messages, by id. */
+  const sources = new Map<string, Buffer>();
   let nextId = 1;
   let mode: FailureMode = parseFailureMode(options.failWith ?? { kind: "none" });
   const waiters = new Set<Waiter>();
@@ -243,41 +295,73 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     }
   }
 
-  function store({ message, attachmentContents }: ParsedDelivery): void {
+  function store({ message, attachmentContents, source }: ParsedDelivery): void {
     stored.push(message);
     contents.set(message.id, attachmentContents);
+    sources.set(message.id, source);
     if (stored.length > maxMessages) {
-      for (const dropped of stored.slice(0, stored.length - maxMessages)) contents.delete(dropped.id);
+      for (const dropped of stored.slice(0, stored.length - maxMessages)) {
+        contents.delete(dropped.id);
+        sources.delete(dropped.id);
+      }
       stored = stored.slice(stored.length - maxMessages);
     }
     settleWaiters();
   }
 
-  /** Takes the rejection for one new transaction, counting down a `temporary` mode. */
+  const limit = options.limit;
+  /** When the transactions inside the limit's window started (oldest first). */
+  let started: number[] = [];
+  let refused = 0;
+
+  /** The provider's limit: past `count` in the window, refuse (and do not count the refused one). */
+  function takeLimitRejection(): Rejection | undefined {
+    if (limit === undefined) return undefined;
+    const now = Date.now();
+    const firstInside = started.findIndex((time) => time > now - limit.windowMs);
+    started = firstInside === -1 ? [] : started.slice(firstInside);
+    if (started.length < limit.count) {
+      started.push(now);
+      return undefined;
+    }
+    refused += 1;
+    options.onRefused?.(refused);
+    const code = limit.code ?? 451;
+    return {
+      code,
+      stage: "rcpt",
+      message:
+        code >= 500
+          ? "5.7.1 Message rate limit exceeded, try again later"
+          : "4.7.1 Too many messages, try again later",
+    };
+  }
+
+  /** One transaction of a mode with `remaining` is used: back to `none` after the last. */
+  function countDown(current: Exclude<FailureMode, { kind: "none" }>): void {
+    if (current.remaining === undefined) return; // stays as it is until changed
+    mode = current.remaining > 1 ? { ...current, remaining: current.remaining - 1 } : { kind: "none" };
+  }
+
+  /** Takes the rejection for one new transaction, counting down a `remaining` mode. */
   function takeRejection(): Rejection | undefined {
     const current = mode;
     switch (current.kind) {
       case "none":
-        return undefined;
+        return takeLimitRejection();
       case "permanent":
+        countDown(current);
         return {
           code: current.code ?? 550,
           stage: current.stage ?? "rcpt",
-          message: "Permanent failure injected by the SMTP sink",
+          message: current.message ?? "Permanent failure injected by the SMTP sink",
         };
       case "temporary": {
-        const left = current.remaining === undefined ? undefined : current.remaining - 1;
-        if (left === undefined) {
-          // stays as it is until changed
-        } else if (left > 0) {
-          mode = { ...current, remaining: left };
-        } else {
-          mode = { kind: "none" };
-        }
+        countDown(current);
         return {
           code: current.code ?? 451,
           stage: current.stage ?? "rcpt",
-          message: "Temporary failure injected by the SMTP sink, try again later",
+          message: current.message ?? "Temporary failure injected by the SMTP sink, try again later",
         };
       }
     }
@@ -350,8 +434,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     stream: SMTPServerDataStream,
     session: SMTPServerSession,
   ): Promise<ParsedDelivery | undefined> {
-    const parsed = await simpleParser(stream);
+    // The bytes as received, kept for `source()` (a DKIM signature is checked over them).
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
     if (stream.sizeExceeded) return undefined;
+    const source = Buffer.concat(chunks);
+    const parsed = await simpleParser(source);
     const mailFrom = session.envelope.mailFrom;
     return {
       message: toReceivedMessage(parsed, {
@@ -363,6 +451,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         },
       }),
       attachmentContents: parsed.attachments.map((attachment) => attachment.content),
+      source,
     };
   }
 
@@ -415,10 +504,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       const content = bytes[index];
       return described === undefined || content === undefined ? undefined : { ...described, content };
     },
+    source: (messageId) => sources.get(messageId),
     clear() {
       stored = [];
       contents.clear();
+      sources.clear();
     },
+    refusedCount: () => refused,
     failureMode: () => mode,
     setFailureMode(next) {
       mode = parseFailureMode(next);
@@ -466,6 +558,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 interface ParsedDelivery {
   readonly message: ReceivedMessage;
   readonly attachmentContents: readonly Buffer[];
+  readonly source: Buffer;
 }
 
 function parseFailureMode(mode: unknown): FailureMode {
@@ -553,7 +646,10 @@ function headerRecord(parsed: ParsedMail): Record<string, string> {
 
 // --- HTTP view -----------------------------------------------------------------------------------------
 
-type SinkView = Pick<SmtpSink, "messages" | "attachment" | "clear" | "failureMode" | "setFailureMode">;
+type SinkView = Pick<
+  SmtpSink,
+  "messages" | "attachment" | "clear" | "failureMode" | "setFailureMode" | "refusedCount"
+>;
 
 async function handleHttp(request: IncomingMessage, response: ServerResponse, sink: SinkView): Promise<void> {
   const url = new URL(request.url ?? "/", "http://smtp-sink.localhost");
@@ -567,7 +663,11 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse, si
   }
   if (first === "healthz" && segments.length === 1) {
     if (method !== "GET") return methodNotAllowed(response, "GET");
-    return sendJson(response, 200, { status: "ok", messages: sink.messages().length });
+    return sendJson(response, 200, {
+      status: "ok",
+      messages: sink.messages().length,
+      refused: sink.refusedCount(),
+    });
   }
   if (first === "failure-mode" && segments.length === 1) {
     if (method === "GET") return sendJson(response, 200, sink.failureMode());

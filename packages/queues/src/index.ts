@@ -4,6 +4,7 @@
 // `@balansity/queues/consumer` (servers).
 
 export * from "./catalog.ts";
+export { type EmailSendTier, emailSendTierNames, emailSendTiers } from "./email-send-tiers.ts";
 export {
   InvalidArgumentError,
   InvalidMessageError,

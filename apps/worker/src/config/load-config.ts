@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
@@ -8,7 +10,7 @@ import {
   readSeedEraVariables,
   supabaseConnectionHelp,
 } from "./seed-era-variables.ts";
-import type { QueueSettings, ReportsConfig, WorkerConfig } from "./worker-config.ts";
+import type { DkimConfig, QueueSettings, ReportsConfig, SendLimit, WorkerConfig } from "./worker-config.ts";
 
 export type WorkerEnv = Readonly<Record<string, string | undefined>>;
 
@@ -108,6 +110,9 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   const smtpFromName = read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity");
   const smtpMaxConnections = read("SMTP_MAX_CONNECTIONS", int(1, 100), 5);
   const smtpThread = read("SMTP_THREAD", z.enum(["on", "off"], { error: "must be on or off" }), "on");
+  const smtpSendLimit = read("SMTP_SEND_LIMIT", sendLimitSchema, undefined);
+  const smtpThrottleMaxPause = read("SMTP_THROTTLE_MAX_PAUSE_SECONDS", int(1, 3600), 300);
+  const dkim = readDkimConfig(read, issues, smtpFrom);
 
   const queues = {} as Record<QueueName, QueueSettings>;
   for (const queue of queueNames) {
@@ -137,6 +142,9 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       fromName: smtpFromName ?? "Balansity",
       maxConnections: smtpMaxConnections ?? 5,
       thread: smtpThread !== "off",
+      sendLimit: smtpSendLimit,
+      throttleMaxPauseSeconds: smtpThrottleMaxPause ?? 300,
+      dkim,
     },
     queues,
     // WORKER_INTERVAL_MS: the seed-era name, honoured with a deprecation warning when it is the only one.
@@ -230,6 +238,79 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
     attachmentMaxBytes,
   };
 }
+
+/**
+ * SMTP_DKIM_SELECTOR with SMTP_DKIM_PRIVATE_KEY (PEM) or SMTP_DKIM_PRIVATE_KEY_FILE (a path to one);
+ * SMTP_DKIM_DOMAIN defaults to the domain of SMTP_FROM. The key is checked here and never echoed.
+ */
+function readDkimConfig(read: Read, issues: string[], from: string | undefined): DkimConfig | undefined {
+  const selector = read(
+    "SMTP_DKIM_SELECTOR",
+    z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, { error: "must be a DNS label, e.g. mail2026" }),
+    undefined,
+  );
+  const inline = read("SMTP_DKIM_PRIVATE_KEY", z.string().min(1), undefined);
+  const file = read("SMTP_DKIM_PRIVATE_KEY_FILE", z.string().min(1), undefined);
+  const domain = read(
+    "SMTP_DKIM_DOMAIN",
+    z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i, { error: "must be a domain name" }),
+    from?.split("@")[1],
+  );
+  if (inline === undefined && file === undefined) {
+    if (selector !== undefined)
+      issues.push(
+        "SMTP_DKIM_PRIVATE_KEY or SMTP_DKIM_PRIVATE_KEY_FILE is required when SMTP_DKIM_SELECTOR is set",
+      );
+    return undefined;
+  }
+  if (inline !== undefined && file !== undefined) {
+    issues.push("set SMTP_DKIM_PRIVATE_KEY or SMTP_DKIM_PRIVATE_KEY_FILE, not both");
+    return undefined;
+  }
+  if (selector === undefined) issues.push("SMTP_DKIM_SELECTOR is required with a DKIM private key");
+  let privateKey = inline;
+  if (file !== undefined) {
+    try {
+      privateKey = readFileSync(file, "utf8");
+    } catch (error) {
+      issues.push(
+        `SMTP_DKIM_PRIVATE_KEY_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+      return undefined;
+    }
+  }
+  const source = file === undefined ? "SMTP_DKIM_PRIVATE_KEY" : "SMTP_DKIM_PRIVATE_KEY_FILE";
+  // A key in one line of an env file may carry its line breaks as \n.
+  const pem = (privateKey ?? "").replace(/\\n/g, "\n");
+  try {
+    createPrivateKey(pem);
+  } catch {
+    issues.push(`${source} is not a PEM private key (-----BEGIN PRIVATE KEY----- …)`);
+    return undefined;
+  }
+  if (selector === undefined || domain === undefined) return undefined;
+  return { domainName: domain, keySelector: selector, privateKey: pem };
+}
+
+const WINDOW_UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+/** `<count>/<window>`: `50/15m`, `20/10s`, `500/h` (a window without a number is one unit). */
+const sendLimitSchema: z.ZodType<SendLimit> = z
+  .string()
+  .regex(/^\d+\/\d*[smh]$/, {
+    error: "must be <count>/<window> with the window in s, m or h, e.g. 50/15m",
+  })
+  .transform((text, context) => {
+    const [count = "", window = ""] = text.split("/");
+    const unit = window.slice(-1) as keyof typeof WINDOW_UNIT_SECONDS;
+    const amount = window.length > 1 ? Number(window.slice(0, -1)) : 1;
+    const limit = { count: Number(count), windowSeconds: amount * WINDOW_UNIT_SECONDS[unit] };
+    if (limit.count < 1 || limit.count > 100_000)
+      context.addIssue({ code: "custom", message: "must allow from 1 to 100000 messages per window" });
+    if (limit.windowSeconds < 1 || limit.windowSeconds > 86_400)
+      context.addIssue({ code: "custom", message: "must have a window from 1s to 24h" });
+    return limit;
+  });
 
 /** 465 is TLS from the first byte; anything else must upgrade with STARTTLS unless told otherwise. */
 /** localhost, 127.0.0.0/8 and ::1: a relay on this machine, where no network sees the traffic. */

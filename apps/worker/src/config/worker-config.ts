@@ -30,6 +30,31 @@ export interface SmtpConfig {
    * and fewer emails per second (bench/RESULTS.md, email-pipeline and report-throughput).
    */
   readonly thread: boolean;
+  /**
+   * SMTP_SEND_LIMIT=<count>/<window> (`50/15m`): at most `count` emails in any `window`, counted in
+   * PostgreSQL for every replica sending as this account. Undefined (the default): no budget.
+   */
+  readonly sendLimit: SendLimit | undefined;
+  /**
+   * SMTP_THROTTLE_MAX_PAUSE_SECONDS: the longest pause after a throttling reply (421/450/451/452, a
+   * 5xx naming a rate or limit); pauses grow from 1 s while the server keeps throttling. Default 300.
+   */
+  readonly throttleMaxPauseSeconds: number;
+  /** DKIM signing of every email (nodemailer's `dkim`); undefined when no key is configured. */
+  readonly dkim: DkimConfig | undefined;
+}
+
+/** SMTP_DKIM_*: the signing domain, the DNS selector, and the private key (PEM; never logged). */
+export interface DkimConfig {
+  readonly domainName: string;
+  readonly keySelector: string;
+  readonly privateKey: string;
+}
+
+/** A provider's sending limit: at most `count` messages in any window of `windowSeconds`. */
+export interface SendLimit {
+  readonly count: number;
+  readonly windowSeconds: number;
 }
 
 /** Where checkup reports are kept and how they reach the user. */

@@ -34,3 +34,16 @@ export class TransportUnavailableError extends RetryableError {
     this.transport = transport;
   }
 }
+
+/**
+ * The transport answered "not now, you are sending too much" (an SMTP 421/450/451/452, or a 5xx whose
+ * text names a rate or a limit): it works, but refuses more for a while. The queue pauses like for an
+ * outage, but a probe cannot end the pause — a throttling server answers EHLO normally — so the
+ * breaker waits out a growing back-off and lets the next message find out.
+ */
+export class ThrottledError extends TransportUnavailableError {
+  constructor(transport: string, code: string, message: string, options?: ErrorOptions) {
+    super(transport, code, message, options);
+    this.name = "ThrottledError";
+  }
+}

@@ -5,6 +5,7 @@ import {
   type QueueName,
 } from "@balansity/queues";
 import {
+  handBack,
   leaveConsumer,
   markConsumerBusy,
   markConsumerWaiting,
@@ -65,7 +66,8 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * `pgmq.read` by hand). A read that finds read_ct > 1 on a message it knows nothing of records that
  * read_ct as the first (`recordFirstReads`, migration 045, one statement per batch); a failure records
  * the first read too, so the next worker counts on from it. Reads that met an outage are not attempts
- * either (kept in memory). A worker killed while handling a message it read first leaves no record:
+ * either: handed back, their read comes off read_ct in the database (`handBack`, 049), or is kept in
+ * memory while the database is away too. A worker killed while handling a message it read first leaves no record:
  * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts.
  *
  * Success → archived in batches, by the next read when one comes first (one statement for both).
@@ -138,6 +140,8 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   #reserved = 0;
   #readers: Promise<void> = Promise.resolve();
   #readFailures = 0;
+  /** The read policy held messages back on the last read: "waiting for the send budget" was logged. */
+  #policyWaiting = false;
   /** The last read came back full: there is a backlog, every reader reads. */
   #backlog = false;
   /** While marked busy (presence): when to renew the lease; 0 when not marked busy. */
@@ -253,11 +257,17 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
   }
 
   /** Visible to other workers now (after any heartbeat in flight, which would hide them again). */
-  async #release(ids: readonly number[], what: string): Promise<void> {
+  async #release(
+    ids: readonly number[],
+    what: string,
+    { handBack: uncount = false }: { handBack?: boolean } = {},
+  ): Promise<void> {
     const { db, logger } = this.#options;
     await this.#heartbeat;
     try {
-      await setVisibilityTimeouts(db, this.queue, ids, 0);
+      // Handed back (a pause): the read is not an attempt. Released at shutdown: it was one.
+      if (uncount) await handBack(db, this.queue, ids, 0);
+      else await setVisibilityTimeouts(db, this.queue, ids, 0);
       logger.warn({ queue: this.queue, released: ids.length }, what);
     } catch (error) {
       // Tried again once the reader runs (the database is back), else they reappear after their timeout.
@@ -302,15 +312,16 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       // A notification from here on may be for a row this read's snapshot cannot see: keep it.
       this.#wakeRequested = false;
       let records: QueueRecord[];
+      let retryAt: Date | undefined;
       this.#reserved += wanted;
       // Finished messages not yet on their way to the archive go with this read: one round trip.
       const finished = this.#archiver.take(ARCHIVE_WITH_READ_MAX);
       try {
-        records = await readWithPolicy(db, this.queue, processor.readPolicy, {
+        ({ records, retryAt } = await readWithPolicy(db, this.queue, processor.readPolicy, {
           vt,
           qty: wanted,
           archive: finished,
-        });
+        }));
         if (this.#readFailures > 0) logger.info({ queue: this.queue }, "reading again after failures");
         this.#readFailures = 0;
       } catch (error) {
@@ -330,6 +341,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       }
       this.#reserved -= wanted;
       await this.#learnFirstReads(records);
+      if (retryAt === undefined && this.#policyWaiting && records.length > 0) {
+        this.#policyWaiting = false;
+        logger.info({ queue: this.queue }, "the send budget has room again");
+      }
       if (index === 0 && records.length > 0) await this.#markBusy();
       for (const record of records) this.#buffer.push(record);
       // Read during a stop(): stop() releases the buffer once this loop has ended.
@@ -338,6 +353,11 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       if (full !== this.#backlog) {
         this.#backlog = full;
         if (full) this.#wakeAll();
+      }
+      if (retryAt !== undefined && !full) {
+        // The read policy (the send budget) holds the rest back until then: a NOTIFY cannot help.
+        await this.#waitForPolicy(retryAt);
+        continue;
       }
       if (!full) {
         // Producers may have skipped their NOTIFY while we were busy: say we sleep, and read again
@@ -361,6 +381,23 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         { queue: this.queue, err: error },
         "could not look up first reads; counting attempts from read_ct",
       );
+    }
+  }
+
+  /** Sleeps until `retryAt` (or stop()), logging the first wait of a run of them. */
+  async #waitForPolicy(retryAt: Date): Promise<void> {
+    const { logger, settings } = this.#options;
+    if (!this.#policyWaiting) {
+      this.#policyWaiting = true;
+      logger.info(
+        { queue: this.queue, resume_at: retryAt.toISOString(), in_flight: this.#running.size },
+        "waiting for the send budget",
+      );
+    }
+    // Never longer than half a visibility timeout at a time: the clock of another replica may differ.
+    const until = Math.min(retryAt.getTime(), Date.now() + settings.visibilityTimeoutSeconds * 500);
+    while (this.#state === "running" && Date.now() < until) {
+      await this.#sleep(until - Date.now(), { keepWakeUp: true });
     }
   }
 
@@ -555,21 +592,23 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     context: MessageContext,
   ): Promise<void> {
     const { db, metrics } = this.#options;
-    this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
+    // Known to this worker: the next read of it is not taken for an earlier consumer's.
     if (!this.#firstReads.has(msgId)) this.#firstReads.set(msgId, 1);
     metrics.failed(this.queue, outage.code);
     breaker.trip(outage);
     const unstarted = this.#takeBuffer();
-    // Their read met the outage too: handed back unstarted, it is not an attempt of theirs either.
-    for (const id of unstarted) this.#outageReads.set(id, (this.#outageReads.get(id) ?? 0) + 1);
     if (unstarted.length > 0)
-      void this.#release(unstarted, "released messages read ahead: the queue is paused");
+      void this.#release(unstarted, "handed back messages read ahead: the queue is paused", {
+        handBack: true,
+      });
     this.#retrying.add(msgId);
     await this.#heartbeat;
     try {
-      await setVisibilityTimeout(db, this.queue, msgId, 1);
+      // The read that fetched it comes off read_ct in the database: no replica counts it as an attempt.
+      await handBack(db, this.queue, [msgId], 1);
     } catch {
-      // The database is away too: released when it answers again.
+      // The database is away too: remembered here, and released when it answers again.
+      this.#outageReads.set(msgId, (this.#outageReads.get(msgId) ?? 0) + 1);
       this.#pendingRelease.add(msgId);
     }
     if (this.#debug) context.logger.debug({ transport: breaker.name }, "deferred by an outage");

@@ -8,6 +8,23 @@ export interface ReadPolicy {
    * the rest of the batch is filled with the oldest of the others.
    */
   readonly first?: Readonly<Record<string, unknown>>;
+  /**
+   * Replaces the read (and `first`): reads what may be handled now, e.g. no more emails than the send
+   * budget has room for. `retryAt` says when the rest may be read: the consumer does not read before.
+   */
+  readonly read?: (db: Queryable, options: ReadArguments) => Promise<PolicyRead>;
+}
+
+export interface ReadArguments {
+  readonly vt: number;
+  readonly qty: number;
+  readonly archive: readonly number[];
+}
+
+export interface PolicyRead {
+  readonly records: QueueRecord[];
+  /** Set when something other than the queue (the send budget) ended the read short. */
+  readonly retryAt?: Date | undefined;
 }
 
 /**
@@ -18,7 +35,17 @@ export async function readWithPolicy(
   db: Queryable,
   queue: QueueName,
   policy: ReadPolicy | undefined,
-  options: { readonly vt: number; readonly qty: number; readonly archive: readonly number[] },
+  options: ReadArguments,
+): Promise<PolicyRead> {
+  if (policy?.read) return policy.read(db, options);
+  return { records: await readInOrder(db, queue, policy, options) };
+}
+
+async function readInOrder(
+  db: Queryable,
+  queue: QueueName,
+  policy: ReadPolicy | undefined,
+  options: ReadArguments,
 ): Promise<QueueRecord[]> {
   const { vt, qty, archive } = options;
   const conditional = policy?.first;

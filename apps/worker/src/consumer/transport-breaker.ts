@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ThrottledError } from "./errors.ts";
 
 /**
  * A circuit breaker for one transport the processors depend on (the database, SMTP, a payment
@@ -11,6 +12,11 @@ import type { Logger } from "pino";
  * spend no attempts), and the breaker probes the transport itself — never by processing a message —
  * until it answers. The pause is logged once when it starts and once when it ends, shown in
  * /readyz and as a metric.
+ *
+ * Throttling (a ThrottledError: the transport works but refuses more for now) opens it too, but no
+ * probe can tell when the provider's window reopens — a throttling SMTP server answers EHLO normally.
+ * The breaker closes after a back-off instead (1 s, doubling while throttling goes on, up to
+ * `maxThrottleDelayMs`), and the next message is the probe: throttled again, it opens for longer.
  */
 export type BreakerState = "closed" | "open";
 
@@ -24,7 +30,11 @@ export interface TransportBreakerOptions {
   readonly minProbeDelayMs?: number;
   readonly maxProbeDelayMs?: number;
   readonly onStateChange?: (state: BreakerState) => void;
+  /** Longest pause for throttling (default 5 minutes). */
+  readonly maxThrottleDelayMs?: number;
 }
+
+const MIN_THROTTLE_DELAY_MS = 1_000;
 
 export class TransportBreaker {
   readonly name: string;
@@ -36,6 +46,11 @@ export class TransportBreaker {
   #stopped = false;
   #waiters: (() => void)[] = [];
   #lastError = "";
+  /** Throttled pauses in a row (one that starts soon after the last ended continues the run). */
+  #throttles = 0;
+  /** When the last throttled pause ended, and how long it was. */
+  #throttleEndedAt = 0;
+  #throttleDelayMs = 0;
 
   constructor(options: TransportBreakerOptions) {
     this.name = options.name;
@@ -57,12 +72,42 @@ export class TransportBreaker {
     this.#openedAt = performance.now();
     this.#probes = 0;
     this.#lastError = describe(error);
+    this.#options.onStateChange?.("open");
+    if (error instanceof ThrottledError) {
+      this.#throttle();
+      return;
+    }
     this.#options.logger.warn(
       { transport: this.name, err: { message: this.#lastError } },
       `${this.name} is unreachable: pausing the queues that use it and probing until it answers (messages keep their attempts)`,
     );
-    this.#options.onStateChange?.("open");
     this.#schedule();
+  }
+
+  /** Pauses for the throttling back-off, then closes without a probe: the next message tries. */
+  #throttle(): void {
+    const now = performance.now();
+    // Throttled again within a few back-offs of the last pause: the provider's window is still shut.
+    const continues = this.#throttles > 0 && now - this.#throttleEndedAt < 4 * this.#throttleDelayMs + 10_000;
+    this.#throttles = continues ? this.#throttles + 1 : 1;
+    const max = this.#options.maxThrottleDelayMs ?? 300_000;
+    const delay = Math.min(max, MIN_THROTTLE_DELAY_MS * 2 ** (this.#throttles - 1));
+    this.#throttleDelayMs = delay;
+    this.#options.logger.warn(
+      {
+        transport: this.name,
+        err: { message: this.#lastError },
+        pause_ms: delay,
+        throttled_in_a_row: this.#throttles,
+      },
+      `${this.name} is throttling: pausing the queues that use it (messages keep their attempts)`,
+    );
+    this.#timer = setTimeout(() => {
+      if (this.#stopped) return;
+      this.#throttleEndedAt = performance.now();
+      this.#close(`${this.name}: the throttling pause is over, resuming`);
+    }, delay);
+    this.#timer.unref();
   }
 
   /** Resolves at once when closed, else when the transport is back (or the breaker is stopped). */
@@ -107,6 +152,10 @@ export class TransportBreaker {
       return;
     }
     if (this.#stopped) return;
+    this.#close();
+  }
+
+  #close(what = `${this.name} answers again: resuming`): void {
     this.#state = "closed";
     this.#options.logger.info(
       {
@@ -114,7 +163,7 @@ export class TransportBreaker {
         paused_ms: Math.round(performance.now() - this.#openedAt),
         probes: this.#probes,
       },
-      `${this.name} answers again: resuming`,
+      what,
     );
     this.#options.onStateChange?.("closed");
     this.#release();

@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import type { Database } from "@balansity/db";
 import { EmailTemplateError, type RenderedEmail, renderEmail } from "@balansity/emails";
 import { emailPriorities, type QueueMessage } from "@balansity/queues";
+import { readUnderBudget, type SendBudget } from "@balansity/queues/consumer";
 import type { Kysely } from "kysely";
 import type { SmtpConfig } from "../config/worker-config.ts";
 import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
+import type { ReadPolicy } from "../consumer/read-policy.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import { EmailDeliveries } from "./email-deliveries.ts";
@@ -19,8 +21,11 @@ import type { MailTransport, SentEmail } from "./mail-transport.ts";
  */
 export class EmailProcessor implements Processor<"email_queue"> {
   readonly queue = "email_queue" as const;
-  /** High-priority emails (password resets, say) are read before the rest. */
-  readonly readPolicy = { first: { priority: emailPriorities.high } };
+  /**
+   * High-priority emails (password resets, say) are read before the rest. Under a send budget
+   * (SMTP_SEND_LIMIT) no more are read than the budget has room for, by tier and fair share.
+   */
+  readonly readPolicy: ReadPolicy;
   /** While the SMTP server is away the queue pauses; EHLO (and AUTH) tell when it is back. */
   readonly probes = { smtp: () => this.#transport.verify() };
   readonly #deliveries: EmailDeliveries;
@@ -37,7 +42,18 @@ export class EmailProcessor implements Processor<"email_queue"> {
     leaseSeconds: number;
     /** Where files a template attaches by reference are read from (the report store). */
     attachments?: AttachmentSource;
+    /** The send budget shared with every replica (send-budget.ts); none when undefined. */
+    budget?: SendBudget | undefined;
   }) {
+    const budget = options.budget;
+    this.readPolicy = budget
+      ? {
+          read: async (db, read) => {
+            const { records, nextSlotAt } = await readUnderBudget(db, budget, read);
+            return { records, retryAt: nextSlotAt };
+          },
+        }
+      : { first: { priority: emailPriorities.high } };
     this.#deliveries = new EmailDeliveries(options.db);
     this.#transport = options.transport;
     this.#smtp = options.smtp;

@@ -28,6 +28,8 @@ export function createSmtpTransport(config: SmtpConfig) {
     requireTLS: config.security === "starttls",
     ignoreTLS: config.security === "none",
     ...(config.user && config.password ? { auth: { user: config.user, pass: config.password } } : {}),
+    // Signs every message (SMTP_DKIM_*); the key stays in this object, never in a log line.
+    ...(config.dkim ? { dkim: { ...config.dkim } } : {}),
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,

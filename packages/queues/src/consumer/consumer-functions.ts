@@ -14,6 +14,9 @@ export const consumerFunctions = {
   "public.pgmq_archive_and_read(text, bigint[], integer, integer, jsonb)":
     "042_consumer_archive_and_read.sql",
   "public.pgmq_first_reads(text, bigint[], integer[])": "045_seed_backlog_and_saved_results.sql",
+  "public.pgmq_hand_back(text, bigint[], integer)": "049_email_send_budget.sql",
+  "public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb)":
+    "049_email_send_budget.sql",
 } as const;
 
 /**

@@ -9,6 +9,7 @@ export { leaveConsumer, markConsumerBusy, markConsumerWaiting } from "./consumer
 export { type ConsumerQueueName, consumerQueueNames, type MessageOf } from "./consumer-queues.ts";
 export { deleteMessages } from "./delete-messages.ts";
 export { recordFirstReads } from "./first-reads.ts";
+export { handBack } from "./hand-back.ts";
 export { hasQueuedMessage } from "./has-queued-message.ts";
 export { listQueues } from "./list-queues.ts";
 export { metrics, metricsAll, type QueueMetrics } from "./metrics.ts";
@@ -24,6 +25,7 @@ export {
 export type { Queryable } from "./queryable.ts";
 export type { QueueRecord } from "./queue-record.ts";
 export { type ReadOptions, read } from "./read.ts";
+export { type BudgetRead, readUnderBudget, type SendBudget } from "./read-under-budget.ts";
 export { type ReadWithPollOptions, readWithPoll } from "./read-with-poll.ts";
 export { setVisibilityTimeout } from "./set-visibility-timeout.ts";
 export { setVisibilityTimeouts } from "./set-visibility-timeouts.ts";
