@@ -7,14 +7,16 @@ import type { EmailTemplateName } from "@balansity/emails/catalog";
  *
  * | tier | templates |
  * | ---- | --------- |
- * | 0    | appointment_confirmation, payment_succeeded, payment_failed, appointment_reminder_1h |
+ * | 0    | appointment_confirmation, appointment_cancelled, payment_succeeded, payment_failed, payment_refunded, appointment_reminder_1h |
  * | 1    | checkup_completed, report_ready |
  * | 2    | appointment_reminder_24h |
  */
 export const emailSendTiers = {
   appointment_confirmation: 0,
+  appointment_cancelled: 0,
   payment_succeeded: 0,
   payment_failed: 0,
+  payment_refunded: 0,
   appointment_reminder_1h: 0,
   checkup_completed: 1,
   report_ready: 1,

@@ -176,6 +176,12 @@ async function completeVariables(
           }
         : { template, variables: { ...common, failure_reason: payment.failure_reason } };
     }
+    // Templates made after the seed era (refunds, cancellations): no seed-era message names them.
+    default:
+      throw new PermanentError(
+        "legacy_unknown_template",
+        `email_queue message: template "${template}" has no seed-era form to complete`,
+      );
   }
 }
 
