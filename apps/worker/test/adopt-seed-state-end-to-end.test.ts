@@ -115,7 +115,13 @@ describe("adopting the seeds' state", () => {
       expect(plan.cron).toMatchObject({ schema: "public", foreign: [TEAM_CRON_JOB], move: "stay" });
     }
     expect(await schemaSnapshot(client)).toEqual(schemaBefore);
-    expect(await rowSnapshot(client)).toEqual(rowsBefore);
+    // pg_cron keeps running the seeds' jobs meanwhile: its new run rows aside, every row is as it was.
+    const rowsAfter = await rowSnapshot(client);
+    const notRuns = (line: string) => !line.startsWith("cron.job_run_details ");
+    expect(rowsAfter.filter(notRuns)).toEqual(rowsBefore.filter(notRuns));
+    expect(rowsBefore.filter((line) => !notRuns(line)).filter((line) => !rowsAfter.includes(line))).toEqual(
+      [],
+    );
   });
 
   it("adopts, keeping every row, the team's job and its run history", async () => {
@@ -227,13 +233,18 @@ describe("adopting the seeds' state", () => {
     );
   });
 
-  it("does nothing the second time; db:migrate has nothing to apply; the doctor passes", async () => {
+  it("does nothing the second time; db:migrate has nothing to apply; the doctor passes once the reported rows are fixed", async () => {
     await worker?.stop();
     worker = undefined;
     const second = await adoptDatabase({ connectionString: url, directory: migrationsDirectory });
     expect(second.applied).toEqual([]);
     const migrate = await runMigrations({ connectionString: url, directory: migrationsDirectory });
     expect(migrate.applied).toEqual([]);
+    // The runbook's step before the doctor: the rows the plan named are fixed, the checks validated.
+    await client.query("update public.profiles set locale = 'en' where locale not in ('ru', 'en')");
+    await client.query("update public.assessments set status = 'in_progress' where status = 'draft'");
+    await client.query("alter table public.profiles validate constraint profiles_locale_check");
+    await client.query("alter table public.assessments validate constraint assessments_status_check");
     const doctor = await runDoctor(url);
     expect(doctor.code, doctor.output).toBe(0);
   });
