@@ -80,6 +80,7 @@ describe("docs/adopt-existing-database.md", () => {
       "dry-run",
       "adopt",
       "verify",
+      "validate",
       "doctor",
       "backlog",
       "rollback",
