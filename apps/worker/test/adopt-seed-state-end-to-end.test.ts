@@ -159,20 +159,26 @@ describe("adopting the seeds' state", () => {
     }
   });
 
-  it.runIf(info.pgCron)("has each of our cron jobs once, and each one's command runs", async () => {
+  it("has each of our cron jobs once, and each one's command runs", async () => {
+    // Where pg_cron is absent the worker's scheduler runs automation.cron_jobs (name is its key).
     const { rows: jobs } = await client.query<{ name: string; command: string }>(
       "select name, command from automation.cron_jobs where enabled order by name",
     );
     expect(jobs.length).toBeGreaterThanOrEqual(5);
     for (const job of jobs) {
-      const { rows } = await client.query<{ command: string }>(
-        "select command from cron.job where jobname = $1",
-        [job.name],
-      );
-      expect(rows, job.name).toHaveLength(1);
-      expect(rows[0]?.command).toBe(job.command);
-      await client.query(rows[0]?.command ?? "");
+      let command = job.command;
+      if (info.pgCron) {
+        const { rows } = await client.query<{ command: string }>(
+          "select command from cron.job where jobname = $1",
+          [job.name],
+        );
+        expect(rows, job.name).toHaveLength(1);
+        expect(rows[0]?.command).toBe(job.command);
+        command = rows[0]?.command ?? "";
+      }
+      await client.query(command);
     }
+    if (!info.pgCron) return;
     // purge-cron-history ran just now: the team's history (5 to 45 days old) is still there.
     expect(
       await count(
