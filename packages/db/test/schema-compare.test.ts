@@ -127,6 +127,13 @@ describe("compareSchema", () => {
     ]);
   });
 
+  it("leaves a job an operator disabled alone: enabled is the operators' switch, not a difference", async () => {
+    const comparison = await compareAfter(
+      "update automation.cron_jobs set enabled = false where name = 'purge-queue-archives'",
+    );
+    expect(comparison.differences).toEqual([]);
+  });
+
   it("lists the app's tables, functions, triggers, columns, cron jobs and queues as foreign, not as differences", async () => {
     const comparison = await compareAfter(`
       create table public.courses (id bigserial primary key, title text not null);

@@ -1,12 +1,11 @@
 import { type Check, type Finding, fail, type Queryable, report, warn } from "../doctor/check.ts";
+import { expectedSchema } from "./expected-schema.ts";
 import { applyMigrationFix, migrationSources } from "./migration-sources.ts";
 
-/** The jobs the automation needs (030_setup_cron_jobs.sql defines them, and housekeeping jobs). */
-export const requiredCronJobs = [
-  "update-appointment-statuses",
-  "send-appointment-reminders",
-  "cleanup-old-assessments",
-] as const;
+/** The jobs the automation needs: every job the migrations define (supabase/schema.json). */
+export function requiredCronJobs(): readonly string[] {
+  return expectedSchema().cronJobs.map((job) => job.name);
+}
 
 const SCHEDULE_SQL = "select automation.schedule_cron_jobs()";
 const RESCHEDULE = `${SCHEDULE_SQL}; as the role that ran the migrations (cron.job shows each role only its own jobs)`;
@@ -62,7 +61,7 @@ export const cronJobsCheck: Check = {
     );
     const findings: Finding[] = [];
     const byName = new Map(definitions.map((definition) => [definition.name, definition]));
-    for (const name of requiredCronJobs) {
+    for (const name of requiredCronJobs()) {
       if (!byName.has(name)) {
         findings.push(
           fail(

@@ -12,7 +12,7 @@ import { expectedSchema } from "./expected-schema.ts";
 import { webhookTriggers } from "./webhook-triggers.ts";
 
 // Left to the checks that say more about them: a missing function (functions), a missing queue
-// (queues), a job pg_cron does not run (cron-jobs), the webhook and queue wake-up triggers
+// (queues), a job that is not defined or that pg_cron does not run (cron-jobs), the webhook and queue wake-up triggers
 // (webhook-triggers, queue-notify-triggers), and grants in the schemas the API exposes (api-grants,
 // function-grants).
 const triggersCheckedElsewhere = new Set([
@@ -21,7 +21,8 @@ const triggersCheckedElsewhere = new Set([
 ]);
 
 function coveredElsewhere(difference: SchemaDifference): boolean {
-  if (["missing-function", "missing-queue", "unscheduled-cron-job"].includes(difference.kind)) return true;
+  const kinds = ["missing-function", "missing-queue", "missing-cron-job", "unscheduled-cron-job"];
+  if (kinds.includes(difference.kind)) return true;
   if (difference.kind === "missing-trigger" || difference.kind === "different-trigger") {
     return triggersCheckedElsewhere.has(difference.object);
   }

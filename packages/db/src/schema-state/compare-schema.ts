@@ -446,6 +446,7 @@ function compareCronJobs(
         message: `${object} is not defined in automation.cron_jobs`,
       });
     } else if (!sameJob(definition, job)) {
+      // Whether a job is enabled is the operators' switch (automation.cron_jobs.enabled), not a difference.
       differences.push({
         kind: "different-cron-job",
         object,
@@ -455,7 +456,8 @@ function compareCronJobs(
       });
     }
     const running = scheduled?.get(job.name);
-    if (scheduled !== null && job.enabled && (running === undefined || !sameJob(running, job))) {
+    const runs = job.enabled && definition?.enabled !== false;
+    if (scheduled !== null && runs && (running === undefined || !sameJob(running, job) || !running.enabled)) {
       differences.push({
         kind: "unscheduled-cron-job",
         object,
@@ -479,12 +481,9 @@ function compareCronJobs(
   }
 }
 
+/** Same schedule and command (whether it is enabled is compared where it matters, by the caller). */
 function sameJob(a: CronJobState, b: CronJobState): boolean {
-  return (
-    a.schedule.trim() === b.schedule.trim() &&
-    normalizeSql(a.command) === normalizeSql(b.command) &&
-    a.enabled === b.enabled
-  );
+  return a.schedule.trim() === b.schedule.trim() && normalizeSql(a.command) === normalizeSql(b.command);
 }
 
 function describeJob(job: CronJobState): string {
