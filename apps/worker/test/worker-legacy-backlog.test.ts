@@ -108,7 +108,7 @@ describe("the seed-era backlog", () => {
         10,
       ),
       await email(ivan.email, "payment_confirmation", { payment_id: domain.paid }),
-      // The seeds' frontend: a name and nothing else; it becomes a report of Jane's latest checkup.
+      // The seed-era frontend: a name and nothing else; it becomes a report of Jane's latest checkup.
       await email(jane.email, "report_ready", { name: "Иван" }),
     );
     await sendRaw(pool, "report_generation_queue", {
@@ -124,7 +124,7 @@ describe("the seed-era backlog", () => {
       timestamp: "2026-11-20T10:00:00Z",
     });
     await sendRaw(pool, "analytics_queue", { event: "appointment_created", user_id: ivan.id });
-    // An earlier consumer (the seeds' Edge Function, a read by hand) read some of them three times.
+    // An earlier consumer (the seed-era Edge Function, a read by hand) read some of them three times.
     await readByEarlierConsumer("email_queue", 3);
     await readByEarlierConsumer("analytics_queue", 3);
     await readByEarlierConsumer("report_generation_queue", 3);
@@ -159,7 +159,7 @@ describe("the seed-era backlog", () => {
       domain.pending,
     ]);
     expect(failed.rows[0]?.status).toBe("failed");
-    // The seeds' events: on the day their timestamp says, or the day they were queued. The pipeline's
+    // The seed-era events: on the day their timestamp says, or the day they were queued. The pipeline's
     // own (the failed payment, the two reports) beside them.
     const today = new Date().toISOString().slice(0, 10);
     const events = await pool.query<{ day: string; event: string; events: string }>(

@@ -11,10 +11,12 @@ import { testWorkerEnv } from "./support/test-worker.ts";
 import { runWorkerUntilExit, spawnWorkerProcess } from "./support/worker-process.ts";
 
 const EX_CONFIG = 78;
+/** Loading the TypeScript sources takes a while on a busy machine; the outcome is what is checked. */
+const START_UP = { timeoutMs: 60_000 };
 // Generated per run: never a real key.
 const SERVICE_ROLE_KEY = `test-key-${Math.random().toString(36).slice(2)}`;
 
-/** The old worker's .env, as the seed documents show it (credentials are made up here). */
+/** The old worker's .env, as the seed-era setup had it (credentials are made up here). */
 const seedEraEnv = {
   SUPABASE_URL: "https://project-ref.supabase.co",
   SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,
@@ -25,7 +27,7 @@ const seedEraEnv = {
 
 describe("a seed-era .env without DATABASE_URL", () => {
   it("exits 78 saying which connection string to take and where it is in the dashboard", async () => {
-    const result = await runWorkerUntilExit(seedEraEnv);
+    const result = await runWorkerUntilExit(seedEraEnv, START_UP);
 
     expect(result.code).toBe(EX_CONFIG);
     const problems = result.stderr.split("\n").filter((line) => line.startsWith("- "));
@@ -41,11 +43,10 @@ describe("a seed-era .env without DATABASE_URL", () => {
   });
 
   it("refuses MAX_TASKS_PER_CYCLE and an EMAIL_PROVIDER other than smtp, naming what replaces them", async () => {
-    const result = await runWorkerUntilExit({
-      ...seedEraEnv,
-      MAX_TASKS_PER_CYCLE: "10",
-      EMAIL_PROVIDER: "resend",
-    });
+    const result = await runWorkerUntilExit(
+      { ...seedEraEnv, MAX_TASKS_PER_CYCLE: "10", EMAIL_PROVIDER: "resend" },
+      START_UP,
+    );
 
     expect(result.code).toBe(EX_CONFIG);
     const problems = result.stderr.split("\n").filter((line) => line.startsWith("- "));
@@ -93,7 +94,7 @@ describe("a seed-era .env with DATABASE_URL added", () => {
     delete (env as Record<string, string>).WORKER_POLL_INTERVAL_MS;
     expect(loadConfig(env).pollIntervalMs).toBe(5000);
 
-    const worker = await spawnWorkerProcess(env);
+    const worker = await spawnWorkerProcess(env, { readyTimeoutMs: START_UP.timeoutMs });
     try {
       const warnings = worker.logs.filter((line) => line.level === 40).map((line) => String(line.msg));
       expect(warnings.find((msg) => msg.startsWith("WORKER_INTERVAL_MS"))).toMatch(/WORKER_POLL_INTERVAL_MS/);

@@ -25,10 +25,10 @@ const looseTimestamp = z.iso.datetime({ offset: true, error: "must be an ISO 860
 export const legacyEmailMessageSchema = z.object({
   to: emailAddressSchema,
   subject: z.string().max(300).nullish(),
-  /** The seeds' name; {@link legacyEmailTemplates} maps it to ours. */
+  /** The seed-era name; {@link legacyEmailTemplates} maps it to ours. */
   template: z.string({ error: "must be a string" }).min(1).max(100),
   variables: boundedJsonObject(queueLimits.maxPayloadBytes).nullish(),
-  /** The seeds allowed any integer. */
+  /** Any integer was allowed then. */
   priority: z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" }).nullish(),
 });
 
@@ -64,7 +64,7 @@ export const legacyAnalyticsMessageSchema = z
     path: ["event"],
   });
 
-/** The seeds' shape of each queue. */
+/** The seed-era shape of each queue. */
 export const legacyQueueCatalog = {
   email_queue: legacyEmailMessageSchema,
   report_generation_queue: legacyReportMessageSchema,
@@ -75,7 +75,7 @@ export const legacyQueueCatalog = {
 export type LegacyQueueMessage<Q extends QueueName> = z.output<(typeof legacyQueueCatalog)[Q]>;
 
 /**
- * The seeds' email template names and ours. `appointment_reminder` is either reminder, told apart
+ * The seed-era email template names and ours. `appointment_reminder` is either reminder, told apart
  * by the message (see the worker's completion); every other name is one of our templates.
  */
 export const legacyEmailTemplates: Readonly<Record<string, EmailTemplateName | "appointment_reminder">> =
@@ -97,7 +97,7 @@ export const legacyEmailTemplates: Readonly<Record<string, EmailTemplateName | "
     payment_error: "payment_failed",
   });
 
-/** The seeds' analytics event names and ours (our own names map to themselves). */
+/** The seed-era analytics event names and ours (our own names map to themselves). */
 export const legacyAnalyticsEvents: Readonly<Record<string, AnalyticsEventName>> = Object.freeze({
   ...Object.fromEntries(analyticsEventNames.map((name) => [name, name])),
   assessment_completed: "checkup_completed",
@@ -109,7 +109,7 @@ export const legacyAnalyticsEvents: Readonly<Record<string, AnalyticsEventName>>
   report_ready: "report_generated",
 });
 
-/** True for a message of the seeds' shapes: a JSON object without `version`. */
+/** True for a message of the seed-era shapes: a JSON object without `version`. */
 export function isLegacyMessage(raw: unknown): raw is Record<string, unknown> {
   return typeof raw === "object" && raw !== null && !Array.isArray(raw) && !Object.hasOwn(raw, "version");
 }

@@ -57,7 +57,7 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * (one shared signal), no child logger unless the processor asks for `context.logger`.
  *
  * Each message: schema-checked (invalid → dead-letter queue at once); past maxAttempts → DLQ; else the
- * processor runs. A seed-era message (no `version`) is checked against the seeds' shape and completed
+ * processor runs. A seed-era message (no `version`) is checked against the seed-era shape and completed
  * into a version-1 one first (legacy/legacy-completer.ts); what cannot be completed goes to the DLQ.
  *
  * Attempts count from this worker's first read, not from pgmq's read_ct alone: read_ct counts every
@@ -66,10 +66,11 @@ import type { TransportBreaker } from "./transport-breaker.ts";
  * read_ct as the first (`recordFirstReads`, migration 045, one statement per batch); a failure records
  * the first read too, so the next worker counts on from it. Reads that met an outage are not attempts
  * either (kept in memory). A worker killed while handling a message it read first leaves no record:
- * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts. Success → archived in batches, by the next read when one comes first (one statement
- * for both). PermanentError → DLQ. Other errors → hidden again for
- * a backoff period (after any heartbeat in flight, so the heartbeat cannot undo it), or DLQ after the
- * last attempt.
+ * the next reader counts from its own read, so such a message gets one attempt more than maxAttempts.
+ *
+ * Success → archived in batches, by the next read when one comes first (one statement for both).
+ * PermanentError → DLQ. Other errors → hidden again for a backoff period (after any heartbeat in
+ * flight, so the heartbeat cannot undo it), or DLQ after the last attempt.
  *
  * DRAINING: no more reads; buffered messages are released at once (visibility reset to now, one
  * statement) for another worker; running handlers get until the deadline, then the shared signal is
@@ -512,6 +513,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
         : (parsed.message as QueueMessage<Q>);
       // null: a seed-era message handed on as another queue's job (the completer says which).
       if (message) await processor.process(message, context);
+      else context.logger.info("seed-era message handed on as another queue's job");
     } catch (error) {
       if (this.#shutdown.signal.aborted) return; // released at the shutdown deadline; retried elsewhere
       const outage = error instanceof TransportUnavailableError ? error : asDatabaseUnavailable(error);

@@ -29,7 +29,7 @@ const ONE_HOUR_REMINDER_WINDOW_MS = 2 * 60 * 60 * 1000;
 /**
  * Completes a seed-era email (`{to, subject, template, variables, priority}`) from the database:
  * the recipient's profile (name, language, zone) by the address in `to`, and what the template
- * shows about its checkup, appointment or payment by the id in `variables`. The seeds' subject is
+ * shows about its checkup, appointment or payment by the id in `variables`. The seed-era subject is
  * not used (ours is in the recipient's language). A `report_ready` email becomes a report job for
  * the checkup (`variables.assessment_id`, else the recipient's latest completed one): the report
  * pipeline makes the PDF and sends report_ready with its link, keyed by this message.
@@ -179,7 +179,7 @@ async function completeVariables(
   }
 }
 
-/** `variables.hours_before` / `reminder_type` when the seeds said; else by how close to the start it was queued. */
+/** `variables.hours_before` / `reminder_type` when the message says; else by how close to the start it was queued. */
 function whichReminder(
   given: Readonly<Record<string, unknown>>,
   startsAt: Date,

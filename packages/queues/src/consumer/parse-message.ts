@@ -72,7 +72,7 @@ export type ParsedLegacyMessage<Q extends QueueName> =
     };
 
 /**
- * Checks a seed-era message (no `version`: `isLegacyMessage`) against the seeds' shape of `queue`
+ * Checks a seed-era message (no `version`: `isLegacyMessage`) against the seed-era shape of `queue`
  * (`legacyQueueCatalog`). Never throws for a bad message; `issues` name the fields, as
  * {@link parseMessage} does.
  *
@@ -80,7 +80,7 @@ export type ParsedLegacyMessage<Q extends QueueName> =
  * ```ts
  * if (isLegacyMessage(record.message)) {
  *   const parsed = parseLegacyMessage("email_queue", record.message);
- *   if (parsed.ok) parsed.message.template; // the seeds' template name
+ *   if (parsed.ok) parsed.message.template; // the seed-era template name
  * }
  * ```
  */
