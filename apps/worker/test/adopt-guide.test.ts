@@ -80,6 +80,7 @@ describe("docs/adopt-existing-database.md", () => {
       "dry-run",
       "adopt",
       "verify",
+      "validate",
       "doctor",
       "backlog",
       "rollback",
@@ -109,6 +110,18 @@ describe("docs/adopt-existing-database.md", () => {
     const output = await runBlock("verify");
     expect(output).toContain("nothing to do");
     expect(output).toContain("nothing to apply");
+  });
+
+  it("validate: once the reported rows are fixed, every constraint adopt left not valid is validated", async () => {
+    // The operator's fix of the rows the plan named (the app's data: theirs to decide).
+    await client.query("update public.profiles set locale = 'en' where locale not in ('ru', 'en')");
+    await client.query("update public.assessments set status = 'in_progress' where status = 'draft'");
+    await runBlock("validate");
+    expect(
+      await count(
+        "select count(*) from pg_constraint where not convalidated and conrelid in ('public.profiles'::regclass, 'public.assessments'::regclass)",
+      ),
+    ).toBe(0);
   });
 
   it("doctor: passes with the app's and the team's objects present", async () => {

@@ -93,7 +93,7 @@ begin
         or ap.starts_at between now() and now() + interval '1 hour')
   loop
     perform public.queue_email_task(a.email, 'Напоминание о консультации', 'appointment_reminder',
-      jsonb_build_object('name', a.full_name, 'starts_at', a.starts_at), 1);
+      jsonb_build_object('name', a.full_name, 'appointment_id', a.id, 'starts_at', a.starts_at), 1);
   end loop;
 end;
 $$;
@@ -137,7 +137,7 @@ declare
 begin
   select email, full_name into user_email, user_name from public.profiles where id = new.user_id;
   perform public.queue_email_task(user_email, 'Запись на консультацию подтверждена', 'appointment_confirmation',
-    jsonb_build_object('name', user_name, 'starts_at', new.starts_at), 1);
+    jsonb_build_object('name', user_name, 'appointment_id', new.id, 'starts_at', new.starts_at), 1);
   return new;
 end;
 $$;
@@ -159,11 +159,11 @@ begin
     select email, full_name into user_email, user_name from public.profiles where id = new.user_id;
     if new.status = 'completed' then
       perform public.queue_email_task(user_email, 'Оплата получена', 'payment_succeeded',
-        jsonb_build_object('name', user_name, 'amount', new.amount), 1);
+        jsonb_build_object('name', user_name, 'payment_id', new.id, 'amount', new.amount), 1);
       update public.appointments set payment_status = 'paid' where id = new.appointment_id;
     elsif new.status = 'failed' then
       perform public.queue_email_task(user_email, 'Ошибка оплаты', 'payment_failed',
-        jsonb_build_object('name', user_name), 1);
+        jsonb_build_object('name', user_name, 'payment_id', new.id), 1);
     end if;
     perform public.queue_payment_processing(new.id, 'verify');
   end if;

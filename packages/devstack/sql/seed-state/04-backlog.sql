@@ -1,14 +1,15 @@
 -- The backlog (TEST FIXTURE): what the seeds' triggers, cron jobs and frontend queued while no worker
 -- ran, in the seeds' shapes — no `version`, no `idempotency_key`, the frontend's thin variables
--- ({name: 'Иван'}) — some older than 30 days, some read once already (the seeds' Edge Function
+-- ({name: 'Иван'}); the triggers' emails name their row as the seeds' example does
+-- ({"assessment_id": "..."}) — some older than 30 days, some read once already (the seeds' Edge Function
 -- example, a test by hand) and never archived.
 
 select pgmq.send('email_queue', m) from (values
   ('{"to": "ivan@example.com", "subject": "Ваш чекап завершен", "template": "checkup_completed", "variables": {"name": "Иван", "assessment_id": "b0000000-0000-4000-8000-000000000001"}, "priority": 0}'::jsonb),
   ('{"to": "ivan@example.com", "subject": "Ваш отчет готов", "template": "report_ready", "variables": {"name": "Иван"}, "priority": 0}'::jsonb),
-  ('{"to": "maria@example.com", "subject": "Запись на консультацию подтверждена", "template": "appointment_confirmation", "variables": {"name": "Maria", "starts_at": "2025-11-20T10:00:00+00:00"}, "priority": 1}'::jsonb),
-  ('{"to": "ivan@example.com", "subject": "Напоминание о консультации", "template": "appointment_reminder", "variables": {"name": "Иван Петров"}, "priority": 1}'::jsonb),
-  ('{"to": "maria@example.com", "subject": "Оплата получена", "template": "payment_succeeded", "variables": {"name": "Maria", "amount": 3000}, "priority": 5}'::jsonb),
+  ('{"to": "maria@example.com", "subject": "Запись на консультацию подтверждена", "template": "appointment_confirmation", "variables": {"name": "Maria", "appointment_id": "c0000000-0000-4000-8000-000000000002", "starts_at": "2025-11-20T10:00:00+00:00"}, "priority": 1}'::jsonb),
+  ('{"to": "ivan@example.com", "subject": "Напоминание о консультации", "template": "appointment_reminder", "variables": {"name": "Иван Петров", "appointment_id": "c0000000-0000-4000-8000-000000000001"}, "priority": 1}'::jsonb),
+  ('{"to": "maria@example.com", "subject": "Оплата получена", "template": "payment_succeeded", "variables": {"name": "Maria", "payment_id": "d0000000-0000-4000-8000-000000000002", "amount": 3000}, "priority": 5}'::jsonb),
   ('{"to": "ivan@example.com", "subject": "Тема письма", "template": "checkup_completed", "variables": {"assessment_id": "b0000000-0000-4000-8000-000000000001"}, "priority": 0}'::jsonb)
 ) as backlog (m);
 
