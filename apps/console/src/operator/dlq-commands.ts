@@ -83,7 +83,10 @@ export function addDlqCommands(program: Command, context: CliContext, exit: Exit
     .argument("<queue>", "the main queue, e.g. email_queue")
     .description("dead letters with error code, message and attempts; personal data masked")
     .option("--limit <n>", "how many, 1 to 1000", "50")
-    .option("--search <text>", "only those whose error or payload contains this (e.g. an address)")
+    .option(
+      "--search <text>",
+      "only those with this exact address, or whose error or masked payload contains this text",
+    )
     .option("--code <error code>", "only this error code")
     .option("--json", "print JSON (whole payloads) instead of a table")
     .action(

@@ -35,6 +35,8 @@ export interface TransferOptions {
   readonly triggers: "skip" | "fire";
   /** Forget recorded progress and start from the first key (rows already there are still skipped). */
   readonly restart: boolean;
+  /** Copy into tables of an API-exposed schema (`public`) whose row-level security is off; refused otherwise. */
+  readonly allowNoRls?: boolean;
   readonly log: { info(message: string): void; warn(message: string): void };
   /** Where progress bars go (a terminal gets bars, anything else plain lines). */
   readonly progress: NodeJS.WriteStream;
@@ -110,7 +112,11 @@ async function transfer(
   options: TransferOptions,
 ): Promise<TransferReport> {
   const { log } = options;
-  const plans = await planTables(source, target, { tables: options.tables, schemaMap: options.schemaMap });
+  const plans = await planTables(source, target, {
+    tables: options.tables,
+    schemaMap: options.schemaMap,
+    allowNoRls: options.allowNoRls ?? false,
+  });
   log.info(
     `tables in foreign-key order: ${plans
       .map((plan) =>

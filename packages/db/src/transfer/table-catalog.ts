@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { exposedSchemas } from "../api-allow-list.ts";
 import { TransferError } from "./transfer-errors.ts";
 
 /** A schema-qualified table name. */
@@ -49,6 +50,8 @@ export async function planTables(
   options: {
     readonly tables: readonly string[];
     readonly schemaMap: ReadonlyMap<string, string>;
+    /** Copy into a table of a schema the API exposes even when its row-level security is off. */
+    readonly allowNoRls?: boolean;
   },
 ): Promise<TablePlan[]> {
   const sourceSchemas = options.schemaMap.size > 0 ? [...options.schemaMap.keys()] : ["public"];
@@ -72,6 +75,22 @@ export async function planTables(
           "apply the migrations to the target first (pnpm db:migrate), or map the schema with --schema-map",
       );
       continue;
+    }
+    if (!options.allowNoRls && (exposedSchemas as readonly string[]).includes(mapped.schema)) {
+      const { rows } = await target.query<{ rls: boolean }>(
+        `select c.relrowsecurity as rls from pg_catalog.pg_class c
+           join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = $1 and c.relname = $2`,
+        [mapped.schema, mapped.name],
+      );
+      if (rows[0]?.rls === false) {
+        problems.push(
+          `${displayName(mapped)} has row-level security off, and schema ${mapped.schema} is exposed through the API: ` +
+            "anyone with the anon key could read the rows copied into it. Enable it first " +
+            `(alter table ${qualified(mapped)} enable row level security; with the policies it needs), ` +
+            "or pass --allow-no-rls to copy anyway",
+        );
+      }
     }
     const byName = new Map(targetColumns.map((column) => [column.name, column.type]));
     for (const column of columns) {

@@ -20,6 +20,8 @@ export const TRANSFER_USAGE = `usage: db transfer --from <url> --to <url> [optio
   --backup-dir <path>      where the backup goes (default ./transfer-backups)
   --triggers <skip|fire>   skip (default): the target's triggers and foreign-key checks do not fire for copied rows
   --restart                forget recorded progress and start from the first key (present rows are still skipped)
+  --allow-no-rls           copy into tables of an API-exposed schema (public) whose row-level security is off
+                           (refused otherwise: anyone with the anon key could read them)
 
 exit status: 0 every table verified equal, 1 a difference (or an error while copying), 2 bad usage or configuration`;
 
@@ -120,6 +122,7 @@ export async function transferCli(
       },
       triggers: options.triggers,
       restart: values.restart ?? false,
+      allowNoRls: values["allow-no-rls"] ?? false,
       log: { info: printError, warn: (message) => printError(`warning: ${message}`) },
       progress: io.stderr,
     });
@@ -152,6 +155,7 @@ function parse(argv: readonly string[]) {
       "backup-dir": { type: "string" },
       triggers: { type: "string", default: "skip" },
       restart: { type: "boolean", default: false },
+      "allow-no-rls": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });

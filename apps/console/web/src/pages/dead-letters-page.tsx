@@ -113,7 +113,7 @@ export function DeadLettersPage({ api, refreshMs }: DeadLettersPageProps) {
           <input
             type="search"
             value={search}
-            placeholder="error, id, payload text"
+            placeholder="exact address, error or shown text"
             onChange={(event) => setSearch(event.target.value)}
           />
         </label>

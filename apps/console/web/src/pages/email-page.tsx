@@ -87,7 +87,7 @@ function Deliveries({ api, refreshMs }: Omit<EmailPageProps, "sendTestEmail">) {
           <input
             type="search"
             value={search}
-            placeholder="address or part of it"
+            placeholder="exact address or a***@e***"
             onChange={(event) => setSearch(event.target.value)}
           />
         </label>
