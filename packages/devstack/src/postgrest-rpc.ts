@@ -525,6 +525,8 @@ export function statusOfSqlState(code: string, role: PostgrestRole): number {
   };
   const known = exact[code];
   if (known !== undefined) return known;
+  // PostgREST's custom statuses: SQLSTATE PTxyz answers HTTP xyz (PT429 → 429).
+  if (/^PT[1-5]\d\d$/.test(code)) return Number(code.slice(2));
   if (code === "42501") return role === "anon" ? 401 : 403;
   const byClass: readonly [string, number][] = [
     ["08", 503],

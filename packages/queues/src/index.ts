@@ -13,6 +13,14 @@ export {
 } from "./errors.ts";
 export { describeFieldIssue, type FieldIssue } from "./field-issues.ts";
 export {
+  FrontendCallError,
+  NotCompletedError,
+  NotOwnerError,
+  NotSignedInError,
+  parseRetryAt,
+  RateLimitedError,
+} from "./frontend-errors.ts";
+export {
   checkEmailTask,
   type EmailPriority,
   type EmailTaskInput,
