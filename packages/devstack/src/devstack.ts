@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsoleOperator, consoleSignInLink, findOperator } from "./console-sign-in.ts";
-import { readOrCreateJwtSecret } from "./jwt-secret.ts";
+import { readOrCreateJwtSecret, readOrCreateSecret } from "./jwt-secret.ts";
 import { freePort } from "./postgres/free-port.ts";
 import { startPostgrestRpc } from "./postgrest-rpc.ts";
 import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
@@ -33,6 +33,8 @@ export interface Devstack {
   readonly smtp: SmtpSink;
   /** supabase-js `createClient(api.url, api.anonKey)` reaches the database's RPCs through this. */
   readonly api: { readonly url: string; readonly anonKey: string };
+  /** The folder store's folder and the secret its links are signed with (the worker gets both). */
+  readonly reports: { readonly dir: string; readonly linkSecret: string };
   /** Opens the console signed in as the seeded operator; undefined when the database has none. */
   readonly consoleSignIn: { readonly operator: ConsoleOperator; readonly link: string } | undefined;
   /** Migration files applied by this start. */
@@ -80,10 +82,16 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
         }),
     });
     stops.push(() => smtp.stop());
+    // The worker's folder store writes reports here; the API signs and serves them as Storage would.
+    const reports = {
+      dir: join(options.dir, "reports"),
+      linkSecret: readOrCreateSecret(options.dir, "report-link-secret"),
+    };
     const api = await startPostgrestRpc({
       databaseUrl,
       jwtSecret: readOrCreateJwtSecret(options.dir),
       port: await freePort("127.0.0.1", options.apiPort ?? 54321),
+      storage: reports,
     });
     stops.push(() => api.stop());
     const operator = await findOperator(databaseUrl);
@@ -93,6 +101,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       postgres: { host: cluster.host, port: cluster.port, pgCron: cluster.pgCron },
       smtp,
       api: { url: api.url, anonKey: api.anonKey },
+      reports,
       consoleSignIn: operator && {
         operator,
         link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
@@ -120,5 +129,10 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     // Public values (a browser gets them); the service-role key and the JWT secret stay out.
     SUPABASE_URL: stack.api.url,
     SUPABASE_ANON_KEY: stack.api.anonKey,
+    // The worker's folder store: links the API's Storage stand-in checks (a secret of this cluster only).
+    REPORT_STORAGE: "fs",
+    REPORT_FS_DIR: stack.reports.dir,
+    REPORT_PUBLIC_URL: `${stack.api.url}/storage/v1/object/sign/reports/`,
+    REPORT_LINK_SECRET: stack.reports.linkSecret,
   };
 }

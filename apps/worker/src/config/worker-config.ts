@@ -39,8 +39,10 @@ export interface ReportsConfig {
         readonly kind: "fs";
         /** Folder the PDFs are written under. */
         readonly dir: string;
-        /** Base of the links in emails (nothing signs them: development only). */
+        /** Base of the links in emails; the path and a signed token are appended. */
         readonly publicUrl: string;
+        /** HS256 secret of the links (REPORT_LINK_SECRET); never logged. */
+        readonly linkSecret: string;
       }
     | {
         readonly kind: "supabase";

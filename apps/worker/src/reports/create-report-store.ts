@@ -19,5 +19,9 @@ export function createReportStore(config: ReportsConfig): ReportStore {
       bucket: storage.bucket,
     });
   }
-  return new FsReportStore({ root: storage.dir, publicUrl: storage.publicUrl });
+  return new FsReportStore({
+    root: storage.dir,
+    publicUrl: storage.publicUrl,
+    linkSecret: storage.linkSecret,
+  });
 }

@@ -16,7 +16,7 @@ export interface ReportDownloadUrlOptions {
 }
 
 const argumentsSchema = z.strictObject({
-  report_id: z.uuid(),
+  report_id: z.uuid({ error: "must be a UUID" }),
   expires_in: z.int().min(60).max(86_400),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/),
 });
