@@ -11,6 +11,9 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   dts: { sourcemap: false, eager: true },
+  // One output module per source module: with sideEffects: false an app bundles only what it imports
+  // (the report calls need neither the catalog nor zod).
+  unbundle: true,
   tsconfig: "tsconfig.build.json",
   // The email template catalog (zod schemas, no renderer) is bundled in, so that @balansity/emails,
   // with its React renderer, is no dependency of the published package. zod stays a dependency and

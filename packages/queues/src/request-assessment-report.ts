@@ -1,10 +1,6 @@
-import { z } from "zod";
-import { reportMessageSchema } from "./catalog.ts";
+import { isUuid, refuseIssues } from "./check-arguments-browser.ts";
 import { toReportRequestError } from "./frontend-errors.ts";
 import { type QueueTransport, toMsgId } from "./queue-transport.ts";
-import { validateInput } from "./validate-input.ts";
-
-const requestSchema = z.strictObject({ assessment_id: reportMessageSchema.shape.assessment_id });
 
 /**
  * Asks for a PDF report of the signed-in user's own completed checkup, through
@@ -35,7 +31,9 @@ export async function requestAssessmentReport(
   assessmentId: string,
   options: { readonly now?: () => Date } = {},
 ): Promise<{ readonly msgId: number }> {
-  validateInput("request_assessment_report", requestSchema, { assessment_id: assessmentId });
+  refuseIssues("request_assessment_report", [
+    isUuid(assessmentId) ? undefined : { path: "assessment_id", message: "must be a UUID" },
+  ]);
   let result: unknown;
   try {
     result = await transport.call("request_assessment_report", { assessment_id: assessmentId });

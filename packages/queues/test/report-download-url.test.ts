@@ -213,7 +213,7 @@ describe("createReportDownloadUrl", () => {
     );
     expect(error.issues).toEqual([
       'report download link: "report_id" must be a UUID',
-      'report download link: "expires_in" must be at least 60',
+      'report download link: "expires_in" must be a whole number from 60 to 86400',
     ]);
   });
 });

@@ -1,8 +1,7 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
-import { z } from "zod";
+import { isUuid, refuseIssues } from "../check-arguments-browser.ts";
 import { QueueRpcError } from "../errors.ts";
 import { NotOwnerError, NotSignedInError } from "../frontend-errors.ts";
-import { validateInput } from "../validate-input.ts";
 
 /** The part of a supabase-js client a download link needs: the reports table and Storage. */
 export type ReportDownloadClient = Pick<SupabaseClient, "from" | "storage">;
@@ -14,12 +13,6 @@ export interface ReportDownloadUrlOptions {
   readonly bucket?: string;
   readonly now?: () => Date;
 }
-
-const argumentsSchema = z.strictObject({
-  report_id: z.uuid({ error: "must be a UUID" }),
-  expires_in: z.int().min(60).max(86_400),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/),
-});
 
 /**
  * A fresh signed link to one of the signed-in user's reports (rows of `public.reports`), valid for
@@ -47,11 +40,17 @@ export async function createReportDownloadUrl(
   reportId: string,
   options: ReportDownloadUrlOptions = {},
 ): Promise<{ readonly url: string; readonly expiresAt: Date }> {
-  const { expires_in: expiresIn, bucket } = validateInput("report download link", argumentsSchema, {
-    report_id: reportId,
-    expires_in: options.expiresIn ?? 3600,
-    bucket: options.bucket ?? "reports",
-  });
+  const expiresIn = options.expiresIn ?? 3600;
+  const bucket = options.bucket ?? "reports";
+  refuseIssues("report download link", [
+    isUuid(reportId) ? undefined : { path: "report_id", message: "must be a UUID" },
+    Number.isInteger(expiresIn) && expiresIn >= 60 && expiresIn <= 86_400
+      ? undefined
+      : { path: "expires_in", message: "must be a whole number from 60 to 86400" },
+    /^[a-z0-9][a-z0-9_-]{1,62}$/.test(bucket)
+      ? undefined
+      : { path: "bucket", message: "must be a bucket name" },
+  ]);
   const now = options.now ?? (() => new Date());
 
   const row = await client.from("reports").select("storage_path").eq("id", reportId).limit(1);
