@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "@balansity/db";
@@ -217,9 +216,7 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
       kind,
       dir: read("REPORT_FS_DIR", z.string().min(1), undefined) ?? join(tmpdir(), "balansity-reports"),
       publicUrl: read("REPORT_PUBLIC_URL", url, undefined) ?? new URL("/reports/", appUrl).toString(),
-      // Outside production a secret of this process's own: its links work while it runs (the devstack
-      // gives the worker the one its file server checks).
-      linkSecret: linkSecret ?? randomBytes(32).toString("base64url"),
+      linkSecret,
     },
     linkTtlSeconds,
     attachmentMaxBytes,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { FsReportStore, type ReportStore, SupabaseReportStore } from "@balansity/reports";
 import type { ReportsConfig } from "../config/worker-config.ts";
 
@@ -22,6 +23,7 @@ export function createReportStore(config: ReportsConfig): ReportStore {
   return new FsReportStore({
     root: storage.dir,
     publicUrl: storage.publicUrl,
-    linkSecret: storage.linkSecret,
+    // Outside production REPORT_LINK_SECRET may be unset: a secret of this process's own then.
+    linkSecret: storage.linkSecret ?? randomBytes(32).toString("base64url"),
   });
 }
