@@ -215,14 +215,20 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
 
     const before = Date.now();
     const accepted = await Promise.all([1, 2, 3].map(() => requestAssessmentReport(transport, assessmentId)));
+    // As if the three were made 3 hours ago: the next is possible 21 hours from now, not 24.
+    await database.pool.query(
+      "update automation.report_requests set requested_at = requested_at - interval '3 hours' where user_id = $1",
+      [owner.id],
+    );
     const refused = await failure(requestAssessmentReport(transport, assessmentId), RateLimitedError);
     const after = Date.now();
 
     expect(new Set(accepted.map((result) => result.msgId)).size).toBe(3);
     expect(refused.code).toBe("rate_limited");
     // The first of the three leaves the 1-day window then: that time, read from the database's answer.
-    expect(refused.retryAt.getTime()).toBeGreaterThanOrEqual(before + 86_400_000 - 1000);
-    expect(refused.retryAt.getTime()).toBeLessThanOrEqual(after + 86_400_000);
+    const window = 86_400_000 - 3 * 3_600_000;
+    expect(refused.retryAt.getTime()).toBeGreaterThanOrEqual(before + window - 1000);
+    expect(refused.retryAt.getTime()).toBeLessThanOrEqual(after + window);
     expect(refused.retryAfterSeconds(new Date(refused.retryAt.getTime() - 90_500))).toBe(91);
     const cause = refused.cause as QueueRpcError;
     expect(cause).toBeInstanceOf(QueueRpcError);
