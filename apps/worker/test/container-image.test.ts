@@ -95,6 +95,9 @@ describe.skipIf(missing !== undefined)(
         WORKER_HTTP_HOST: "127.0.0.1",
         WORKER_HTTP_PORT: String(port),
         LOG_LEVEL: "info",
+        // The folder store under NODE_ENV=production, allowed explicitly, with a secret made for this run.
+        REPORT_FS_ALLOW_PRODUCTION: "true",
+        REPORT_LINK_SECRET: randomBytes(32).toString("hex"),
       };
       await podman([
         "run",

@@ -4,6 +4,7 @@
  * runtime stage copies, checks what is in it, and runs the worker from that folder alone (no
  * node_modules anywhere above it) against a real database and a real SMTP server.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { builtinModules } from "node:module";
@@ -219,6 +220,9 @@ describe("the worker started from the deployable folder alone", () => {
       WORKER_HTTP_HOST: "127.0.0.1",
       WORKER_HTTP_PORT: String(port),
       LOG_LEVEL: "info",
+      // The folder store under NODE_ENV=production, allowed explicitly, with a secret made for this run.
+      REPORT_FS_ALLOW_PRODUCTION: "true",
+      REPORT_LINK_SECRET: randomBytes(32).toString("hex"),
     };
     // Exactly the image's CMD, with this node binary, in the folder: nothing from the repository.
     worker = startProcess(process.execPath, startCommand.slice(1), { cwd: app, env });

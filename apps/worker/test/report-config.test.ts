@@ -26,10 +26,44 @@ describe("report configuration", () => {
       REPORT_FS_DIR: "/var/lib/reports",
     });
     expect(config.reports).toEqual({
-      storage: { kind: "fs", dir: "/var/lib/reports", publicUrl: "https://app.balansity.ru/reports/" },
+      storage: {
+        kind: "fs",
+        dir: "/var/lib/reports",
+        publicUrl: "https://app.balansity.ru/reports/",
+        // Unset: the store signs with a secret of the process's own (createReportStore).
+        linkSecret: undefined,
+      },
       linkTtlSeconds: 604_800,
       attachmentMaxBytes: 5_242_880,
     });
+  });
+
+  it("signs folder links with REPORT_LINK_SECRET, refusing a short one", () => {
+    const secret = "s".repeat(32);
+    const storage = loadConfig({ ...base, REPORT_LINK_SECRET: secret }).reports.storage;
+    expect(storage.kind === "fs" && storage.linkSecret).toBe(secret);
+    expect(configError({ ...base, REPORT_LINK_SECRET: "short" }).issues).toEqual([
+      expect.stringMatching(/^REPORT_LINK_SECRET must be at least 32 characters/),
+    ]);
+  });
+
+  it("refuses the folder store under NODE_ENV=production unless explicitly allowed, and then wants a secret", () => {
+    expect(configError({ ...base, NODE_ENV: "production" }).issues).toEqual([
+      expect.stringMatching(
+        /^REPORT_STORAGE=fs is refused under NODE_ENV=production: use REPORT_STORAGE=supabase/,
+      ),
+      "REPORT_LINK_SECRET is required when REPORT_STORAGE=fs under NODE_ENV=production",
+    ]);
+    expect(
+      configError({ ...base, NODE_ENV: "production", REPORT_FS_ALLOW_PRODUCTION: "true" }).issues,
+    ).toEqual(["REPORT_LINK_SECRET is required when REPORT_STORAGE=fs under NODE_ENV=production"]);
+    const allowed = loadConfig({
+      ...base,
+      NODE_ENV: "production",
+      REPORT_FS_ALLOW_PRODUCTION: "true",
+      REPORT_LINK_SECRET: "p".repeat(40),
+    });
+    expect(allowed.reports.storage.kind).toBe("fs");
   });
 
   it("uses the private Supabase bucket with REPORT_STORAGE=supabase", () => {

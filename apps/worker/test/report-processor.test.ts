@@ -3,8 +3,9 @@
 // the PDF attached; bad results go to the dead-letter queue naming the field; a storage outage is
 // retried without losing the job; a retried job sends no second email; a user's request makes a
 // new report and a new email.
+
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,7 +131,7 @@ describe("a completed checkup", () => {
     expect(row!.sha256).toBe(createHash("sha256").update(stored).digest("hex"));
     expect(row!.storage_path).toMatch(new RegExp(`^${anna.id}/${anna.assessmentId}/[0-9a-f]{16}\\.pdf$`));
     // The signed link first, then the attachment.
-    expect(reportEmail?.text).toContain(`http://127.0.0.1:9/reports/${row!.storage_path}`);
+    expect(reportEmail?.text).toContain(`http://127.0.0.1:9/reports/${row!.storage_path}?token=`);
     expect(reportEmail?.attachments).toEqual([
       {
         filename: expect.stringMatching(/^balansity-wellbeing-\d{4}-\d{2}-\d{2}\.pdf$/),
@@ -262,7 +263,11 @@ class FlakyStore extends FsReportStore {
   failures: number;
   puts = 0;
   constructor(failures: number) {
-    super({ root: reportsDir, publicUrl: "http://127.0.0.1:9/reports/" });
+    super({
+      root: reportsDir,
+      publicUrl: "http://127.0.0.1:9/reports/",
+      linkSecret: randomBytes(32).toString("hex"),
+    });
     this.failures = failures;
   }
   override async put(path: string, body: Uint8Array, contentType: string): Promise<void> {

@@ -151,6 +151,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   // 040: reports.
   "public.score_assessment(text, jsonb)": { execute: signedIn, migration: "040_reports.sql" },
   "public.set_server_results()": { execute: none, migration: "040_reports.sql" },
+  // 047: a fresh signed link to one's own report (the rule of the reports bucket's policy).
+  "public.owns_report_object(text)": {
+    execute: ["authenticated"],
+    migration: "047_report_download_links.sql",
+  },
   // 041: the operator console; every function refuses a caller that is not an operator.
   "public.is_operator()": { execute: signedIn, migration: "041_operator_console.sql" },
   "public.console_queue_overview()": { execute: signedIn, migration: "041_operator_console.sql" },

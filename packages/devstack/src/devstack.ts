@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsoleOperator, consoleSignInLink, findOperator } from "./console-sign-in.ts";
 import { type EdgeFunctions, edgeFunctionNames, startEdgeFunctions } from "./edge-functions.ts";
-import { readOrCreateJwtSecret } from "./jwt-secret.ts";
+import { readOrCreateJwtSecret, readOrCreateSecret } from "./jwt-secret.ts";
 import { freePort } from "./postgres/free-port.ts";
 import { startPostgrestRpc } from "./postgrest-rpc.ts";
 import { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";
@@ -43,6 +43,8 @@ export interface Devstack {
   readonly functions: EdgeFunctions;
   /** The YooKassa stand-in: the worker and the functions use it; it notifies yookassa-webhook. */
   readonly yookassa: YooKassaStandIn;
+  /** The folder store's folder and the secret its links are signed with (the worker gets both). */
+  readonly reports: { readonly dir: string; readonly linkSecret: string };
   /** Opens the console signed in as the seeded operator; undefined when the database has none. */
   readonly consoleSignIn: { readonly operator: ConsoleOperator; readonly link: string } | undefined;
   /** Migration files applied by this start. */
@@ -95,10 +97,16 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
         options.log("mail refused: past the sink's SMTP_SINK_LIMIT (451 4.7.1)", { refused }),
     });
     stops.push(() => smtp.stop());
+    // The worker's folder store writes reports here; the API signs and serves them as Storage would.
+    const reports = {
+      dir: join(options.dir, "reports"),
+      linkSecret: readOrCreateSecret(options.dir, "report-link-secret"),
+    };
     const api = await startPostgrestRpc({
       databaseUrl,
       jwtSecret: readOrCreateJwtSecret(options.dir),
       port: await freePort("127.0.0.1", options.apiPort ?? 54321),
+      storage: reports,
     });
     stops.push(() => api.stop());
     const yookassa = await startYooKassaStandIn({
@@ -132,6 +140,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       api: { url: api.url, anonKey: api.anonKey },
       functions,
       yookassa,
+      reports,
       consoleSignIn: operator && {
         operator,
         link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
@@ -164,5 +173,10 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     PAYMENT_API_URL: stack.yookassa.apiUrl,
     PAYMENT_SHOP_ID: stack.yookassa.shopId,
     PAYMENT_SECRET_KEY: stack.yookassa.secretKey,
+    // The worker's folder store: links the API's Storage stand-in checks (a secret of this cluster only).
+    REPORT_STORAGE: "fs",
+    REPORT_FS_DIR: stack.reports.dir,
+    REPORT_PUBLIC_URL: `${stack.api.url}/storage/v1/object/sign/reports/`,
+    REPORT_LINK_SECRET: stack.reports.linkSecret,
   };
 }

@@ -8,7 +8,12 @@ import { randomJwtSecret } from "./postgrest-rpc.ts";
  * deleting the folder (a new cluster) also makes a new secret.
  */
 export function readOrCreateJwtSecret(dir: string): string {
-  const file = join(dir, "jwt-secret");
+  return readOrCreateSecret(dir, "jwt-secret");
+}
+
+/** A random secret of one local cluster kept in `<dir>/<name>` (0600), e.g. the report links' one. */
+export function readOrCreateSecret(dir: string, name: string): string {
+  const file = join(dir, name);
   if (existsSync(file)) {
     const secret = readFileSync(file, "utf8").trim();
     if (secret.length >= 32) return secret;

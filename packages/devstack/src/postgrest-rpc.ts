@@ -22,6 +22,12 @@
  *                other P0xxx → 500; 42883 → 404; …). An unknown function or argument set is
  *                PGRST202 (404).
  *
+ *   GET|POST|PATCH /rest/v1/<table>   rows of public tables as the caller's role (grants and RLS
+ *                            decide): select lists, eq/neq/gt/gte/lt/lte/is filters, order, limit,
+ *                            `Prefer: return=representation` (postgrest-tables.ts)
+ *   POST /storage/v1/object/sign/reports/<path>, GET …?token=   with the `storage` option: Storage's
+ *                            signed links over the folder store (storage-objects.ts)
+ *
  *   GET  /auth/v1/user       the user of a valid `Authorization: Bearer <jwt>`, from its claims
  *                            (`sub`, `email`, `app_metadata`, …): what supabase-js asks when it takes a
  *                            session from a sign-in link (`#access_token=…`, the implicit flow)
@@ -30,7 +36,7 @@
  * Every answer carries CORS headers (any origin, no cookies) and OPTIONS preflights are answered,
  * so a web app on another port (the operator console) can call it from a browser.
  *
- * Not supported (answered 404/405): tables, GET/HEAD on /rpc, `Prefer` options, other schemas,
+ * Not supported (answered 404/405): embedded resources, DELETE, GET/HEAD on /rpc, other `Prefer` options, other schemas,
  * the rest of GoTrue (sign-in with a password, token refresh, sign-up).
  *
  * ### Examples
@@ -41,10 +47,19 @@
  * await api.stop();
  * ```
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
+import { signHs256, verifyHs256 } from "./hs256.ts";
+import { runTableQuery, TableRequestError, tableQuery } from "./postgrest-tables.ts";
+import {
+  readSignedObject,
+  SIGN_PATH,
+  StorageError,
+  type StorageFolder,
+  signObjectUrl,
+} from "./storage-objects.ts";
 
 /** The roles a JWT may name, as on Supabase. */
 export const postgrestRoles = ["anon", "authenticated", "service_role"] as const;
@@ -68,6 +83,11 @@ export interface PostgrestRpcOptions {
   readonly host?: string | undefined;
   /** Default 0 (any free port). */
   readonly port?: number | undefined;
+  /**
+   * Serve the folder store's reports as Storage serves the private `reports` bucket: signed links
+   * for their owner (public.owns_report_object, the rule of the bucket's policy), checked on download.
+   */
+  readonly storage?: StorageFolder | undefined;
 }
 
 export interface PostgrestRpc {
@@ -90,10 +110,11 @@ export function randomJwtSecret(): string {
 
 const RPC_PATH = /^\/rest\/v1\/rpc\/([A-Za-z_][A-Za-z0-9_]*)$/;
 const AUTH_PATH = /^\/auth\/v1\/([a-z_]+)$/;
+const TABLE_PATH = /^\/rest\/v1\/([a-z_][a-z0-9_]*)$/;
 // No credentials mode: the browser sends the keys as headers, never cookies, so any origin may call.
 const CORS_HEADERS = {
   "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-methods": "GET, POST, PATCH, OPTIONS",
   "access-control-max-age": "600",
   "access-control-expose-headers": "content-range",
 } as const;
@@ -111,7 +132,7 @@ export async function startPostgrestRpc(options: PostgrestRpcOptions): Promise<P
   const signJwt = (claims: JwtClaims) => signHs256(claims, secret);
 
   const server = createServer((request, response) => {
-    handle(request, response, pool, secret).catch((error: unknown) => {
+    handle(request, response, pool, secret, options.storage).catch((error: unknown) => {
       send(response, 500, postgrestError("PGRST000", (error as Error).message));
     });
   });
@@ -161,7 +182,13 @@ function postgrestError(
   return { code, message, details: details ?? null, hint: hint ?? null };
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, pool: pg.Pool, secret: string) {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pool: pg.Pool,
+  secret: string,
+  storage: StorageFolder | undefined,
+) {
   for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
   try {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -176,6 +203,42 @@ async function handle(request: IncomingMessage, response: ServerResponse, pool: 
     const auth = AUTH_PATH.exec(url.pathname);
     if (auth) {
       handleAuth(request, response, auth[1] as string, secret);
+      return;
+    }
+    const signPath = SIGN_PATH.exec(url.pathname);
+    if (signPath && storage) {
+      await handleStorage(request, response, pool, secret, storage, url, signPath);
+      return;
+    }
+    const table = TABLE_PATH.exec(url.pathname);
+    if (table && table[1] !== "rpc") {
+      checkApiKey(request.headers.apikey, secret);
+      const claims = authenticate(request.headers.authorization, secret);
+      const method = request.method ?? "GET";
+      const body = method === "GET" ? undefined : await readJson(request);
+      const prefer = String(request.headers.prefer ?? "");
+      const query = (() => {
+        try {
+          return tableQuery(
+            method,
+            table[1] as string,
+            url.searchParams,
+            body,
+            prefer.includes("return=representation"),
+          );
+        } catch (error) {
+          if (!(error instanceof TableRequestError)) throw error;
+          throw new HttpError(
+            error.code === "PGRST101" ? 405 : 400,
+            postgrestError(error.code, error.message),
+          );
+        }
+      })();
+      const rows = await asRequest(pool, claims, method, url.pathname, (client) =>
+        runTableQuery(client, query),
+      );
+      if (query.returnsRows) send(response, query.status, rows);
+      else response.writeHead(query.status).end();
       return;
     }
     const match = RPC_PATH.exec(url.pathname);
@@ -276,36 +339,6 @@ function send(response: ServerResponse, status: number, body: unknown) {
   response.end(text);
 }
 
-// ---------------------------------------------------------------------------------------------
-// JWT (HS256)
-// ---------------------------------------------------------------------------------------------
-
-function signHs256(claims: JwtClaims, secret: string): string {
-  const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
-  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const signature = createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url");
-  return `${header}.${payload}.${signature}`;
-}
-
-/** Verifies an HS256 JWT; returns its claims or undefined when it is not one signed with `secret`. */
-function verifyHs256(token: string, secret: string): Record<string, unknown> | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
-  const [header, payload, signature] = parts as [string, string, string];
-  try {
-    const decodedHeader: unknown = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
-    if ((decodedHeader as { alg?: unknown } | null)?.alg !== "HS256") return undefined;
-    const expected = createHmac("sha256", secret).update(`${header}.${payload}`).digest();
-    const given = Buffer.from(signature, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return undefined;
-    return claims as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The gateway's check: every request carries a valid project key. */
 function checkApiKey(header: string | string[] | undefined, secret: string) {
   const key = Array.isArray(header) ? header[0] : header;
@@ -358,6 +391,14 @@ function authenticate(header: string | undefined, secret: string): RequestClaims
 }
 
 async function readJsonObject(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readJson(request);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, postgrestError("PGRST102", "The body of a function call must be a JSON object"));
+  }
+  return body as Record<string, unknown>;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -367,16 +408,130 @@ async function readJsonObject(request: IncomingMessage): Promise<Record<string, 
   }
   const text = Buffer.concat(chunks).toString("utf8").trim();
   if (text === "") return {};
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, postgrestError("PGRST102", "Empty or invalid json"));
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpError(400, postgrestError("PGRST102", "The body of a function call must be a JSON object"));
+}
+
+/**
+ * Runs `work` in one transaction as the request's role with its claims (what auth.uid() and RLS
+ * read), all local to the transaction, as PostgREST does; database errors become PostgREST's answers.
+ */
+async function asRequest<T>(
+  pool: pg.Pool,
+  request: RequestClaims,
+  method: string,
+  path: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    try {
+      await setRequestContext(client, request, method, path);
+      const result = await work(client);
+      await client.query("commit");
+      return result;
+    } catch (error) {
+      await client.query("rollback");
+      throw error;
+    }
+  } catch (error) {
+    throw fromDatabaseError(error, request.role);
+  } finally {
+    client.release();
   }
-  return body as Record<string, unknown>;
+}
+
+async function setRequestContext(
+  client: pg.PoolClient,
+  request: RequestClaims,
+  method: string,
+  path: string,
+) {
+  await client.query(
+    `select
+       pg_catalog.set_config('role', $1, true),
+       pg_catalog.set_config('request.jwt.claims', $2, true),
+       pg_catalog.set_config('request.jwt.claim.sub', $3, true),
+       pg_catalog.set_config('request.jwt.claim.role', $1, true),
+       pg_catalog.set_config('request.method', $5, true),
+       pg_catalog.set_config('request.path', $4, true),
+       pg_catalog.set_config('search_path', 'public, extensions', true)`,
+    [
+      request.role,
+      JSON.stringify(request.claims),
+      typeof request.claims.sub === "string" ? request.claims.sub : "",
+      path,
+      method,
+    ],
+  );
+}
+
+/**
+ * Storage's signed links over the folder store. Signing asks the database, as the signed-in user,
+ * whether they own the object (public.owns_report_object: the rule of the bucket's select policy).
+ */
+async function handleStorage(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pool: pg.Pool,
+  secret: string,
+  storage: StorageFolder,
+  url: URL,
+  [, bucket, path]: RegExpExecArray,
+) {
+  const storageError = (error: StorageError) => send(response, error.status, error.body);
+  try {
+    if (request.method === "GET") {
+      const file = await readSignedObject(
+        storage,
+        bucket as string,
+        path as string,
+        url.searchParams.get("token"),
+        new Date(),
+      );
+      response.writeHead(200, {
+        "content-type": "application/pdf",
+        "content-length": file.length,
+        "cache-control": "private, no-store",
+      });
+      response.end(file);
+      return;
+    }
+    if (request.method !== "POST") throw new StorageError(405, "invalid_request", "GET or POST");
+    checkApiKey(request.headers.apikey, secret);
+    const claims = authenticate(request.headers.authorization, secret);
+    const body = await readJson(request);
+    const objectPath = decodeURIComponent(path as string);
+    const owns = await asRequest(pool, claims, "POST", url.pathname, async (client) => {
+      const { rows } = await client.query<{ owns: boolean }>("select public.owns_report_object($1) as owns", [
+        objectPath,
+      ]);
+      return rows[0]?.owns === true;
+    }).catch((error: unknown) => {
+      // anon may not even ask: Storage answers a refused policy check as "not found" as well.
+      if (error instanceof HttpError && error.body.code === "42501") return false;
+      throw error;
+    });
+    if (!owns) throw new StorageError(400, "not_found", "Object not found");
+    send(
+      response,
+      200,
+      signObjectUrl(
+        storage,
+        bucket as string,
+        path as string,
+        (body as { expiresIn?: unknown }).expiresIn,
+        new Date(),
+      ),
+    );
+  } catch (error) {
+    if (error instanceof StorageError) storageError(error);
+    else throw error;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,22 +627,7 @@ async function callFunction(
 
     await client.query("begin");
     try {
-      await client.query(
-        `select
-           pg_catalog.set_config('role', $1, true),
-           pg_catalog.set_config('request.jwt.claims', $2, true),
-           pg_catalog.set_config('request.jwt.claim.sub', $3, true),
-           pg_catalog.set_config('request.jwt.claim.role', $1, true),
-           pg_catalog.set_config('request.method', 'POST', true),
-           pg_catalog.set_config('request.path', $4, true),
-           pg_catalog.set_config('search_path', 'public, extensions', true)`,
-        [
-          request.role,
-          JSON.stringify(request.claims),
-          typeof request.claims.sub === "string" ? request.claims.sub : "",
-          path,
-        ],
-      );
+      await setRequestContext(client, request, "POST", path);
       const result = await client.query<{ value: unknown }>(
         text,
         args.length === 0 ? [] : [JSON.stringify(body)],
@@ -525,6 +665,8 @@ export function statusOfSqlState(code: string, role: PostgrestRole): number {
   };
   const known = exact[code];
   if (known !== undefined) return known;
+  // PostgREST's custom statuses: SQLSTATE PTxyz answers HTTP xyz (PT429 → 429).
+  if (/^PT[1-5]\d\d$/.test(code)) return Number(code.slice(2));
   if (code === "42501") return role === "anon" ? 401 : 403;
   const byClass: readonly [string, number][] = [
     ["08", 503],

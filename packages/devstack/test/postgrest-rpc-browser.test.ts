@@ -158,6 +158,15 @@ describe("devstack up", () => {
       expect(env.SUPABASE_URL).toBe(stack.api.url);
       expect(env.SUPABASE_ANON_KEY).toBe(stack.api.anonKey);
       expect(Object.values(env).some((value) => value.includes(secret))).toBe(false);
+      // The worker's folder store signs its links with the secret the API's Storage stand-in checks.
+      expect((await stat(join(dir, "report-link-secret"))).mode & 0o777).toBe(0o600);
+      expect(env).toMatchObject({
+        REPORT_STORAGE: "fs",
+        REPORT_FS_DIR: join(dir, "reports"),
+        REPORT_PUBLIC_URL: `${stack.api.url}/storage/v1/object/sign/reports/`,
+        REPORT_LINK_SECRET: (await readFile(join(dir, "report-link-secret"), "utf8")).trim(),
+      });
+      expect(env.REPORT_LINK_SECRET).not.toBe(secret);
 
       expect(stack.consoleSignIn?.operator.email).toBe("operator@balansity.local");
       const response = await fetch(`${stack.api.url}/auth/v1/user`, {

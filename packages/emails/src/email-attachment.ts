@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A file an email carries, by reference: the message names where the file is stored and the email

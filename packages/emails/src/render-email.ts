@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { toPlainText } from "#plain-text";
 import type { EmailAttachmentRef } from "./email-attachment.ts";
 import type { EmailContext, EmailTemplate } from "./email-template.ts";

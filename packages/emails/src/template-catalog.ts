@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { emailAttachmentSchema } from "./email-attachment.ts";
 import { textLimits } from "./text-limits.ts";
 import {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { characterCount, textLimits } from "./text-limits.ts";
 
 // The building blocks of every template's variable schema. Each error message reads after the

@@ -1,5 +1,5 @@
 import { emailLocales, emailTemplateNames } from "@balansity/emails/catalog";
-import { z } from "zod";
+import * as z from "zod";
 import { boundedJsonObject, emailAddressSchema, queueLimits } from "./queue-limits.ts";
 
 // The contract between the SQL producers (triggers, cron functions, queue_* helpers), the

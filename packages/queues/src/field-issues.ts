@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** One problem with one field of a message or an argument list. */
 export interface FieldIssue {

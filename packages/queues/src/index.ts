@@ -30,6 +30,13 @@ export {
   upgradeLegacyPayment,
   upgradeLegacyReport,
 } from "./legacy-catalog.ts";
+  FrontendCallError,
+  NotCompletedError,
+  NotOwnerError,
+  NotSignedInError,
+  parseRetryAt,
+  RateLimitedError,
+} from "./frontend-errors.ts";
 export {
   checkEmailTask,
   type EmailPriority,

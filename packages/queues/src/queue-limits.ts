@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The bounds every producer path enforces, the same numbers as the SQL helpers and check

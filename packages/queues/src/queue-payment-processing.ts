@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { paymentMessageSchema } from "./catalog.ts";
 import { definedArguments, type QueueTransport, toMsgId } from "./queue-transport.ts";
 import { validateInput } from "./validate-input.ts";

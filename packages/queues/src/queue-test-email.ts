@@ -1,5 +1,5 @@
 import { emailLocales, emailTemplateNames } from "@balansity/emails/catalog";
-import { z } from "zod";
+import * as z from "zod";
 import { emailMessageSchema } from "./catalog.ts";
 import { type QueueTransport, toMsgId } from "./queue-transport.ts";
 import { validateInput } from "./validate-input.ts";

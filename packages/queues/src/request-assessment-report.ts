@@ -1,9 +1,6 @@
-import { z } from "zod";
-import { reportMessageSchema } from "./catalog.ts";
+import { isUuid, refuseIssues } from "./check-arguments-browser.ts";
+import { toReportRequestError } from "./frontend-errors.ts";
 import { type QueueTransport, toMsgId } from "./queue-transport.ts";
-import { validateInput } from "./validate-input.ts";
-
-const requestSchema = z.strictObject({ assessment_id: reportMessageSchema.shape.assessment_id });
 
 /**
  * Asks for a PDF report of the signed-in user's own completed checkup, through
@@ -23,14 +20,25 @@ const requestSchema = z.strictObject({ assessment_id: reportMessageSchema.shape.
  * ```
  *
  * @throws {InvalidMessageError} when `assessmentId` is not a UUID; nothing is sent.
- * @throws {QueueRpcError} `reason: "not_found"` (the checkup does not exist or is not the caller's),
- *   `"invalid_argument"` (not completed yet), `"permission_denied"` (not signed in).
+ * @throws {NotSignedInError} no signed-in user.
+ * @throws {NotOwnerError} the checkup does not exist or is not the caller's.
+ * @throws {NotCompletedError} the checkup is not completed yet.
+ * @throws {RateLimitedError} past the per-user limit; `retryAt` says when the next request is accepted.
+ * @throws {QueueRpcError} anything else (e.g. `reason: "unavailable"`: the API could not be reached).
  */
 export async function requestAssessmentReport(
   transport: QueueTransport,
   assessmentId: string,
+  options: { readonly now?: () => Date } = {},
 ): Promise<{ readonly msgId: number }> {
-  validateInput("request_assessment_report", requestSchema, { assessment_id: assessmentId });
-  const result = await transport.call("request_assessment_report", { assessment_id: assessmentId });
+  refuseIssues("request_assessment_report", [
+    isUuid(assessmentId) ? undefined : { path: "assessment_id", message: "must be a UUID" },
+  ]);
+  let result: unknown;
+  try {
+    result = await transport.call("request_assessment_report", { assessment_id: assessmentId });
+  } catch (error) {
+    throw toReportRequestError(error, assessmentId, options.now ?? (() => new Date()));
+  }
   return { msgId: toMsgId("request_assessment_report", result) };
 }

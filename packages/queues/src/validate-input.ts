@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { InvalidMessageError } from "./errors.ts";
 import { type FieldIssue, readableIssueMessages, toFieldIssues } from "./field-issues.ts";
 

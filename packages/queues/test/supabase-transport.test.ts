@@ -4,8 +4,12 @@ import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   emailMessageSchema,
+  NotCompletedError,
+  NotOwnerError,
+  NotSignedInError,
   QueueRpcError,
   queueEmailTask,
+  RateLimitedError,
   reportMessageSchema,
   requestAssessmentReport,
 } from "../src/index.ts";
@@ -83,6 +87,16 @@ const emailInput = (key: string) =>
     variables: { assessment_id: randomUUID(), report_url: "https://app.balansity.ru/reports/1" },
     idempotency_key: key,
   }) as const;
+
+/** The error `promise` rejects with, checked to be a `type`. */
+async function failure<T>(promise: Promise<unknown>, type: abstract new (...args: never[]) => T): Promise<T> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as T;
+}
 
 async function rpcError(promise: Promise<unknown>): Promise<QueueRpcError> {
   const error = await promise.then(
@@ -194,61 +208,86 @@ describe("request_assessment_report (the browser's one queue RPC)", () => {
     expect(message.idempotency_key).toMatch(/^report_requested:[0-9a-f-]{36}$/);
   });
 
-  it("queues a new report per request up to the per-user limit (3 a day), then refuses with PT429", async () => {
+  it("queues a new report per request up to the per-user limit (3 a day), then refuses with RateLimitedError", async () => {
     const owner = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id);
     const transport = supabaseTransport(userClient(owner.id));
 
+    const before = Date.now();
     const accepted = await Promise.all([1, 2, 3].map(() => requestAssessmentReport(transport, assessmentId)));
-    const refused = await rpcError(requestAssessmentReport(transport, assessmentId));
+    // As if the three were made 3 hours ago: the next is possible 21 hours from now, not 24.
+    await database.pool.query(
+      "update automation.report_requests set requested_at = requested_at - interval '3 hours' where user_id = $1",
+      [owner.id],
+    );
+    const refused = await failure(requestAssessmentReport(transport, assessmentId), RateLimitedError);
+    const after = Date.now();
 
     expect(new Set(accepted.map((result) => result.msgId)).size).toBe(3);
-    expect(refused.sqlState).toBe("PT429");
-    expect(refused.message).toMatch(/at most 3 report requests per 1 day/);
+    expect(refused.code).toBe("rate_limited");
+    // The first of the three leaves the 1-day window then: that time, read from the database's answer.
+    const window = 86_400_000 - 3 * 3_600_000;
+    expect(refused.retryAt.getTime()).toBeGreaterThanOrEqual(before + window - 1000);
+    expect(refused.retryAt.getTime()).toBeLessThanOrEqual(after + window);
+    expect(refused.retryAfterSeconds(new Date(refused.retryAt.getTime() - 90_500))).toBe(91);
+    const cause = refused.cause as QueueRpcError;
+    expect(cause).toBeInstanceOf(QueueRpcError);
+    expect(cause).toMatchObject({ sqlState: "PT429", status: 429 });
+    expect(cause.message).toMatch(/at most 3 report requests per 1 day/);
     const queued = (await messagesIn(database.pool, "report_generation_queue")).filter(
       (row) => row.message.assessment_id === assessmentId && row.message.requested_by === "user",
     );
     expect(queued).toHaveLength(3);
   });
 
-  it("answers someone else's checkup and a missing one alike: assessment not found (P0002)", async () => {
+  it("answers someone else's checkup and a missing one alike: NotOwnerError (P0002)", async () => {
     const owner = await createUser(database.pool);
     const stranger = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id);
     const transport = supabaseTransport(userClient(stranger.id));
 
-    const notTheirs = await rpcError(requestAssessmentReport(transport, assessmentId));
-    const missing = await rpcError(requestAssessmentReport(transport, randomUUID()));
+    const notTheirs = await failure(requestAssessmentReport(transport, assessmentId), NotOwnerError);
+    const missingId = randomUUID();
+    const missing = await failure(requestAssessmentReport(transport, missingId), NotOwnerError);
 
+    expect(notTheirs).toMatchObject({ code: "not_owner", id: assessmentId });
+    expect(missing).toMatchObject({ code: "not_owner", id: missingId });
     for (const error of [notTheirs, missing]) {
-      expect(error).toMatchObject({ sqlState: "P0002", reason: "not_found" });
-      expect(error.message).toBe("request_assessment_report failed: assessment not found (P0002)");
+      expect(error.cause).toMatchObject({ sqlState: "P0002", reason: "not_found" });
     }
     // PostgREST maps P0002 (not P0001) to 500; both answers are identical, so nothing leaks.
-    expect(notTheirs.status).toBe(missing.status);
+    expect((notTheirs.cause as QueueRpcError).status).toBe((missing.cause as QueueRpcError).status);
     const queued = (await messagesIn(database.pool, "report_generation_queue")).filter(
       (row) => row.message.assessment_id === assessmentId,
     );
     expect(queued).toEqual([]);
   });
 
-  it("refuses a checkup that is not completed yet (22023)", async () => {
+  it("refuses a checkup that is not completed yet: NotCompletedError (22023)", async () => {
     const owner = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id, "in_progress");
-    const error = await rpcError(
+    const error = await failure(
       requestAssessmentReport(supabaseTransport(userClient(owner.id)), assessmentId),
+      NotCompletedError,
     );
-    expect(error).toMatchObject({ sqlState: "22023", status: 400, reason: "invalid_argument" });
-    expect(error.message).toMatch(/assessment is not completed \(status in_progress\)/);
+    expect(error).toMatchObject({ code: "not_completed", assessmentId });
+    expect(error.cause).toMatchObject({ sqlState: "22023", status: 400 });
+    expect((error.cause as Error).message).toMatch(/assessment is not completed \(status in_progress\)/);
   });
 
-  it("is not callable without a user: anon and service_role get permission denied", async () => {
+  it("is not callable without a user: anon and service_role get NotSignedInError", async () => {
     const owner = await createUser(database.pool);
     const assessmentId = await createAssessment(database.pool, owner.id);
-    const anon = await rpcError(requestAssessmentReport(supabaseTransport(anonClient()), assessmentId));
-    expect(anon).toMatchObject({ sqlState: "42501", status: 401 });
-    expect(anon.message).toMatch(/Sign in first/);
-    const service = await rpcError(requestAssessmentReport(supabaseTransport(serviceClient()), assessmentId));
-    expect(service.sqlState).toBe("42501");
+    const anon = await failure(
+      requestAssessmentReport(supabaseTransport(anonClient()), assessmentId),
+      NotSignedInError,
+    );
+    expect(anon.code).toBe("not_signed_in");
+    expect(anon.cause).toMatchObject({ sqlState: "42501", status: 401 });
+    const service = await failure(
+      requestAssessmentReport(supabaseTransport(serviceClient()), assessmentId),
+      NotSignedInError,
+    );
+    expect(service.cause).toMatchObject({ sqlState: "42501" });
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ReportNotFoundError, ReportStorageError } from "./report-errors.ts";
@@ -7,24 +7,40 @@ import { assertReportPath, type ReportStore, type SignedReportUrl } from "./repo
 export interface FsReportStoreOptions {
   /** Folder the reports are written under (created when missing). */
   readonly root: string;
-  /** Base of the links in emails, e.g. `http://127.0.0.1:3000/reports/`; the path is appended. */
+  /**
+   * Base of the links in emails; the path and `?token=…` are appended. Whatever serves it checks
+   * the token: the devstack's API at `<api>/storage/v1/object/sign/reports/`, as Supabase Storage.
+   */
   readonly publicUrl: string;
+  /** The per-deployment secret links are signed with (HS256, at least 32 characters); never logged. */
+  readonly linkSecret: string;
+  /** The bucket the links name, as Storage's do; default `reports`. */
+  readonly bucket?: string;
   readonly now?: () => Date;
 }
 
 /**
  * Reports as files under a folder: for development and tests. Writes go to a temporary file first
- * and are renamed into place, so a reader never sees half a PDF. The "signed" link is the public
- * URL plus the path; nothing signs it, which is why this store is for development only.
+ * and are renamed into place, so a reader never sees half a PDF. Files are 0600 in folders of 0700
+ * (health data: only the worker's user reads them). A link is Supabase Storage's kind of signed
+ * link: `<publicUrl><path>?token=<HS256 JWT { url: "<bucket>/<path>", iat, exp }>`, signed with the
+ * deployment's link secret; the server that serves the files refuses a changed or expired one.
  */
 export class FsReportStore implements ReportStore {
   readonly kind = "fs";
   readonly #root: string;
   readonly #publicUrl: URL;
+  readonly #linkSecret: string;
+  readonly #bucket: string;
   readonly #now: () => Date;
 
   constructor(options: FsReportStoreOptions) {
+    if (options.linkSecret.length < 32) {
+      throw new TypeError("FsReportStore: linkSecret must be at least 32 characters (REPORT_LINK_SECRET)");
+    }
     this.#root = options.root;
+    this.#linkSecret = options.linkSecret;
+    this.#bucket = options.bucket ?? "reports";
     this.#publicUrl = new URL(options.publicUrl.endsWith("/") ? options.publicUrl : `${options.publicUrl}/`);
     this.#now = options.now ?? (() => new Date());
   }
@@ -34,8 +50,8 @@ export class FsReportStore implements ReportStore {
     const target = join(this.#root, path);
     const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(temporary, body);
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      await writeFile(temporary, body, { mode: 0o600 });
       await rename(temporary, target);
     } catch (error) {
       throw new ReportStorageError(`could not write report ${path}: ${(error as Error).message}`, {
@@ -46,10 +62,15 @@ export class FsReportStore implements ReportStore {
 
   async signedUrl(path: string, expiresInSeconds: number): Promise<SignedReportUrl> {
     assertReportPath(path);
-    return {
-      url: new URL(path, this.#publicUrl).toString(),
-      expiresAt: new Date(this.#now().getTime() + expiresInSeconds * 1000),
-    };
+    const issuedAt = Math.floor(this.#now().getTime() / 1000);
+    const expiresAt = issuedAt + expiresInSeconds;
+    const token = signHs256(
+      { url: `${this.#bucket}/${path}`, iat: issuedAt, exp: expiresAt },
+      this.#linkSecret,
+    );
+    const url = new URL(path, this.#publicUrl);
+    url.searchParams.set("token", token);
+    return { url: url.toString(), expiresAt: new Date(expiresAt * 1000) };
   }
 
   async get(path: string): Promise<Uint8Array> {
@@ -63,4 +84,12 @@ export class FsReportStore implements ReportStore {
       });
     }
   }
+}
+
+/** An HS256 JWT, the token format of Supabase Storage's signed links. */
+function signHs256(claims: object, secret: string): string {
+  const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  const signature = createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url");
+  return `${header}.${payload}.${signature}`;
 }

@@ -201,7 +201,8 @@ type Read = <T>(
 ) => T | undefined;
 
 /**
- * REPORT_STORAGE=fs (default: a folder, REPORT_FS_DIR, links under REPORT_PUBLIC_URL) or supabase
+ * REPORT_STORAGE=fs (default: a folder, REPORT_FS_DIR, links under REPORT_PUBLIC_URL signed with
+ * REPORT_LINK_SECRET; refused under NODE_ENV=production unless REPORT_FS_ALLOW_PRODUCTION=true) or supabase
  * (SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, REPORT_BUCKET), REPORT_LINK_TTL_SECONDS,
  * REPORT_ATTACHMENT_MAX_BYTES.
  */
@@ -228,11 +229,32 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
       attachmentMaxBytes,
     };
   }
+  // The folder store is for development: in production it is refused unless explicitly allowed
+  // (a single host that serves the folder itself), and then its links need a real secret.
+  const production = read("NODE_ENV", z.string(), undefined) === "production";
+  const allowed = read(
+    "REPORT_FS_ALLOW_PRODUCTION",
+    z.enum(["true", "false"], { error: "must be true or false" }),
+    "false",
+  );
+  if (production && allowed !== "true") {
+    issues.push(
+      "REPORT_STORAGE=fs is refused under NODE_ENV=production: use REPORT_STORAGE=supabase (the private reports bucket), or set REPORT_FS_ALLOW_PRODUCTION=true for a host that serves the folder itself",
+    );
+  }
+  const secretSchema = z
+    .string()
+    .min(32, { error: "must be at least 32 characters (e.g. openssl rand -base64 32)" });
+  const linkSecret = read("REPORT_LINK_SECRET", secretSchema, undefined);
+  if (production && linkSecret === undefined) {
+    issues.push("REPORT_LINK_SECRET is required when REPORT_STORAGE=fs under NODE_ENV=production");
+  }
   return {
     storage: {
       kind,
       dir: read("REPORT_FS_DIR", z.string().min(1), undefined) ?? join(tmpdir(), "balansity-reports"),
       publicUrl: read("REPORT_PUBLIC_URL", url, undefined) ?? new URL("/reports/", appUrl).toString(),
+      linkSecret,
     },
     linkTtlSeconds,
     attachmentMaxBytes,

@@ -64,8 +64,13 @@ export interface ReportsConfig {
         readonly kind: "fs";
         /** Folder the PDFs are written under. */
         readonly dir: string;
-        /** Base of the links in emails (nothing signs them: development only). */
+        /** Base of the links in emails; the path and a signed token are appended. */
         readonly publicUrl: string;
+        /**
+         * HS256 secret of the links (REPORT_LINK_SECRET); never logged. Unset outside production: the
+         * store signs with a secret of the process's own (links nothing else can check).
+         */
+        readonly linkSecret: string | undefined;
       }
     | {
         readonly kind: "supabase";

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { FsReportStore, type ReportStore, SupabaseReportStore } from "@balansity/reports";
 import type { ReportsConfig } from "../config/worker-config.ts";
 
@@ -19,5 +20,10 @@ export function createReportStore(config: ReportsConfig): ReportStore {
       bucket: storage.bucket,
     });
   }
-  return new FsReportStore({ root: storage.dir, publicUrl: storage.publicUrl });
+  return new FsReportStore({
+    root: storage.dir,
+    publicUrl: storage.publicUrl,
+    // Outside production REPORT_LINK_SECRET may be unset: a secret of this process's own then.
+    linkSecret: storage.linkSecret ?? randomBytes(32).toString("base64url"),
+  });
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The ranges the consumer primitives accept; a value outside is refused before any query. */
 export const consumerLimits = Object.freeze({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type QueueName, queueNames } from "../catalog.ts";
 import { checkArguments } from "./check-arguments.ts";
 import type { Queryable } from "./queryable.ts";

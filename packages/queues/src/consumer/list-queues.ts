@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Queryable } from "./queryable.ts";
 
 const rowSchema = z.object({ queue_name: z.string() });

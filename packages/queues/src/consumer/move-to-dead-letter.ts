@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type DeadLetterQueueName, type QueueName, queueCatalog } from "../catalog.ts";
 import { checkArguments } from "./check-arguments.ts";
 import { msgIdSchema } from "./consumer-limits.ts";

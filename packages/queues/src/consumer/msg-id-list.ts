@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { checkArguments } from "./check-arguments.ts";
 import { consumerLimits, msgIdSchema } from "./consumer-limits.ts";
 import { consumerQueueNameSchema, consumerQueueNames } from "./consumer-queues.ts";

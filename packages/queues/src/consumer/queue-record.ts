@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ConsumerQueueName } from "./consumer-queues.ts";
 
 /** One message as pgmq returns it (`pgmq.message_record`), not yet checked against its schema. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { checkArguments } from "./check-arguments.ts";
 import { msgIdSchema, visibilityTimeoutSchema } from "./consumer-limits.ts";
 import { type ConsumerQueueName, consumerQueueNameSchema } from "./consumer-queues.ts";
