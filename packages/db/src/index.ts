@@ -1,3 +1,4 @@
+export { type AdvisorFinding, type AdvisorLevel, runAdvisorLints } from "./advisor-lints.ts";
 export {
   type AllowedFunction,
   type AllowedTable,

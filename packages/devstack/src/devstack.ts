@@ -95,7 +95,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       api: { url: api.url, anonKey: api.anonKey },
       consoleSignIn: operator && {
         operator,
-        link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
+        link: await consoleSignInLink({ consoleUrl, databaseUrl, operator, signJwt: api.signJwt }),
       },
       migrationsApplied,
       seeded: cluster.created,

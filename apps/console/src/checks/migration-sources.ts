@@ -12,6 +12,7 @@ export const migrationSources = {
   reports: "040_reports.sql",
   operatorConsole: "041_operator_console.sql",
   consumerArchiveAndRead: "042_consumer_archive_and_read.sql",
+  operatorRole: "046_operator_role_and_email_resends.sql",
 } as const;
 
 export type MigrationSource = (typeof migrationSources)[keyof typeof migrationSources];
