@@ -98,7 +98,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const spawn = async () => {
     const worker = await spawnWorkerProcess(env, {
       ...(options.workerMain ? { main: options.workerMain } : {}),
-      readyTimeoutMs: 60_000,
+      readyTimeoutMs: 180_000,
     });
     workers.push(worker);
     return worker;
