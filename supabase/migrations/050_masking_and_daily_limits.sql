@@ -166,6 +166,8 @@ returns table (
   recipient text,
   status text,
   attempts integer,
+  resends integer,
+  smtp_message_id text,
   error text,
   created_at timestamptz,
   updated_at timestamptz,
@@ -187,7 +189,7 @@ begin
   -- search: the exact recipient address or its masked form (case-insensitive), a template or a status.
   return query
   select d.idempotency_key, d.msg_id, d.template, automation.mask_text(d.recipient), d.status, d.attempts,
-         automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
+         d.resends, d.smtp_message_id, automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
   from automation.email_deliveries as d
   where pattern is null
      or pg_catalog.lower(d.recipient) = pg_catalog.lower(pattern)
@@ -200,7 +202,7 @@ end;
 $$;
 
 comment on function public.console_email_deliveries(text, integer) is
-  'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
+  'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked, with resends (sent again after an attempt with no result, same Message-ID) and the Message-ID. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Per-user daily limits and size caps

@@ -44,6 +44,7 @@ describe("doctor api-grants", () => {
     expect(added(result).map((finding) => finding.problem)).toEqual([
       "anon can execute pgmq.send(text, jsonb, integer), which the API allow-list does not allow",
       "authenticated can execute pgmq.send(text, jsonb, integer), which the API allow-list does not allow",
+      "operator can execute pgmq.send(text, jsonb, integer), which the API allow-list does not allow",
     ]);
   });
 

@@ -1,5 +1,5 @@
-// The doctor knows the operator console's functions (041): missing ones and wrong grants are FAILs
-// that name the migration and the fix.
+// The doctor knows the operator console's functions (041) and who may call them (the operator role,
+// 046): missing ones and wrong grants are FAILs that name the migration and the fix.
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,7 +42,7 @@ describe("doctor and the operator console", () => {
     expect(result.findings.map((finding) => finding.fix).join("\n")).toContain("041_operator_console.sql");
   });
 
-  it("fails when anon may call a console function, or signed-in operators may not", async () => {
+  it("fails when anon or any signed-in user may call a console function, or operators may not", async () => {
     const anon = await checkAfter(
       client,
       "grant execute on function public.console_discard_dead_letters(text, bigint[], text) to anon",
@@ -53,11 +53,26 @@ describe("doctor and the operator console", () => {
     );
     const authenticated = await checkAfter(
       client,
-      "revoke execute on function public.console_queue_overview() from authenticated",
+      "grant execute on function public.console_queue_overview() to authenticated",
       functionGrantsCheck,
     );
     expect(authenticated.findings.map((finding) => finding.problem)).toContainEqual(
-      expect.stringMatching(/^authenticated cannot execute public\.console_queue_overview\(\)/),
+      expect.stringMatching(/^authenticated can execute public\.console_queue_overview\(\)/),
+    );
+    const operator = await checkAfter(
+      client,
+      "revoke execute on function public.console_queue_overview() from operator",
+      functionGrantsCheck,
+    );
+    expect(operator.findings.map((finding) => finding.problem)).toContainEqual(
+      expect.stringMatching(/^operator cannot execute public\.console_queue_overview\(\)/),
+    );
+  });
+
+  it("says why request_assessment_report stays security definer", async () => {
+    const grants = await checkAfter(client, "select 1", functionGrantsCheck);
+    expect(grants.note).toMatch(
+      /public\.request_assessment_report\(uuid\) is security definer on purpose: it reads the report queue/,
     );
   });
 });

@@ -38,8 +38,13 @@ const claim = (key: string, overrides: Partial<DeliveryClaim> = {}): DeliveryCla
 });
 
 async function statusOf(key: string) {
-  const { rows } = await pool.query<{ status: string; smtp_message_id: string | null; attempts: number }>(
-    "select status, smtp_message_id, attempts from automation.email_deliveries where idempotency_key = $1",
+  const { rows } = await pool.query<{
+    status: string;
+    smtp_message_id: string | null;
+    attempts: number;
+    resends: number;
+  }>(
+    "select status, smtp_message_id, attempts, resends from automation.email_deliveries where idempotency_key = $1",
     [key],
   );
   return rows[0];
@@ -66,8 +71,11 @@ describe("EmailDeliveries", () => {
     expect(results).toEqual(["claimed", "already_sent", "in_progress", "claimed", "claimed", "in_progress"]);
     // The insert for all of them, then one look at the keys that were not claimed.
     expect(statements.filter((text) => /email_deliveries/.test(text))).toHaveLength(2);
-    expect(await statusOf(fresh as string)).toMatchObject({ status: "sending", attempts: 1 });
-    expect(await statusOf(expired as string)).toMatchObject({ status: "sending", attempts: 2 });
+    expect(await statusOf(fresh as string)).toMatchObject({ status: "sending", attempts: 1, resends: 0 });
+    // An expired claim without a result may have reached the server: taking it over is a resend.
+    expect(await statusOf(expired as string)).toMatchObject({ status: "sending", attempts: 2, resends: 1 });
+    // A failed attempt was refused by the server: the next one is a retry, not a resend.
+    expect(await statusOf(failed as string)).toMatchObject({ status: "sending", attempts: 2, resends: 0 });
   });
 
   it("records the emails one turn saw accepted in one statement, each with its own Message-ID", async () => {
@@ -86,9 +94,9 @@ describe("EmailDeliveries", () => {
     }
   });
 
-  it("records what is accepted while a record is being written as one next statement, not one each", async () => {
+  it("records what is accepted while a record is being written at the end of its own turn, not behind it", async () => {
     const deliveries = new EmailDeliveries(createDb(pool));
-    const [first, ...later] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const [first, ...later] = [randomUUID(), randomUUID(), randomUUID()];
     await Promise.all([first, ...later].map((key) => deliveries.claim(claim(key as string))));
     // Another session holds the first row: its record stays in flight until that session commits.
     const locker = await pool.connect();
@@ -98,23 +106,28 @@ describe("EmailDeliveries", () => {
         first,
       ]);
       statements.length = 0;
-      const recorded = [deliveries.markSent(first as string, { messageId: "<first@x>", response: "250 OK" })];
+      const blocked = deliveries.markSent(first as string, { messageId: "<first@x>", response: "250 OK" });
+      const recorded: Promise<void>[] = [];
       // Each acceptance in a turn of its own, as SMTP replies come.
       for (const [index, key] of later.entries()) {
         await new Promise((resolve) => setImmediate(resolve));
         recorded.push(deliveries.markSent(key, { messageId: `<later${index}@x>`, response: "250 OK" }));
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(statements).toHaveLength(1);
-      await locker.query("commit");
+      // The later ones are durable while the first is still being written: a crash now resends one email.
       await Promise.all(recorded);
+      // One update per turn: the blocked one and one for each later acceptance.
+      expect(statements.filter((text) => /update automation\.email_deliveries/.test(text))).toHaveLength(
+        1 + later.length,
+      );
+      for (const key of later) expect(await statusOf(key)).toMatchObject({ status: "sent" });
+      expect(await statusOf(first as string)).toMatchObject({ status: "sending" });
+      await locker.query("commit");
+      await blocked;
     } finally {
       // Closed, not returned: a failed expectation must not leave an open transaction in the pool.
       locker.release(true);
     }
-    expect(statements.filter((text) => /email_deliveries/.test(text))).toHaveLength(2);
-    for (const key of [first, ...later])
-      expect(await statusOf(key as string)).toMatchObject({ status: "sent" });
+    expect(await statusOf(first as string)).toMatchObject({ status: "sent" });
   });
 
   it("fails only the claim the database refuses; its neighbours in the batch are claimed", async () => {

@@ -14,8 +14,11 @@
  * Functions in schema pgmq (not exposed) are service_role only, whatever pgmq version is installed.
  */
 
-/** The roles PostgREST switches to: anon (no session), authenticated (a user), service_role (servers). */
-export const apiRoles = ["anon", "authenticated", "service_role"] as const;
+/**
+ * The roles PostgREST switches to: anon (no session), authenticated (a user), operator (a user whose
+ * JWT the access token hook marked an operator's, migration 046), service_role (servers).
+ */
+export const apiRoles = ["anon", "authenticated", "operator", "service_role"] as const;
 export type ApiRole = (typeof apiRoles)[number];
 
 /** The schemas PostgREST serves (`[api] schemas` of supabase/config.toml). */
@@ -43,6 +46,11 @@ export const tablePrivileges: readonly TablePrivilege[] = [
 export interface AllowedFunction {
   /** Roles with EXECUTE; an empty list for trigger functions and internals. */
   readonly execute: readonly ApiRole[];
+  /**
+   * Why a security definer function stays executable by authenticated (Supabase's advisor warns about
+   * each one: lint authenticated_security_definer_function_executable); the doctor prints it.
+   */
+  readonly definerBecause?: string;
   /** The migration that creates it. */
   readonly migration: string;
 }
@@ -54,6 +62,8 @@ export interface AllowedTable {
 
 const service = ["service_role"] as const;
 const signedIn = ["authenticated", "service_role"] as const;
+/** The console: operators (the operator role, then is_operator() inside) and servers. */
+const operators = ["operator", "service_role"] as const;
 const none = [] as const;
 const everything = tablePrivileges;
 
@@ -111,8 +121,13 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "033_pgmq_rpc_wrappers.sql",
   },
+  // Security definer on purpose (046's header): it reads the report queue, writes the per-user
+  // request log and calls a service_role-only producer; it checks auth.uid() against the owner.
+  // The one `authenticated_security_definer_function_executable` advisor WARN left.
   "public.request_assessment_report(uuid)": {
     execute: ["authenticated"],
+    definerBecause:
+      "it reads the report queue, writes the per-user request log and calls a service_role-only producer, which users must not be granted; it checks auth.uid() against the checkup's owner itself",
     migration: "033_pgmq_rpc_wrappers.sql",
   },
   // 038: the wake-up protocol of the queue consumers.
@@ -156,36 +171,51 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: ["authenticated"],
     migration: "047_report_download_links.sql",
   },
-  // 041: the operator console; every function refuses a caller that is not an operator.
-  "public.is_operator()": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_queue_overview()": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_queue_history(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_peek_messages(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_dead_letters(text, integer, text)": {
-    execute: signedIn,
+  // 041: the operator console, executable by the operator role since 046; every function also
+  // refuses a caller that is not an operator (is_operator()).
+  "public.is_operator()": {
+    execute: ["authenticated", "operator", "service_role"],
     migration: "041_operator_console.sql",
   },
-  "public.console_dead_letter_ids(text, text)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_queue_overview()": { execute: operators, migration: "041_operator_console.sql" },
+  "public.console_queue_history(text, integer)": {
+    execute: operators,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_peek_messages(text, integer)": {
+    execute: operators,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_dead_letters(text, integer, text)": {
+    execute: operators,
+    migration: "041_operator_console.sql",
+  },
+  "public.console_dead_letter_ids(text, text)": { execute: operators, migration: "041_operator_console.sql" },
   "public.console_retry_dead_letters(text, bigint[], text)": {
-    execute: signedIn,
+    execute: operators,
     migration: "041_operator_console.sql",
   },
   "public.console_discard_dead_letters(text, bigint[], text)": {
-    execute: signedIn,
+    execute: operators,
     migration: "041_operator_console.sql",
   },
-  "public.console_cron_jobs()": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_cron_runs(text, integer)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_cron_jobs()": { execute: operators, migration: "041_operator_console.sql" },
+  "public.console_cron_runs(text, integer)": { execute: operators, migration: "041_operator_console.sql" },
   "public.console_email_deliveries(text, integer)": {
-    execute: signedIn,
-    migration: "041_operator_console.sql",
+    execute: operators,
+    migration: "046_operator_role_and_email_resends.sql",
   },
   "public.console_queue_test_email(text, text, text)": {
-    execute: signedIn,
+    execute: operators,
     migration: "041_operator_console.sql",
   },
-  "public.console_reports(integer)": { execute: signedIn, migration: "041_operator_console.sql" },
-  "public.console_regenerate_report(uuid)": { execute: signedIn, migration: "041_operator_console.sql" },
+  "public.console_reports(integer)": { execute: operators, migration: "041_operator_console.sql" },
+  "public.console_regenerate_report(uuid)": { execute: operators, migration: "041_operator_console.sql" },
+  // 046: Supabase Auth's access token hook (supabase_auth_admin only, not an API role).
+  "public.custom_access_token_hook(jsonb)": {
+    execute: none,
+    migration: "046_operator_role_and_email_resends.sql",
+  },
   // 048: the money path (YooKassa notifications, payment start, refunds, cancellations).
   "public.apply_payment_notification(text, text, text, jsonb)": {
     execute: service,

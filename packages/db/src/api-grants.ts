@@ -48,9 +48,8 @@ export interface ApiGrantsWalk {
 interface FunctionRow {
   signature: string;
   in_pgmq: boolean;
-  anon: boolean;
-  authenticated: boolean;
-  service_role: boolean;
+  /** The API roles that may execute it. */
+  roles: ApiRole[];
 }
 
 interface RelationRow {
@@ -89,9 +88,8 @@ const relationPrivilegesSql = `
 const functionPrivilegesSql = `
   select pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes)) as signature,
          n.nspname = 'pgmq' as in_pgmq,
-         pg_catalog.has_function_privilege('anon', p.oid, 'execute') as anon,
-         pg_catalog.has_function_privilege('authenticated', p.oid, 'execute') as authenticated,
-         pg_catalog.has_function_privilege('service_role', p.oid, 'execute') as service_role
+         array(select r.role from pg_catalog.unnest($2::text[]) as r (role)
+               where pg_catalog.has_function_privilege(r.role, p.oid, 'execute')) as roles
   from pg_catalog.pg_proc p
   join pg_catalog.pg_namespace n on n.oid = p.pronamespace
   where n.nspname = any ($1::text[]) or n.nspname = 'pgmq'
@@ -99,7 +97,7 @@ const functionPrivilegesSql = `
 
 /**
  * Walks every function, table, view and sequence of the schemas PostgREST exposes (and every
- * function of schema pgmq) for anon, authenticated and service_role, and compares what each role
+ * function of schema pgmq) for each API role (anon, authenticated, operator, service_role), and compares what each role
  * may do with the allow-list (`api-allow-list.ts`). Needs the three roles to exist.
  *
  * On a database that holds more than ours (Supabase's default grants give the app's own tables and
@@ -127,8 +125,15 @@ export async function walkApiGrants(
   const { isOurs } = options;
   const foreign: string[] = [];
   const schemas = [...exposedSchemas];
-  const functions = (await db.query<FunctionRow>(functionPrivilegesSql, [schemas])).rows;
-  const relations = (await db.query<RelationRow>(relationPrivilegesSql, [schemas, [...apiRoles]])).rows;
+  // A role the database lacks (operator before migration 046) may do nothing: its listed grants are missing.
+  const existing = (
+    await db.query<{ rolname: ApiRole }>(
+      "select rolname::text as rolname from pg_catalog.pg_roles where rolname = any($1::text[])",
+      [[...apiRoles]],
+    )
+  ).rows.map((row) => row.rolname);
+  const functions = (await db.query<FunctionRow>(functionPrivilegesSql, [schemas, existing])).rows;
+  const relations = (await db.query<RelationRow>(relationPrivilegesSql, [schemas, existing])).rows;
   const problems: GrantProblem[] = [];
 
   for (const row of functions) {
@@ -148,7 +153,8 @@ export async function walkApiGrants(
     }
     for (const role of apiRoles) {
       const listed = (allowed.execute as readonly ApiRole[]).includes(role);
-      if (row[role] && !listed) {
+      const can = row.roles.includes(role);
+      if (can && !listed) {
         problems.push({
           kind: "excess",
           object: row.signature,
@@ -159,7 +165,7 @@ export async function walkApiGrants(
         });
       }
       // pgmq functions need not all be granted to service_role; listed public ones must be.
-      if (!row[role] && listed && !row.in_pgmq) {
+      if (!can && listed && !row.in_pgmq) {
         problems.push({
           kind: "missing",
           object: row.signature,

@@ -157,6 +157,10 @@ export interface AutomationEmailDeliveries {
   lease_until: Timestamp | null;
   msg_id: Int8;
   recipient: string;
+  /**
+   * How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.
+   */
+  resends: Generated<number>;
   sent_at: Timestamp | null;
   smtp_message_id: string | null;
   smtp_response: string | null;

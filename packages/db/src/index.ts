@@ -7,6 +7,7 @@ export {
   adoptDatabase,
   planDatabaseAdoption,
 } from "./adopt/run-adoption.ts";
+export { type AdvisorFinding, type AdvisorLevel, runAdvisorLints } from "./advisor-lints.ts";
 export {
   type AllowedFunction,
   type AllowedTable,

@@ -1,5 +1,5 @@
-// Every function, table, view and sequence the API exposes, walked for anon, authenticated and
-// service_role and compared with the one allow-list (src/api-allow-list.ts). Breakage is made in a
+// Every function, table, view and sequence the API exposes, walked for anon, authenticated, operator
+// and service_role and compared with the one allow-list (src/api-allow-list.ts). Breakage is made in a
 // transaction that is rolled back.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -67,8 +67,18 @@ describe("API grants walk", () => {
   it("reports a pgmq function that PUBLIC (so anon) may execute", async () => {
     const walk = await walkAfter("grant execute on all functions in schema pgmq to public");
     const send = walk.problems.filter((problem) => problem.object === "pgmq.send(text, jsonb, integer)");
-    expect(send.map((problem) => problem.role)).toEqual(["anon", "authenticated"]);
+    expect(send.map((problem) => problem.role)).toEqual(["anon", "authenticated", "operator"]);
     expect(send[0]?.fix).toBe("revoke execute on function pgmq.send(text, jsonb, integer) from public, anon");
+  });
+
+  it("reports a console function granted to authenticated, and one the operator role lost", async () => {
+    const walk = await walkAfter(`
+      grant execute on function public.console_reports(integer) to authenticated;
+      revoke execute on function public.console_cron_jobs() from operator`);
+    expect(walk.problems.map((problem) => [problem.kind, problem.object, problem.role])).toEqual([
+      ["missing", "public.console_cron_jobs()", "operator"],
+      ["excess", "public.console_reports(integer)", "authenticated"],
+    ]);
   });
 
   it("reports a public function anon may execute that the list does not allow", async () => {

@@ -1,3 +1,4 @@
+import { runAccessTokenHook } from "./access-token-hook.ts";
 import type { JwtClaims } from "./postgrest-rpc.ts";
 import { withClient } from "./with-client.ts";
 
@@ -22,6 +23,8 @@ export async function findOperator(databaseUrl: string): Promise<ConsoleOperator
 export interface SignInLinkOptions {
   /** Where the console is served, e.g. `http://localhost:5173/`. */
   readonly consoleUrl: string;
+  /** The database whose access token hook decides the token's role (as Supabase Auth asks it). */
+  readonly databaseUrl: string;
   readonly operator: ConsoleOperator;
   /** Signs the access token with the stack's secret (PostgrestRpc.signJwt). */
   readonly signJwt: (claims: JwtClaims) => string;
@@ -36,11 +39,12 @@ export interface SignInLinkOptions {
  * the access token and its expiry in the URL fragment, which supabase-js reads, checks with
  * GET /auth/v1/user and then removes from the address bar. The fragment never reaches a server.
  * There is no refresh: when the token expires, open a new link (`devstack up` prints one).
+ * The claims go through the database's Custom Access Token Hook first, which names the operator role.
  */
-export function consoleSignInLink(options: SignInLinkOptions): string {
+export async function consoleSignInLink(options: SignInLinkOptions): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   const expiresIn = options.validForSeconds ?? 12 * 3600;
-  const accessToken = options.signJwt({
+  const claims = await runAccessTokenHook(options.databaseUrl, {
     role: "authenticated",
     aud: "authenticated",
     sub: options.operator.id,
@@ -51,6 +55,7 @@ export function consoleSignInLink(options: SignInLinkOptions): string {
     exp: now + expiresIn,
     iss: "devstack",
   });
+  const accessToken = options.signJwt(claims);
   const fragment = new URLSearchParams({
     access_token: accessToken,
     token_type: "bearer",

@@ -143,7 +143,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       reports,
       consoleSignIn: operator && {
         operator,
-        link: consoleSignInLink({ consoleUrl, operator, signJwt: api.signJwt }),
+        link: await consoleSignInLink({ consoleUrl, databaseUrl, operator, signJwt: api.signJwt }),
       },
       migrationsApplied,
       seeded: cluster.created,

@@ -1,4 +1,6 @@
 // The public surface of @balansity/devstack (test helpers: "./testing"; vitest: "./vitest-global-setup").
+
+export { runAccessTokenHook } from "./access-token-hook.ts";
 export { type Devstack, type DevstackOptions, devstackEnv, startDevstack } from "./devstack.ts";
 export type { DevstackInfo } from "./devstack-info.ts";
 export { applyMigrations, applySeed, installPgCron, installPlatform } from "./prepare-database.ts";

@@ -11,7 +11,7 @@
  *                a request without a valid key: 401 "No API key found in request" / "Invalid API key")
  *   2. auth      `Authorization: Bearer <jwt>`, HS256, verified with node:crypto (signature, exp,
  *                nbf); no Authorization header means the anon role. The `role` claim (anon,
- *                authenticated or service_role; missing = anon) becomes the transaction's role.
+ *                authenticated, operator or service_role; missing = anon) becomes the transaction's role.
  *   3. call      in one transaction: set_config('role', …), `request.jwt.claims` (and the older
  *                `request.jwt.claim.sub` / `.role`), `request.method`, `request.path`, all local to
  *                the transaction; then `public.<fn>(arg => …)` with the arguments converted by
@@ -61,8 +61,11 @@ import {
   signObjectUrl,
 } from "./storage-objects.ts";
 
-/** The roles a JWT may name, as on Supabase. */
-export const postgrestRoles = ["anon", "authenticated", "service_role"] as const;
+/**
+ * The roles a JWT may name, as on Supabase: its three, and the project's operator role (migration 046,
+ * named by the Custom Access Token Hook for operators).
+ */
+export const postgrestRoles = ["anon", "authenticated", "operator", "service_role"] as const;
 export type PostgrestRole = (typeof postgrestRoles)[number];
 
 /** JWT claims; `role` picks the database role, `sub` is what auth.uid() returns. */
@@ -299,8 +302,13 @@ function handleAuth(request: IncomingMessage, response: ServerResponse, endpoint
     authError(403, "bad_jwt", (error as Error).message);
     return;
   }
-  if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
-    authError(403, "bad_jwt", "the token is not a signed-in user's (role authenticated with a sub)");
+  // An operator's token names the operator role (the access token hook); the user is still a user.
+  if ((claims.role !== "authenticated" && claims.role !== "operator") || typeof claims.sub !== "string") {
+    authError(
+      403,
+      "bad_jwt",
+      "the token is not a signed-in user's (role authenticated or operator, with a sub)",
+    );
     return;
   }
   send(response, 200, {

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAccessTokenHook } from "../src/access-token-hook.ts";
 import { consoleSignInLink } from "../src/console-sign-in.ts";
 import { devstackEnv, startDevstack } from "../src/devstack.ts";
 import { readOrCreateJwtSecret } from "../src/jwt-secret.ts";
@@ -60,7 +61,12 @@ describe("CORS", () => {
 
 describe("GET /auth/v1/user", () => {
   it("returns the signed-in user of a sign-in link's token, app_metadata included", async () => {
-    const link = consoleSignInLink({ consoleUrl: "http://localhost:5173/", operator, signJwt: api.signJwt });
+    const link = await consoleSignInLink({
+      consoleUrl: "http://localhost:5173/",
+      databaseUrl: db.url,
+      operator,
+      signJwt: api.signJwt,
+    });
     const response = await fetch(`${api.url}/auth/v1/user`, {
       headers: { apikey: api.anonKey, authorization: `Bearer ${tokenOf(link)}` },
     });
@@ -76,7 +82,12 @@ describe("GET /auth/v1/user", () => {
   it("refuses a token signed with another secret (403 bad_jwt)", async () => {
     const other = await startPostgrestRpc({ databaseUrl: db.url, jwtSecret: randomJwtSecret() });
     try {
-      const link = consoleSignInLink({ consoleUrl: "http://x/", operator, signJwt: other.signJwt });
+      const link = await consoleSignInLink({
+        consoleUrl: "http://x/",
+        databaseUrl: db.url,
+        operator,
+        signJwt: other.signJwt,
+      });
       const response = await fetch(`${api.url}/auth/v1/user`, {
         headers: { apikey: api.anonKey, authorization: `Bearer ${tokenOf(link)}` },
       });
@@ -95,8 +106,9 @@ describe("GET /auth/v1/user", () => {
   });
 
   it("refuses an expired sign-in link", async () => {
-    const link = consoleSignInLink({
+    const link = await consoleSignInLink({
       consoleUrl: "http://x/",
+      databaseUrl: db.url,
       operator,
       signJwt: api.signJwt,
       validForSeconds: 60,
@@ -111,9 +123,15 @@ describe("GET /auth/v1/user", () => {
 });
 
 describe("consoleSignInLink", () => {
-  it("puts the session in the fragment, the part of a URL that is never sent to a server", () => {
+  it("puts the session in the fragment, the part of a URL that is never sent to a server", async () => {
     const link = new URL(
-      consoleSignInLink({ consoleUrl: "http://localhost:5173/", operator, signJwt: api.signJwt, now: 1e12 }),
+      await consoleSignInLink({
+        consoleUrl: "http://localhost:5173/",
+        databaseUrl: db.url,
+        operator,
+        signJwt: api.signJwt,
+        now: 1e12,
+      }),
     );
     expect(link.origin + link.pathname + link.search).toBe("http://localhost:5173/");
     const fragment = new URLSearchParams(link.hash.slice(1));
@@ -124,6 +142,45 @@ describe("consoleSignInLink", () => {
       refresh_token: "devstack-no-refresh",
       type: "magiclink",
     });
+  });
+});
+
+describe("the access token hook in the token signer", () => {
+  const claimsOf = (token: string) =>
+    JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+
+  it("signs an operator's link with the role the hook names: operator", async () => {
+    const link = await consoleSignInLink({
+      consoleUrl: "http://x/",
+      databaseUrl: db.url,
+      operator,
+      signJwt: api.signJwt,
+    });
+    expect(claimsOf(tokenOf(link))).toMatchObject({ role: "operator", sub: operator.id });
+  });
+
+  it("sets role operator for app_metadata.role operator, and for nobody else", async () => {
+    const base = { aud: "authenticated", sub: operator.id, email: operator.email };
+    const asOperator = await runAccessTokenHook(db.url, {
+      ...base,
+      role: "authenticated",
+      app_metadata: { provider: "email", role: "operator" },
+    });
+    expect(asOperator).toMatchObject({ ...base, role: "operator" });
+    const user = await runAccessTokenHook(db.url, {
+      ...base,
+      role: "authenticated",
+      app_metadata: { provider: "email" },
+      // A user writes user_metadata; it must not count.
+      user_metadata: { role: "operator" },
+    });
+    expect(user).toMatchObject({ ...base, role: "authenticated" });
+    // A token that claims operator without app_metadata saying so is brought back to authenticated.
+    const forged = await runAccessTokenHook(db.url, { ...base, role: "operator", app_metadata: {} });
+    expect(forged.role).toBe("authenticated");
   });
 });
 

@@ -16,8 +16,8 @@ export type TestEmailInput = z.input<typeof testEmailInputSchema>;
 /**
  * Queues one email of a template, filled with the template's example variables, through
  * `public.console_queue_test_email`: the operator console's "send a test email". Browser-safe; the
- * database accepts the call from an operator's session (JWT app_metadata.role = operator) or
- * service_role and refuses everyone else with SQLSTATE 42501.
+ * database accepts the call from an operator's session (JWT role operator, from the access token
+ * hook, and app_metadata.role = operator) or service_role and refuses everyone else with SQLSTATE 42501.
  *
  * ### Examples
  * ```ts

@@ -1,6 +1,7 @@
 // queueTestEmail, the console's browser-safe producer: checked before any call, then through
 // supabase-js → HTTP → the PostgREST stand-in → console_queue_test_email, with an operator's JWT
 // and with a plain user's.
+import { runAccessTokenHook } from "@balansity/devstack/access-token-hook";
 import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
 import { emailTemplateExamples } from "@balansity/emails";
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
@@ -32,14 +33,16 @@ class NoWebSocket {
   }
 }
 
-function signedIn(appMetadata: object): SupabaseClient {
-  const token = api.signJwt({
+/** A session as Supabase Auth issues it: the claims through the access token hook (operators: role operator). */
+async function signedIn(appMetadata: object): Promise<SupabaseClient> {
+  const claims = await runAccessTokenHook(database.db.url, {
     role: "authenticated",
     sub: "99999999-9999-4999-8999-999999999999",
     aud: "authenticated",
     app_metadata: appMetadata,
     exp: Math.floor(Date.now() / 1000) + 3600,
   });
+  const token = api.signJwt(claims);
   return createClient(api.url, api.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: NoWebSocket as unknown as RealtimeTransport },
@@ -49,7 +52,7 @@ function signedIn(appMetadata: object): SupabaseClient {
 
 describe("queueTestEmail", () => {
   it("queues the template's example email for an operator's session", async () => {
-    const { msgId } = await queueTestEmail(supabaseTransport(signedIn({ role: "operator" })), {
+    const { msgId } = await queueTestEmail(supabaseTransport(await signedIn({ role: "operator" })), {
       to: "ops@example.com",
       template: "appointment_reminder_1h",
       locale: "en",
@@ -66,7 +69,7 @@ describe("queueTestEmail", () => {
 
   it("is refused for a signed-in user who is not an operator (42501, HTTP 403), and nothing is queued", async () => {
     const before = (await messagesIn(database.pool, "email_queue")).length;
-    const error = await queueTestEmail(supabaseTransport(signedIn({ provider: "email" })), {
+    const error = await queueTestEmail(supabaseTransport(await signedIn({ provider: "email" })), {
       to: "ops@example.com",
       template: "report_ready",
     }).then(
@@ -75,7 +78,7 @@ describe("queueTestEmail", () => {
     );
     expect(error).toBeInstanceOf(QueueRpcError);
     expect(error).toMatchObject({ sqlState: "42501", status: 403, reason: "permission_denied" });
-    expect((error as Error).message).toContain("operator role required");
+    expect((error as Error).message).toContain("permission denied for function console_queue_test_email");
     expect(await messagesIn(database.pool, "email_queue")).toHaveLength(before);
   });
 

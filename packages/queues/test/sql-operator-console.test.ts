@@ -113,11 +113,12 @@ async function clearQueues(): Promise<void> {
 }
 
 describe("who may call", () => {
-  it("grants every console function to authenticated and service_role only, as security definer with an empty search_path and a comment", async () => {
+  it("grants every console function to operator and service_role only (not authenticated), as security definer with an empty search_path and a comment", async () => {
     const { rows } = await database.pool.query<{
       fn: string;
       anon: boolean;
       authenticated: boolean;
+      operator: boolean;
       service_role: boolean;
       public: boolean;
       definer: boolean;
@@ -127,6 +128,7 @@ describe("who may call", () => {
       `select p.oid::regprocedure::text as fn,
               has_function_privilege('anon', p.oid, 'execute') as anon,
               has_function_privilege('authenticated', p.oid, 'execute') as authenticated,
+              has_function_privilege('operator', p.oid, 'execute') as operator,
               has_function_privilege('service_role', p.oid, 'execute') as service_role,
               exists (select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                       where a.grantee = 0 and a.privilege_type = 'EXECUTE') as public,
@@ -140,7 +142,8 @@ describe("who may call", () => {
     for (const row of rows) {
       expect(row, row.fn).toMatchObject({
         anon: false,
-        authenticated: true,
+        authenticated: false,
+        operator: true,
         service_role: true,
         public: false,
         definer: true,
@@ -150,10 +153,35 @@ describe("who may call", () => {
     }
   });
 
-  it.each(calls)("refuses a signed-in user who is not an operator: $fn (42501)", async (call) => {
-    const error = await failure(asCaller(database.pool, "user", (client) => client.query(call.sql)));
-    expect(error).toMatchObject({ code: "42501", message: "operator role required" });
-  });
+  it.each(calls)(
+    "refuses a signed-in user who is not an operator: $fn (42501, permission denied)",
+    async (call) => {
+      const error = await failure(asCaller(database.pool, "user", (client) => client.query(call.sql)));
+      expect(error.code).toBe("42501");
+      expect(error.message).toMatch(/^permission denied for function console_/);
+    },
+  );
+
+  it.each(calls)(
+    "refuses an operator's token without the operator role (hook not enabled): $fn (42501)",
+    async (call) => {
+      const error = await failure(
+        asCaller(database.pool, "operatorWithoutHook", (client) => client.query(call.sql)),
+      );
+      expect(error.code).toBe("42501");
+      expect(error.message).toMatch(/^permission denied for function console_/);
+    },
+  );
+
+  it.each(calls)(
+    "refuses the operator role without app_metadata saying so (second check): $fn (42501)",
+    async (call) => {
+      const error = await failure(
+        asCaller(database.pool, "roleWithoutMetadata", (client) => client.query(call.sql)),
+      );
+      expect(error).toMatchObject({ code: "42501", message: "operator role required" });
+    },
+  );
 
   it.each(calls)("refuses anon: $fn (42501, permission denied)", async (call) => {
     const error = await failure(asCaller(database.pool, "anon", (client) => client.query(call.sql)));
@@ -169,14 +197,25 @@ describe("who may call", () => {
     await asCaller(database.pool, "service_role", (client) => client.query(call.sql));
   });
 
-  it("is_operator() reads app_metadata.role from the JWT and nothing a user can write", async () => {
-    const as = (caller: "operator" | "user") =>
+  it("is_operator() wants the operator role and app_metadata.role from the JWT, nothing a user can write", async () => {
+    const as = (caller: "operator" | "user" | "operatorWithoutHook" | "roleWithoutMetadata") =>
       asCaller(database.pool, caller, async (client) => {
         const { rows } = await client.query<{ yes: boolean }>("select public.is_operator() as yes");
         return rows[0]!.yes;
       });
     expect(await as("operator")).toBe(true);
     expect(await as("user")).toBe(false);
+    expect(await as("operatorWithoutHook")).toBe(false);
+    expect(await as("roleWithoutMetadata")).toBe(false);
+  });
+
+  it("has the operator role PostgREST's authenticator may switch to, with no login and no table grants", async () => {
+    const { rows } = await database.pool.query<{ login: boolean; member: boolean; tables: number }>(
+      `select r.rolcanlogin as login, pg_has_role('authenticator', 'operator', 'member') as member,
+              (select count(*)::int from information_schema.role_table_grants g where g.grantee = 'operator') as tables
+         from pg_roles r where r.rolname = 'operator'`,
+    );
+    expect(rows).toEqual([{ login: false, member: true, tables: 0 }]);
   });
 });
 
@@ -606,12 +645,12 @@ describe("cron, email, reports", () => {
     const search = async (text: string) =>
       (
         await database.pool.query(
-          "select idempotency_key, recipient, status, error from public.console_email_deliveries($1) where idempotency_key = $2",
+          "select idempotency_key, recipient, status, resends, error from public.console_email_deliveries($1) where idempotency_key = $2",
           [text, key],
         )
       ).rows;
     const found = [
-      { idempotency_key: key, recipient: "Z***@e***", status: "failed", error: "550 <z***@e***> unknown" },
+      { idempotency_key: key, recipient: "Z***@e***", status: "failed", resends: 0, error: "550 <z***@e***> unknown" },
     ];
     expect(await search("zoe.deliveries@EXAMPLE.com")).toEqual(found);
     expect(await search("z***@e***")).toEqual(found);

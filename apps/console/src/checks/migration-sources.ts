@@ -7,6 +7,7 @@ export const migrationSources = {
   cronJobs: "030_setup_cron_jobs.sql",
   queues: "031_setup_queues.sql",
   triggers: "032_webhook_triggers.sql",
+  operatorRole: "046_operator_role_and_email_resends.sql",
 } as const;
 
 /**

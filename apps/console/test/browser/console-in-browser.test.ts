@@ -86,7 +86,9 @@ describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
     const operator = await findOperator(db.url);
     expect(operator?.email).toBe("operator@balansity.local");
     if (!operator) return;
-    await page.goto(consoleSignInLink({ consoleUrl: site.url, operator, signJwt: api.signJwt }));
+    await page.goto(
+      await consoleSignInLink({ consoleUrl: site.url, databaseUrl: db.url, operator, signJwt: api.signJwt }),
+    );
 
     await expect
       .poll(() => page.getByTestId("signed-in-as").textContent(), { timeout: 15_000 })

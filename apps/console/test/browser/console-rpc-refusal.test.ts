@@ -1,4 +1,5 @@
 import { applySeed } from "@balansity/devstack";
+import { runAccessTokenHook } from "@balansity/devstack/access-token-hook";
 import { findOperator } from "@balansity/devstack/console-sign-in";
 import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
@@ -47,8 +48,12 @@ function client(accessToken?: string): SupabaseClient {
   });
 }
 
-function userToken(user: { id: string; email: string }, appMetadata: Record<string, unknown>): string {
-  return api.signJwt({
+/** A user's access token as Supabase Auth issues it: the claims through the access token hook. */
+async function userToken(
+  user: { id: string; email: string },
+  appMetadata: Record<string, unknown>,
+): Promise<string> {
+  const claims = await runAccessTokenHook(db.url, {
     role: "authenticated",
     aud: "authenticated",
     sub: user.id,
@@ -56,6 +61,7 @@ function userToken(user: { id: string; email: string }, appMetadata: Record<stri
     app_metadata: appMetadata,
     exp: Math.floor(Date.now() / 1000) + 600,
   });
+  return api.signJwt(claims);
 }
 
 beforeAll(async () => {
@@ -70,15 +76,31 @@ afterAll(async () => {
 });
 
 describe("console RPCs through supabase-js", () => {
-  it("refuses a signed-in user who is not an operator, on every console RPC (42501, HTTP 403)", async () => {
-    const anna = client(userToken(SEEDED_USER, { provider: "email" }));
+  it("refuses a signed-in user who is not an operator, on every console RPC (42501 permission denied, HTTP 403)", async () => {
+    const anna = client(await userToken(SEEDED_USER, { provider: "email" }));
     const answers = await Promise.all(
       consoleCalls.map(async ([rpc, args]) => {
         const { error, status } = await anna.rpc(rpc, args);
         return [rpc, error?.code, status, error?.message];
       }),
     );
-    expect(answers).toEqual(consoleCalls.map(([rpc]) => [rpc, "42501", 403, "operator role required"]));
+    expect(answers).toEqual(
+      consoleCalls.map(([rpc]) => [rpc, "42501", 403, `permission denied for function ${rpc}`]),
+    );
+  });
+
+  it("refuses an operator's token issued without the hook (role authenticated): the grant, not only the check", async () => {
+    const withoutHook = api.signJwt({
+      role: "authenticated",
+      sub: SEEDED_USER.id,
+      app_metadata: { provider: "email", role: "operator" },
+    });
+    const { error, status } = await client(withoutHook).rpc("console_queue_overview", {});
+    expect([error?.code, status, error?.message]).toEqual([
+      "42501",
+      403,
+      "permission denied for function console_queue_overview",
+    ]);
   });
 
   it("refuses a user who put role operator in user_metadata, which the user can edit", async () => {
@@ -106,7 +128,12 @@ describe("console RPCs through supabase-js", () => {
   it("answers the seeded operator on every console RPC", async () => {
     const operator = await findOperator(db.url);
     if (!operator) throw new Error("the seed has no operator");
-    const console = client(userToken(operator, { provider: "email", role: "operator" }));
+    const token = await userToken(operator, { provider: "email", role: "operator" });
+    // The hook named the operator role, which the API switches to.
+    expect(JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")).role).toBe(
+      "operator",
+    );
+    const console = client(token);
     const failures = [];
     for (const [rpc, args] of consoleCalls) {
       const { error } = await console.rpc(rpc, args);

@@ -18,7 +18,8 @@ export interface DeliveryClaim {
 /**
  * The delivery log of the email processor. Claims and "sent" records made during one event-loop turn
  * (a batch of messages reaching the same step together) go to the database as one statement each,
- * instead of one per email.
+ * instead of one per email. A "sent" record goes at the end of the turn the SMTP reply arrives in,
+ * never behind a batch still being written: until it commits, a crash makes the email a resend.
  */
 export class EmailDeliveries {
   readonly #db: Kysely<Database>;
@@ -28,16 +29,22 @@ export class EmailDeliveries {
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.#claims = new TurnBatcher((claims) => claimDeliveries(db, claims));
-    this.#sent = new TurnBatcher(async (records) => {
-      await markDeliveriesSent(db, records);
-      return records.map(() => undefined);
-    });
+    this.#sent = new TurnBatcher(
+      async (records) => {
+        await markDeliveriesSent(db, records);
+        return records.map(() => undefined);
+      },
+      { groupCommit: false },
+    );
   }
 
   /**
    * Claims the right to send the email with this idempotency key, for `leaseSeconds`: a new key is
    * inserted; a failed or expired attempt is taken over; a sent one or one another worker is sending
-   * right now is left alone. No connection is held while SMTP talks.
+   * right now is left alone. No connection is held while SMTP talks. Taking over an expired claim that
+   * has no result (status still `sending`: its worker died or lost the database between SMTP and the
+   * record) counts a resend: the server may already have the email, and gets it again with the same
+   * Message-ID.
    */
   claim(delivery: DeliveryClaim): Promise<ClaimResult> {
     return this.#claims.add(delivery);
@@ -95,6 +102,7 @@ async function claimDeliveries(
           status: "sending",
           lease_until: eb.ref("excluded.lease_until"),
           attempts: eb("automation.email_deliveries.attempts", "+", 1),
+          resends: sql<number>`automation.email_deliveries.resends + (automation.email_deliveries.status = 'sending')::integer`,
           msg_id: eb.ref("excluded.msg_id"),
           updated_at: now,
         }))

@@ -44,8 +44,8 @@ function baseEnv(): Record<string, string> {
   };
 }
 
-function spawnMain(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", TSX_LOADER, MAIN], {
+function spawnMain(env: Record<string, string>, main: string): ChildProcess {
+  return spawn(process.execPath, ["--import", TSX_LOADER, main], {
     env: { ...baseEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -72,9 +72,16 @@ function exitOf(child: ChildProcess): Promise<ProcessExit> {
  */
 export async function spawnWorkerProcess(
   env: Record<string, string>,
-  { readyTimeoutMs = DEFAULT_READY_TIMEOUT_MS } = {},
+  {
+    readyTimeoutMs = DEFAULT_READY_TIMEOUT_MS,
+    main = MAIN,
+  }: {
+    readyTimeoutMs?: number;
+    /** Another checkout's `apps/worker/src/main.ts` (a benchmark's "before"); default this one's. */
+    main?: string;
+  } = {},
 ): Promise<WorkerProcess> {
-  const child = spawnMain(env);
+  const child = spawnMain(env, main);
   const exited = exitOf(child);
   // Never leave a worker behind when the test process goes away without stopping it.
   const killOnParentExit = () => child.kill("SIGKILL");
@@ -165,7 +172,7 @@ export async function runWorkerUntilExit(
   env: Record<string, string>,
   { timeoutMs = 20_000 } = {},
 ): Promise<ProcessExit & { readonly stdout: string; readonly stderr: string }> {
-  const child = spawnMain(env);
+  const child = spawnMain(env, MAIN);
   const exited = exitOf(child);
   let stdout = "";
   let stderr = "";

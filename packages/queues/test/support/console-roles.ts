@@ -1,15 +1,40 @@
 import type pg from "pg";
 
 /** Who calls a console function in a test: the JWT PostgREST would set, and the role it would switch to. */
-export type ConsoleCaller = "operator" | "user" | "anon" | "service_role";
+export type ConsoleCaller =
+  | "operator"
+  | "operatorWithoutHook"
+  | "roleWithoutMetadata"
+  | "user"
+  | "anon"
+  | "service_role";
 
 const callers: Record<ConsoleCaller, { role: string; claims: object }> = {
+  // An operator's token as the access token hook makes it: role operator, app_metadata saying so.
   operator: {
+    role: "operator",
+    claims: {
+      role: "operator",
+      sub: "99999999-9999-4999-8999-999999999999",
+      app_metadata: { provider: "email", role: "operator" },
+    },
+  },
+  // An operator's token issued without the hook (not enabled): a signed-in user's role.
+  operatorWithoutHook: {
     role: "authenticated",
     claims: {
       role: "authenticated",
       sub: "99999999-9999-4999-8999-999999999999",
       app_metadata: { provider: "email", role: "operator" },
+    },
+  },
+  // The operator role without app_metadata saying so: what is_operator(), the second check, refuses.
+  roleWithoutMetadata: {
+    role: "operator",
+    claims: {
+      role: "operator",
+      sub: "88888888-8888-4888-8888-888888888888",
+      app_metadata: { provider: "email" },
     },
   },
   // Signed in, and calling itself an operator where a user can write (user_metadata): not enough.

@@ -43,6 +43,7 @@ const PREFERRED_COLUMNS = [
   "template",
   "status",
   "attempts",
+  "resends",
   "error",
   "sent_at",
   "msg_id",
