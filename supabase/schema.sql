@@ -102,16 +102,47 @@ create table automation.email_deliveries (
   error text,
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
-  sent_at timestamp with time zone
+  sent_at timestamp with time zone,
+  resends integer not null default 0
 );
 alter table automation.email_deliveries add constraint email_deliveries_attempts_check CHECK ((attempts > 0));
 alter table automation.email_deliveries add constraint email_deliveries_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL)));
 alter table automation.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (idempotency_key);
+alter table automation.email_deliveries add constraint email_deliveries_resends_check CHECK ((resends >= 0));
 alter table automation.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['sending'::text, 'sent'::text, 'failed'::text])));
 CREATE INDEX email_deliveries_created_at_idx ON automation.email_deliveries USING btree (created_at);
 alter table automation.email_deliveries enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table automation.email_deliveries to service_role;
 comment on table automation.email_deliveries is 'Email delivery log of the queue worker (idempotency: one accepted send per key). Written by the worker as service_role.';
+comment on column automation.email_deliveries.resends is 'How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.';
+
+-- table automation.email_send_budgets
+create table automation.email_send_budgets (
+  account text not null,
+  send_limit integer not null,
+  window_seconds double precision not null,
+  updated_at timestamp with time zone not null default now()
+);
+alter table automation.email_send_budgets add constraint email_send_budgets_pkey PRIMARY KEY (account);
+alter table automation.email_send_budgets add constraint email_send_budgets_send_limit_check CHECK ((send_limit > 0));
+alter table automation.email_send_budgets add constraint email_send_budgets_window_seconds_check CHECK ((window_seconds > (0)::double precision));
+alter table automation.email_send_budgets enable row level security;
+grant DELETE, INSERT, SELECT, UPDATE on table automation.email_send_budgets to service_role;
+comment on table automation.email_send_budgets is 'The send budget each sending account runs under (SMTP_SEND_LIMIT), written by the worker at start-up for the console and the CLI (049).';
+
+-- table automation.email_send_slots
+create table automation.email_send_slots (
+  account text not null,
+  reserved_at timestamp with time zone not null,
+  msg_id bigint not null,
+  idempotency_key text not null,
+  tier smallint not null,
+  user_key text not null
+);
+CREATE INDEX email_send_slots_account_time_idx ON automation.email_send_slots USING btree (account, reserved_at);
+alter table automation.email_send_slots enable row level security;
+grant DELETE, INSERT, SELECT, UPDATE on table automation.email_send_slots to service_role;
+comment on table automation.email_send_slots is 'One row per email read under the send budget, while it is inside the window (049): the sliding window every worker replica counts. A slot counts from when its email was sent (automation.email_deliveries.sent_at, by idempotency key) or failed; while it is in flight, until a visibility timeout after it was read. Written and pruned by public.email_budget_read.';
 
 -- table automation.job_run_details
 create table automation.job_run_details (
@@ -138,6 +169,27 @@ comment on column automation.job_run_details.status is 'running -> succeeded or 
 comment on column automation.job_run_details.return_message is 'The command''s result (e.g. the function''s jsonb summary) or the error message.';
 comment on column automation.job_run_details.scheduled_for is 'The tick this run belongs to (UTC, whole minute); unique per job so only one worker runs it.';
 comment on column automation.job_run_details.command is 'The SQL the run executed.';
+
+-- table automation.payment_notifications
+create table automation.payment_notifications (
+  id bigint generated always as identity not null,
+  provider text not null,
+  event text not null,
+  object_id text not null,
+  payment_id uuid,
+  outcome text not null,
+  reason text,
+  details jsonb not null default '{}'::jsonb,
+  received_at timestamp with time zone not null default now()
+);
+alter table automation.payment_notifications add constraint payment_notifications_outcome_check CHECK ((outcome = ANY (ARRAY['applied'::text, 'unchanged'::text, 'ignored'::text, 'refused'::text])));
+alter table automation.payment_notifications add constraint payment_notifications_pkey PRIMARY KEY (id);
+alter table automation.payment_notifications add constraint payment_notifications_reason_check CHECK (((outcome = 'refused'::text) = (reason IS NOT NULL)));
+CREATE UNIQUE INDEX payment_notifications_event_key ON automation.payment_notifications USING btree (provider, event, object_id) WHERE (outcome <> 'refused'::text);
+CREATE INDEX payment_notifications_refused_idx ON automation.payment_notifications USING btree (received_at DESC) WHERE (outcome = 'refused'::text);
+alter table automation.payment_notifications enable row level security;
+grant INSERT, SELECT on table automation.payment_notifications to service_role;
+comment on table automation.payment_notifications is 'Payment provider notifications as public.apply_payment_notification judged them. An accepted one (applied, unchanged, ignored) holds its provider event (provider, event, object id) once: a repeated delivery changes nothing. A refused one (reason: not_found, id_mismatch, status_mismatch, unknown_payment, amount_mismatch, currency_mismatch, status_conflict) is an alert for a person: the notification was forged, or our data and the provider disagree. details never holds personal data (ids, statuses, amounts).';
 
 -- table automation.queue_consumers
 create table automation.queue_consumers (
@@ -573,6 +625,51 @@ $function$;
 revoke all on function automation.console_queue_table(text, boolean) from public;
 comment on function automation.console_queue_table(text, boolean) is 'The pgmq table name of queue_name (dead_letters: of its <queue>_dlq), after checking both exist; 22023 naming queue_name otherwise. Used by the console functions.';
 
+-- function automation.handle_email_sent()
+CREATE OR REPLACE FUNCTION automation.handle_email_sent()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  -- No address, no body: the template says what kind of email it was.
+  perform public.track_event(
+    event => 'email_sent',
+    entity_id => pg_catalog.md5(new.idempotency_key),
+    user_id => null,
+    properties => pg_catalog.jsonb_build_object('template', new.template, 'attempts', new.attempts),
+    occurred_at => coalesce(new.sent_at, pg_catalog.now()),
+    idempotency_key => 'analytics:email_sent:' || pg_catalog.md5(new.idempotency_key)
+  );
+  return null;
+end;
+$function$;
+revoke all on function automation.handle_email_sent() from public;
+comment on function automation.handle_email_sent() is 'Trigger function on_email_sent (after a row of automation.email_deliveries becomes sent: the SMTP server accepted the email): queues the email_sent event (template and attempts; no address). Not callable directly.';
+
+-- function automation.handle_report_requested()
+CREATE OR REPLACE FUNCTION automation.handle_report_requested()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform public.track_event(
+    event => 'report_requested',
+    entity_id => new.assessment_id::text,
+    user_id => new.user_id,
+    properties => pg_catalog.jsonb_build_object('request_id', new.id),
+    occurred_at => new.requested_at,
+    idempotency_key => 'analytics:report_requested:' || new.id
+  );
+  return null;
+end;
+$function$;
+revoke all on function automation.handle_report_requested() from public;
+comment on function automation.handle_report_requested() is 'Trigger function on_report_requested (after insert on automation.report_requests, i.e. request_assessment_report): queues the report_requested event. Not callable directly.';
+
 -- function automation.mask_personal_data(jsonb, text)
 CREATE OR REPLACE FUNCTION automation.mask_personal_data(value jsonb, key text DEFAULT NULL::text)
  RETURNS jsonb
@@ -854,6 +951,224 @@ $function$;
 revoke all on function automation.schedule_cron_jobs() from public;
 comment on function automation.schedule_cron_jobs() is 'Run by this migration and by an operator (as the migration role) after editing automation.cron_jobs: where pg_cron is installed in this database, schedules every enabled job (upsert by name) and unschedules disabled ones; elsewhere only raises a notice. Returns {"pg_cron": bool, "scheduled": [...], "unscheduled": [...]}.';
 
+-- function public.apply_payment_notification(text, text, text, jsonb)
+CREATE OR REPLACE FUNCTION public.apply_payment_notification(provider text, event text, object_id text, api_object jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  events constant text[] := array[
+    'payment.succeeded', 'payment.waiting_for_capture', 'payment.canceled', 'refund.succeeded'
+  ];
+  is_refund boolean := apply_payment_notification.event = 'refund.succeeded';
+  expected_status text := pg_catalog.split_part(apply_payment_notification.event, '.', 2);
+  api_status text := apply_payment_notification.api_object ->> 'status';
+  provider_payment text;
+  our_payment_id uuid;
+  api_amount numeric;
+  api_currency text;
+  payment record;
+  payment_ref uuid;
+  target text;
+  outcome text;
+  refusal text;
+  details jsonb;
+begin
+  if apply_payment_notification.provider is null or apply_payment_notification.provider !~ '^[a-z][a-z0-9_]*$' then
+    raise exception 'apply_payment_notification: provider must be a lower-case name, e.g. yookassa'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if apply_payment_notification.event is null or apply_payment_notification.event <> all (events) then
+    raise exception 'apply_payment_notification: event "%" is unknown (expected one of %)',
+      apply_payment_notification.event, pg_catalog.array_to_string(events, ', ')
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if apply_payment_notification.object_id is null or pg_catalog.length(apply_payment_notification.object_id) not between 1 and 200 then
+    raise exception 'apply_payment_notification: object_id must be 1 to 200 characters'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if apply_payment_notification.api_object is not null
+    and pg_catalog.jsonb_typeof(apply_payment_notification.api_object) <> 'object'
+  then
+    raise exception 'apply_payment_notification: api_object must be the provider''s JSON object or null (not found)'
+      using errcode = 'invalid_parameter_value';
+  end if;
+
+  details := pg_catalog.jsonb_build_object('api_status', api_status);
+
+  -- What the provider's API says decides; the notification only names the object.
+  if apply_payment_notification.api_object is null then
+    refusal := 'not_found';
+  elsif apply_payment_notification.api_object ->> 'id' is distinct from apply_payment_notification.object_id then
+    refusal := 'id_mismatch';
+  elsif api_status is distinct from expected_status then
+    refusal := 'status_mismatch';
+  end if;
+
+  if refusal is null then
+    begin
+      api_amount := (apply_payment_notification.api_object -> 'amount' ->> 'value')::numeric;
+    exception when invalid_text_representation then
+      api_amount := null;
+    end;
+    api_currency := apply_payment_notification.api_object -> 'amount' ->> 'currency';
+    details := details || pg_catalog.jsonb_build_object('api_amount', api_amount, 'api_currency', api_currency);
+    if is_refund then
+      provider_payment := apply_payment_notification.api_object ->> 'payment_id';
+    else
+      provider_payment := apply_payment_notification.object_id;
+      if (apply_payment_notification.api_object -> 'metadata' ->> 'payment_id') ~ '^[0-9a-fA-F-]{36}$' then
+        our_payment_id := (apply_payment_notification.api_object -> 'metadata' ->> 'payment_id')::uuid;
+      end if;
+    end if;
+
+    -- The row is locked: deliveries about one payment are decided one after the other.
+    select p.id, p.status, p.amount, p.currency, p.provider_payment_id, p.appointment_id
+    into payment
+    from public.payments p
+    where p.provider = apply_payment_notification.provider
+      and (p.provider_payment_id = provider_payment
+        or (p.id = our_payment_id and p.provider_payment_id is null))
+    order by p.provider_payment_id is null
+    limit 1
+    for update;
+
+    if not found or (our_payment_id is not null and payment.id <> our_payment_id) then
+      refusal := 'unknown_payment';
+    else
+      payment_ref := payment.id;
+      if api_currency is distinct from payment.currency::text then
+        refusal := 'currency_mismatch';
+      elsif api_amount is distinct from payment.amount then
+        refusal := 'amount_mismatch';
+      end if;
+    end if;
+  end if;
+
+  if refusal is null then
+    if exists (
+      select 1
+      from automation.payment_notifications n
+      where n.provider = apply_payment_notification.provider
+        and n.event = apply_payment_notification.event
+        and n.object_id = apply_payment_notification.object_id
+        and n.outcome <> 'refused'
+    ) then
+      return pg_catalog.jsonb_build_object('outcome', 'duplicate', 'payment_id', payment.id, 'status', payment.status);
+    end if;
+
+    target := case apply_payment_notification.event
+      when 'payment.succeeded' then 'completed'
+      when 'payment.canceled' then 'failed'
+      when 'refund.succeeded' then 'refunded'
+    end;
+    if target is null then
+      -- waiting_for_capture: payments are created with capture, so there is nothing to do.
+      outcome := 'ignored';
+    elsif payment.status = target or (payment.status = 'refunded' and target = 'completed') then
+      outcome := 'unchanged';
+    elsif (target in ('completed', 'failed') and payment.status = 'pending')
+      or (target = 'refunded' and payment.status = 'completed')
+    then
+      outcome := 'applied';
+    else
+      refusal := 'status_conflict';
+      details := details || pg_catalog.jsonb_build_object('our_status', payment.status);
+    end if;
+  end if;
+
+  if refusal is not null then
+    -- Which of our payments the refused notification named, when one matches (for the person who looks).
+    payment_ref := coalesce(payment_ref, (
+      select p.id from public.payments p
+      where p.provider = apply_payment_notification.provider
+        and p.provider_payment_id = apply_payment_notification.object_id
+    ));
+    insert into automation.payment_notifications (provider, event, object_id, payment_id, outcome, reason, details)
+    values (
+      apply_payment_notification.provider, apply_payment_notification.event, apply_payment_notification.object_id,
+      payment_ref, 'refused', refusal, details
+    );
+    raise warning 'apply_payment_notification: refused % % from %: %',
+      apply_payment_notification.event, apply_payment_notification.object_id, apply_payment_notification.provider, refusal;
+    return pg_catalog.jsonb_build_object('outcome', 'refused', 'reason', refusal, 'payment_id', payment_ref);
+  end if;
+
+  if outcome = 'applied' then
+    -- The status triggers (032's on_payment_status_change, on_payment_reversed) do the rest.
+    update public.payments p
+    set status = target,
+        provider_payment_id = coalesce(p.provider_payment_id, provider_payment),
+        failure_reason = case
+          when target = 'failed'
+            then coalesce(apply_payment_notification.api_object -> 'cancellation_details' ->> 'reason', 'canceled')
+          else p.failure_reason
+        end
+    where p.id = payment.id;
+
+    -- Paid for an appointment that was cancelled meanwhile: the money goes back.
+    if target = 'completed' and exists (
+      select 1 from public.appointments a where a.id = payment.appointment_id and a.status = 'cancelled'
+    ) then
+      perform public.queue_payment_processing(payment.id, 'refund', 'refund:' || payment.id::text);
+    end if;
+  end if;
+
+  insert into automation.payment_notifications (provider, event, object_id, payment_id, outcome, details)
+  values (
+    apply_payment_notification.provider, apply_payment_notification.event, apply_payment_notification.object_id,
+    payment.id, outcome, details
+  );
+  return pg_catalog.jsonb_build_object(
+    'outcome', outcome,
+    'payment_id', payment.id,
+    'status', case when outcome = 'applied' then target else payment.status end
+  );
+end;
+$function$;
+revoke all on function public.apply_payment_notification(text, text, text, jsonb) from public;
+grant EXECUTE on function public.apply_payment_notification(text, text, text, jsonb) to service_role;
+comment on function public.apply_payment_notification(text, text, text, jsonb) is 'service_role (the yookassa-webhook Edge Function; the worker after it created a refund): applies a provider event (payment.succeeded, payment.waiting_for_capture, payment.canceled, refund.succeeded) as the provider''s API describes the object (api_object; null when the API does not know it) to public.payments. Returns {outcome: applied|unchanged|ignored|duplicate|refused, reason?, payment_id?, status?}. Once per provider event; a refusal changes no payment and is recorded in automation.payment_notifications. Bad arguments raise 22023.';
+
+-- function public.attach_provider_payment(uuid, text)
+CREATE OR REPLACE FUNCTION public.attach_provider_payment(payment_id uuid, provider_payment_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  current_id text;
+begin
+  if attach_provider_payment.provider_payment_id is null
+    or pg_catalog.length(attach_provider_payment.provider_payment_id) not between 1 and 200
+  then
+    raise exception 'attach_provider_payment: provider_payment_id must be 1 to 200 characters'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  select p.provider_payment_id into current_id
+  from public.payments p where p.id = attach_provider_payment.payment_id
+  for update;
+  if not found then
+    raise exception 'attach_provider_payment: payment % not found', attach_provider_payment.payment_id
+      using errcode = 'no_data_found';
+  end if;
+  if current_id is null then
+    update public.payments p set provider_payment_id = attach_provider_payment.provider_payment_id
+    where p.id = attach_provider_payment.payment_id;
+  elsif current_id <> attach_provider_payment.provider_payment_id then
+    raise exception 'attach_provider_payment: payment % is already linked to another provider payment',
+      attach_provider_payment.payment_id
+      using errcode = 'invalid_parameter_value';
+  end if;
+end;
+$function$;
+revoke all on function public.attach_provider_payment(uuid, text) from public;
+grant EXECUTE on function public.attach_provider_payment(uuid, text) to service_role;
+comment on function public.attach_provider_payment(uuid, text) is 'service_role (the create-payment Edge Function): records the provider''s id of our payment once; the same id again is a no-op, another one raises 22023.';
+
 -- function public.check_upcoming_appointment_limit()
 CREATE OR REPLACE FUNCTION public.check_upcoming_appointment_limit()
  RETURNS trigger
@@ -969,7 +1284,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_cron_jobs() from public;
-grant EXECUTE on function public.console_cron_jobs() to authenticated;
+grant EXECUTE on function public.console_cron_jobs() to operator;
 grant EXECUTE on function public.console_cron_jobs() to service_role;
 comment on function public.console_cron_jobs() is 'Operator console and CLI (operators, service_role): every job of automation.cron_jobs with its schedule, whether it is active, who runs it (source pg_cron or worker: the worker''s fallback scheduler where pg_cron is not installed), its last run (time, status, message) and its failed runs in the last 24 hours.';
 
@@ -1008,7 +1323,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_cron_runs(text, integer) from public;
-grant EXECUTE on function public.console_cron_runs(text, integer) to authenticated;
+grant EXECUTE on function public.console_cron_runs(text, integer) to operator;
 grant EXECUTE on function public.console_cron_runs(text, integer) to service_role;
 comment on function public.console_cron_runs(text, integer) is 'Operator console and CLI (operators, service_role): the last max_count (1..1000, default 20) runs of job jobname, newest first, from cron.job_run_details (pg_cron) or automation.job_run_details (the worker''s scheduler).';
 
@@ -1031,7 +1346,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_dead_letter_ids(text, text) from public;
-grant EXECUTE on function public.console_dead_letter_ids(text, text) to authenticated;
+grant EXECUTE on function public.console_dead_letter_ids(text, text) to operator;
 grant EXECUTE on function public.console_dead_letter_ids(text, text) to service_role;
 comment on function public.console_dead_letter_ids(text, text) is 'Operator console and CLI (operators, service_role): msg_ids of every dead letter of queue_name (optionally only error_code), in order; the CLI retries or discards them in batches with a progress bar.';
 
@@ -1078,7 +1393,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_dead_letters(text, integer, text) from public;
-grant EXECUTE on function public.console_dead_letters(text, integer, text) to authenticated;
+grant EXECUTE on function public.console_dead_letters(text, integer, text) to operator;
 grant EXECUTE on function public.console_dead_letters(text, integer, text) to service_role;
 comment on function public.console_dead_letters(text, integer, text) is 'Operator console (operators, service_role): dead letters of queue_name (the main queue, e.g. email_queue; they live in <queue>_dlq) in msg_id order, up to max_count (1..1000): error code and message, attempts, the original message as payload; personal data masked (automation.mask_personal_data). search: an exact email address anywhere in the payload, or case-insensitive text of what is shown (error code, masked error, masked payload).';
 
@@ -1120,13 +1435,13 @@ begin
 end;
 $function$;
 revoke all on function public.console_discard_dead_letters(text, bigint[], text) from public;
-grant EXECUTE on function public.console_discard_dead_letters(text, bigint[], text) to authenticated;
+grant EXECUTE on function public.console_discard_dead_letters(text, bigint[], text) to operator;
 grant EXECUTE on function public.console_discard_dead_letters(text, bigint[], text) to service_role;
 comment on function public.console_discard_dead_letters(text, bigint[], text) is 'Operator console and CLI (operators, service_role): discards dead letters of queue_name (moved to the archive pgmq.a_<queue>_dlq, deleted by purge-queue-archives after archive_retention). msg_ids null = every dead letter; error_code narrows to that code. Returns how many were discarded.';
 
 -- function public.console_email_deliveries(text, integer)
 CREATE OR REPLACE FUNCTION public.console_email_deliveries(search text DEFAULT NULL::text, max_count integer DEFAULT 100)
- RETURNS TABLE(idempotency_key text, msg_id bigint, template text, recipient text, status text, attempts integer, error text, created_at timestamp with time zone, updated_at timestamp with time zone, sent_at timestamp with time zone)
+ RETURNS TABLE(idempotency_key text, msg_id bigint, template text, recipient text, status text, attempts integer, resends integer, smtp_message_id text, error text, created_at timestamp with time zone, updated_at timestamp with time zone, sent_at timestamp with time zone)
  LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO ''
@@ -1142,7 +1457,7 @@ begin
   -- search: the exact recipient address or its masked form (case-insensitive), a template or a status.
   return query
   select d.idempotency_key, d.msg_id, d.template, automation.mask_text(d.recipient), d.status, d.attempts,
-         automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
+         d.resends, d.smtp_message_id, automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
   from automation.email_deliveries as d
   where pattern is null
      or pg_catalog.lower(d.recipient) = pg_catalog.lower(pattern)
@@ -1154,9 +1469,9 @@ begin
 end;
 $function$;
 revoke all on function public.console_email_deliveries(text, integer) from public;
-grant EXECUTE on function public.console_email_deliveries(text, integer) to authenticated;
+grant EXECUTE on function public.console_email_deliveries(text, integer) to operator;
 grant EXECUTE on function public.console_email_deliveries(text, integer) to service_role;
-comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
+comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked, with resends (sent again after an attempt with no result, same Message-ID) and the Message-ID. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
 
 -- function public.console_peek_messages(text, integer)
 CREATE OR REPLACE FUNCTION public.console_peek_messages(queue_name text, max_count integer DEFAULT 50)
@@ -1183,7 +1498,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_peek_messages(text, integer) from public;
-grant EXECUTE on function public.console_peek_messages(text, integer) to authenticated;
+grant EXECUTE on function public.console_peek_messages(text, integer) to operator;
 grant EXECUTE on function public.console_peek_messages(text, integer) to service_role;
 comment on function public.console_peek_messages(text, integer) is 'Operator console (operators, service_role): the first max_count (1..1000, default 50) messages of queue_name (any queue, dead-letter queues too) in msg_id order, personal data masked (automation.mask_personal_data). Does not read them: vt and read_ct are unchanged.';
 
@@ -1205,7 +1520,7 @@ AS $function$
   order by h.queue_name, h.sampled_at;
 $function$;
 revoke all on function public.console_queue_history(text, integer) from public;
-grant EXECUTE on function public.console_queue_history(text, integer) to authenticated;
+grant EXECUTE on function public.console_queue_history(text, integer) to operator;
 grant EXECUTE on function public.console_queue_history(text, integer) to service_role;
 comment on function public.console_queue_history(text, integer) is 'Operator console (operators, service_role): the per-minute samples of queue_name (null: every queue) over the last hours (1..168, default 6): depth and processed per minute, oldest first.';
 
@@ -1239,7 +1554,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_queue_overview() from public;
-grant EXECUTE on function public.console_queue_overview() to authenticated;
+grant EXECUTE on function public.console_queue_overview() to operator;
 grant EXECUTE on function public.console_queue_overview() to service_role;
 comment on function public.console_queue_overview() is 'Operator console (operators, service_role): one row per queue (dead-letter queues are columns, not rows): depth, age of the oldest message in seconds (null when empty), depth of its <queue>_dlq, messages processed in the last hour (from the per-minute samples; 0 before the first).';
 
@@ -1316,7 +1631,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_queue_test_email(text, text, text) from public;
-grant EXECUTE on function public.console_queue_test_email(text, text, text) to authenticated;
+grant EXECUTE on function public.console_queue_test_email(text, text, text) to operator;
 grant EXECUTE on function public.console_queue_test_email(text, text, text) to service_role;
 comment on function public.console_queue_test_email(text, text, text) is 'Operator console and CLI (operators, service_role): queues one email of template (ru or en) to to_address with the template''s example variables, high priority, through queue_email_task; returns its msg_id. An unknown template, a bad address or locale raise 22023.';
 
@@ -1355,7 +1670,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_regenerate_report(uuid) from public;
-grant EXECUTE on function public.console_regenerate_report(uuid) to authenticated;
+grant EXECUTE on function public.console_regenerate_report(uuid) to operator;
 grant EXECUTE on function public.console_regenerate_report(uuid) to service_role;
 comment on function public.console_regenerate_report(uuid) is 'Operator console and CLI (operators, service_role): queues a new PDF report of a completed checkup for its owner (queue_report_generation, requested_by service); returns the msg_id. P0002 when the checkup does not exist, 22023 while it is not completed.';
 
@@ -1380,7 +1695,7 @@ begin
 end;
 $function$;
 revoke all on function public.console_reports(integer) from public;
-grant EXECUTE on function public.console_reports(integer) to authenticated;
+grant EXECUTE on function public.console_reports(integer) to operator;
 grant EXECUTE on function public.console_reports(integer) to service_role;
 comment on function public.console_reports(integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 50) PDF reports of public.reports.';
 
@@ -1428,9 +1743,271 @@ begin
 end;
 $function$;
 revoke all on function public.console_retry_dead_letters(text, bigint[], text) from public;
-grant EXECUTE on function public.console_retry_dead_letters(text, bigint[], text) to authenticated;
+grant EXECUTE on function public.console_retry_dead_letters(text, bigint[], text) to operator;
 grant EXECUTE on function public.console_retry_dead_letters(text, bigint[], text) to service_role;
 comment on function public.console_retry_dead_letters(text, bigint[], text) is 'Operator console and CLI (operators, service_role): moves dead letters of queue_name back to queue_name as their original messages, atomically (deleted from <queue>_dlq, sent with pgmq.send_batch, in one transaction). msg_ids null = every dead letter; error_code narrows to that code. Returns how many moved (ids not found are skipped).';
+
+-- function public.custom_access_token_hook(jsonb)
+CREATE OR REPLACE FUNCTION public.custom_access_token_hook(event jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+declare
+  claims jsonb := event -> 'claims';
+begin
+  if claims is null or pg_catalog.jsonb_typeof(claims) <> 'object' then
+    return event;
+  end if;
+  if (claims -> 'app_metadata' ->> 'role') = 'operator' then
+    claims := pg_catalog.jsonb_set(claims, '{role}', '"operator"');
+  elsif (claims ->> 'role') = 'operator' then
+    -- Never passes a role on to someone who is not (or no longer) an operator.
+    claims := pg_catalog.jsonb_set(claims, '{role}', '"authenticated"');
+  end if;
+  return pg_catalog.jsonb_set(event, '{claims}', claims);
+end;
+$function$;
+revoke all on function public.custom_access_token_hook(jsonb) from public;
+grant EXECUTE on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;
+comment on function public.custom_access_token_hook(jsonb) is 'Supabase Auth''s Custom Access Token Hook (called by supabase_auth_admin before a token is issued; locally by the devstack''s token signer): sets the role claim to operator for users whose app_metadata.role is operator, to authenticated for anyone else claiming operator; every other claim unchanged.';
+
+-- function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb)
+CREATE OR REPLACE FUNCTION public.email_budget_read(p_account text, p_limit integer, p_window_seconds double precision, p_margin_seconds double precision, p_vt integer, p_qty integer, p_archive_ids bigint[], p_tiers jsonb)
+ RETURNS TABLE(msg_id bigint, read_ct integer, enqueued_at timestamp with time zone, vt timestamp with time zone, message jsonb, headers jsonb, next_slot_at timestamp with time zone)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_now timestamptz;
+  v_used integer;
+  v_free integer;
+  v_taken integer;
+  v_span interval;
+  v_next timestamptz;
+begin
+  if p_account is null or p_limit is null or p_limit < 1 or p_window_seconds is null
+     or p_window_seconds <= 0 or p_margin_seconds is null or p_margin_seconds < 0 or p_qty is null
+     or p_qty < 1 or p_vt is null or p_vt < 0 then
+    raise exception 'email_budget_read: p_account, p_limit >= 1, p_window_seconds > 0, p_margin_seconds >= 0, p_qty >= 1 and p_vt >= 0 are required'
+      using errcode = '22023';
+  end if;
+  -- A slot is kept for the window plus a margin for the clocks of the database and the mail server.
+  v_span := pg_catalog.make_interval(secs => p_window_seconds + p_margin_seconds);
+  if pg_catalog.cardinality(p_archive_ids) > 0 then
+    perform pgmq.archive('email_queue', p_archive_ids);
+  end if;
+  -- One reader per account at a time, whatever the replica: count, choose and reserve as one step.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('email_send_budget:' || p_account, 0));
+  v_now := pg_catalog.clock_timestamp();
+  -- A slot counts from when the provider saw its email: the delivery log's sent_at (or the time the
+  -- send failed), not when it was read — a batch read at once may be sent over seconds. An email still
+  -- in flight holds its slot until it is sent, or its visibility timeout runs out. Few rows: at most
+  -- p_limit slots per account outlive this pruning.
+  delete from automation.email_send_slots s
+   where s.account = p_account
+     and coalesce(
+           (select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end)
+              from automation.email_deliveries d where d.idempotency_key = s.idempotency_key),
+           s.reserved_at + pg_catalog.make_interval(secs => p_vt)
+         ) <= v_now - v_span;
+  select pg_catalog.count(*)::integer,
+         -- When one frees: a sent slot at its time plus the window; one in flight, look again in a second.
+         pg_catalog.min(case when t.done_at is null then v_now + interval '1 second' else t.done_at + v_span end)
+    into v_used, v_next
+    from automation.email_send_slots s
+    left join lateral (
+      select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end) as done_at
+        from automation.email_deliveries d where d.idempotency_key = s.idempotency_key
+    ) t on true
+   where s.account = p_account;
+  v_free := least(p_qty, p_limit - v_used);
+
+  if v_free > 0 then
+    return query
+    with candidates as (
+      -- Bounded: the oldest waiting high-priority emails (037's index) and the oldest of all.
+      (select q.msg_id, q.message from pgmq.q_email_queue q
+        where q.vt <= v_now and q.message @> '{"priority": 1}'
+        order by q.msg_id limit 1000)
+      union
+      (select q.msg_id, q.message from pgmq.q_email_queue q
+        where q.vt <= v_now
+        order by q.msg_id limit 1000)
+    ),
+    ranked as (
+      select c.msg_id,
+             case when c.message @> '{"priority": 1}' then 0
+                  else coalesce((p_tiers ->> (c.message ->> 'template'))::smallint, 1) end as tier,
+             coalesce(c.message ->> 'user_id', pg_catalog.lower(c.message ->> 'to'), '') as user_key
+        from candidates c
+    ),
+    used_by as (
+      select s.user_key, pg_catalog.count(*) as n
+        from automation.email_send_slots s
+       where s.account = p_account
+       group by s.user_key
+    ),
+    chosen as (
+      select r.msg_id, r.tier, r.user_key
+        from ranked r
+        left join used_by u on u.user_key = r.user_key
+       order by r.tier,
+                coalesce(u.n, 0) + pg_catalog.row_number() over (partition by r.tier, r.user_key order by r.msg_id),
+                r.msg_id
+       limit v_free
+    ),
+    taken as (
+      update pgmq.q_email_queue q
+         set vt = v_now + pg_catalog.make_interval(secs => p_vt),
+             read_ct = q.read_ct + 1
+        from chosen c
+       where q.msg_id = c.msg_id
+         and q.vt <= v_now
+      returning q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers, c.tier, c.user_key
+    ),
+    reserved as (
+      insert into automation.email_send_slots (account, reserved_at, msg_id, idempotency_key, tier, user_key)
+      select p_account, v_now, t.msg_id, coalesce(t.message ->> 'idempotency_key', ''), t.tier, t.user_key
+        from taken t
+    )
+    select t.msg_id, t.read_ct, t.enqueued_at, t.vt, t.message, t.headers, null::timestamptz
+      from taken t
+     order by t.tier, t.msg_id;
+    get diagnostics v_taken = row_count;
+  else
+    v_taken := 0;
+  end if;
+
+  -- The budget, not the queue, stopped this read: say when the next slot frees (one row, msg_id null).
+  if v_taken >= v_free and v_free < p_qty then
+    return query
+    select null::bigint, null::integer, null::timestamptz, null::timestamptz, null::jsonb, null::jsonb,
+           case when v_taken > 0 then v_now + interval '1 second' else coalesce(v_next, v_now + interval '1 second') end;
+  end if;
+
+  -- What the console and `balansity email budget` show: written when it changes, read once per batch.
+  if not exists (
+    select 1 from automation.email_send_budgets b
+     where b.account = p_account and b.send_limit = p_limit and b.window_seconds = p_window_seconds
+  ) then
+    insert into automation.email_send_budgets as b (account, send_limit, window_seconds)
+    values (p_account, p_limit, p_window_seconds)
+    on conflict (account) do update
+      set send_limit = excluded.send_limit, window_seconds = excluded.window_seconds, updated_at = pg_catalog.now();
+  end if;
+end;
+$function$;
+revoke all on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) from public;
+grant EXECUTE on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) to service_role;
+comment on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) is 'service_role (the worker''s email consumer under SMTP_SEND_LIMIT): archives p_archive_ids, then reads from email_queue at most as many messages as the send budget of p_account has free slots (p_limit in any p_window_seconds, each slot kept p_margin_seconds longer), reserving a slot for each, by tier (p_tiers: template -> 0/1/2; priority 1 is 0), fair share per user, age. Returns pgmq.read''s columns plus next_slot_at on an extra row (msg_id null) when the budget stopped the read (049).';
+
+-- function public.email_budget_status(jsonb)
+CREATE OR REPLACE FUNCTION public.email_budget_status(p_tiers jsonb)
+ RETURNS TABLE(account text, send_limit integer, window_seconds double precision, sent_in_window integer, remaining integer, next_slot_at timestamp with time zone, waiting_tier_0 bigint, waiting_tier_1 bigint, waiting_tier_2 bigint)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  with waiting as (
+    select
+      pg_catalog.count(*) filter (where t.tier = 0) as tier_0,
+      pg_catalog.count(*) filter (where t.tier = 1) as tier_1,
+      pg_catalog.count(*) filter (where t.tier = 2) as tier_2
+    from (
+      select case when q.message @> '{"priority": 1}' then 0
+                  else coalesce((p_tiers ->> (q.message ->> 'template'))::smallint, 1) end as tier
+        from pgmq.q_email_queue q
+       where q.vt <= pg_catalog.clock_timestamp()
+    ) t
+  )
+  select b.account, b.send_limit, b.window_seconds,
+         used.n, greatest(b.send_limit - used.n, 0), used.next_slot_at,
+         w.tier_0, w.tier_1, w.tier_2
+    from automation.email_send_budgets b
+    cross join waiting w
+    cross join lateral (
+      select pg_catalog.count(*)::integer as n,
+             pg_catalog.min(s.reserved_at) + pg_catalog.make_interval(secs => b.window_seconds) as next_slot_at
+        from automation.email_send_slots s
+       where s.account = b.account
+         and s.reserved_at > pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => b.window_seconds)
+    ) used
+   order by b.account;
+$function$;
+revoke all on function public.email_budget_status(jsonb) from public;
+grant EXECUTE on function public.email_budget_status(jsonb) to service_role;
+comment on function public.email_budget_status(jsonb) is 'service_role (balansity email budget, the console): per sending account, the send budget, the emails sent in the current window, the slots remaining, when the next slot frees, and the emails waiting per tier (p_tiers as for email_budget_read) (049).';
+
+-- function public.handle_appointment_cancelled()
+CREATE OR REPLACE FUNCTION public.handle_appointment_cancelled()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  owner_profile record;
+  refunds integer := 0;
+  paid record;
+begin
+  -- Each completed payment goes back through the provider (the worker's refund action).
+  for paid in
+    select p.id from public.payments p
+    where p.appointment_id = new.id and p.status = 'completed'
+    order by p.created_at
+  loop
+    perform public.queue_payment_processing(paid.id, 'refund', 'refund:' || paid.id::text);
+    refunds := refunds + 1;
+  end loop;
+
+  select p.email, p.full_name, p.locale, p.timezone
+  into owner_profile
+  from public.profiles p
+  where p.id = new.user_id;
+
+  if found and public.is_email_address(owner_profile.email) then
+    perform public.queue_email_task(
+      "to" => owner_profile.email,
+      subject => null,
+      template => 'appointment_cancelled',
+      variables => pg_catalog.jsonb_build_object(
+        'user_name', owner_profile.full_name,
+        'appointment_id', new.id,
+        'starts_at', new.starts_at,
+        'ends_at', new.ends_at,
+        'consultant_name', new.specialist_name,
+        'refund_requested', refunds > 0
+      ),
+      priority => 1,
+      locale => owner_profile.locale,
+      timezone => owner_profile.timezone,
+      idempotency_key => 'appointment_cancelled:' || new.id,
+      user_id => new.user_id
+    );
+  else
+    raise warning 'handle_appointment_cancelled: no appointment_cancelled email for appointment %: user % has %',
+      new.id, new.user_id, case when found then 'an address the email queue refuses' else 'no profile' end;
+  end if;
+
+  perform public.track_event(
+    event => 'appointment_cancelled',
+    entity_id => new.id::text,
+    user_id => new.user_id,
+    properties => pg_catalog.jsonb_build_object(
+      'starts_at', new.starts_at,
+      'cancelled_by', case when new.user_id = (select auth.uid()) then 'user' else 'service' end,
+      'refunds', refunds
+    ),
+    occurred_at => pg_catalog.now(),
+    idempotency_key => 'analytics:appointment_cancelled:' || new.id
+  );
+  return null;
+end;
+$function$;
+revoke all on function public.handle_appointment_cancelled() from public;
+comment on function public.handle_appointment_cancelled() is 'Trigger function on_appointment_cancelled (after update of status on public.appointments, when it becomes cancelled: by its user through RLS, or by an operator or the service): queues a refund job for each completed payment of the appointment, the appointment_cancelled email (high priority; skipped with a WARNING without a usable address) and the appointment_cancelled event. Security definer. Not callable directly.';
 
 -- function public.handle_completed_checkup()
 CREATE OR REPLACE FUNCTION public.handle_completed_checkup()
@@ -1595,6 +2172,71 @@ $function$;
 revoke all on function public.handle_new_user() from public;
 comment on function public.handle_new_user() is 'Trigger function on_auth_user_created (after insert on auth.users, fired as GoTrue''s role): creates the user''s profile from email and raw_user_meta_data (full_name, locale, timezone). Security definer because the auth role has no rights on public.profiles. Not callable directly.';
 
+-- function public.handle_payment_reversed()
+CREATE OR REPLACE FUNCTION public.handle_payment_reversed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  owner_profile record;
+  has_profile boolean := false;
+begin
+  if new.status = 'failed' then
+    -- The appointment can be paid again (032 already sent payment_failed).
+    update public.appointments a
+    set payment_status = 'unpaid'
+    where a.id = new.appointment_id
+      and a.payment_status = 'pending'
+      and not exists (
+        select 1 from public.payments p
+        where p.appointment_id = a.id and p.id <> new.id and p.status in ('pending', 'completed')
+      );
+    return null;
+  end if;
+
+  update public.appointments a
+  set payment_status = 'refunded'
+  where a.id = new.appointment_id
+    and a.payment_status is distinct from 'refunded';
+
+  if new.user_id is not null then
+    select p.email, p.full_name, p.locale, p.timezone
+    into owner_profile
+    from public.profiles p
+    where p.id = new.user_id;
+    has_profile := found;
+  end if;
+  if has_profile and public.is_email_address(owner_profile.email) then
+    perform public.queue_email_task(
+      "to" => owner_profile.email,
+      subject => null,
+      template => 'payment_refunded',
+      variables => pg_catalog.jsonb_build_object(
+        'user_name', owner_profile.full_name,
+        'payment_id', new.id,
+        'amount', new.amount,
+        'currency', new.currency,
+        'refunded_at', pg_catalog.now()
+      ),
+      priority => 1,
+      locale => owner_profile.locale,
+      timezone => owner_profile.timezone,
+      idempotency_key => 'payment_refunded:' || new.id,
+      user_id => new.user_id
+    );
+  else
+    raise warning 'handle_payment_reversed: no payment_refunded email for payment %: user % has %',
+      new.id, coalesce(new.user_id::text, '(deleted)'),
+      case when has_profile then 'an address the email queue refuses' else 'no profile' end;
+  end if;
+  return null;
+end;
+$function$;
+revoke all on function public.handle_payment_reversed() from public;
+comment on function public.handle_payment_reversed() is 'Trigger function on_payment_reversed (after update of status on public.payments, when it becomes failed or refunded): failed makes the appointment''s payment_status unpaid again (payable) unless another payment covers it; refunded makes it refunded and queues the payment_refunded email (skipped with a WARNING when the payer has no usable address). Security definer. Not callable directly.';
+
 -- function public.handle_payment_status_change()
 CREATE OR REPLACE FUNCTION public.handle_payment_status_change()
  RETURNS trigger
@@ -1724,12 +2366,18 @@ CREATE OR REPLACE FUNCTION public.is_operator()
  STABLE
  SET search_path TO ''
 AS $function$
-  select coalesce((select auth.jwt()) -> 'app_metadata' ->> 'role', '') = 'operator'
+  select coalesce(
+    (select
+       (claims ->> 'role') = 'operator' and (claims -> 'app_metadata' ->> 'role') = 'operator'
+     from (select nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb as claims) as c),
+    false
+  )
 $function$;
 revoke all on function public.is_operator() from public;
 grant EXECUTE on function public.is_operator() to authenticated;
+grant EXECUTE on function public.is_operator() to operator;
 grant EXECUTE on function public.is_operator() to service_role;
-comment on function public.is_operator() is 'True when the request''s JWT carries app_metadata.role = operator (auth.users.raw_app_meta_data, which only the service key or SQL can set). Called by the console after sign-in (authenticated) and by every console_* function.';
+comment on function public.is_operator() is 'True when the request''s JWT carries role operator (set by public.custom_access_token_hook) and app_metadata.role = operator (auth.users.raw_app_meta_data, which only the service key or SQL can set). Called by the console after sign-in and, as a second check after the operator role''s grant, by every console_* function (automation.require_operator).';
 
 -- function public.is_valid_timezone(text)
 CREATE OR REPLACE FUNCTION public.is_valid_timezone(zone text)
@@ -1761,6 +2409,24 @@ revoke all on function public.is_valid_timezone(text) from public;
 grant EXECUTE on function public.is_valid_timezone(text) to authenticated;
 grant EXECUTE on function public.is_valid_timezone(text) to service_role;
 comment on function public.is_valid_timezone(text) is 'True when zone is an IANA time zone name the server knows (e.g. Europe/Moscow). Used by check constraints; immutable as PostgreSQL''s own timezone() is.';
+
+-- function public.owns_report_object(text)
+CREATE OR REPLACE FUNCTION public.owns_report_object(object_name text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select exists (
+    select 1
+    from public.reports r
+    where r.storage_path = owns_report_object.object_name
+      and r.user_id = (select auth.uid())
+  );
+$function$;
+revoke all on function public.owns_report_object(text) from public;
+grant EXECUTE on function public.owns_report_object(text) to authenticated;
+comment on function public.owns_report_object(text) is 'authenticated: whether object_name (a path in the reports bucket) is a report of the signed-in user. The rule of the reports_owner_read policy on storage.objects (Storage signs a link only when it holds) and what the devstack''s Storage stand-in asks before signing. Security invoker: public.reports RLS applies as well.';
 
 -- function public.pgmq_archive(text, bigint)
 CREATE OR REPLACE FUNCTION public.pgmq_archive(queue_name text, msg_id bigint)
@@ -2065,6 +2731,30 @@ revoke all on function public.pgmq_first_reads(text, bigint[], integer[]) from p
 grant EXECUTE on function public.pgmq_first_reads(text, bigint[], integer[]) to service_role;
 comment on function public.pgmq_first_reads(text, bigint[], integer[]) is 'service_role (the worker''s consumers): records, for each msg_id not yet recorded, the read_ct given as the worker''s first read of it, and returns the recorded first read of each; the worker counts attempts from there, so reads by earlier consumers are not its attempts (045).';
 
+-- function public.pgmq_hand_back(text, bigint[], integer)
+CREATE OR REPLACE FUNCTION public.pgmq_hand_back(queue_name text, msg_ids bigint[], vt integer)
+ RETURNS SETOF bigint
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (select 1 from pgmq.meta m where m.queue_name = pgmq_hand_back.queue_name) then
+    raise exception 'pgmq_hand_back: queue "%" does not exist', pgmq_hand_back.queue_name using errcode = '22023';
+  end if;
+  if pgmq_hand_back.vt is null or pgmq_hand_back.vt < 0 then
+    raise exception 'pgmq_hand_back: vt must be 0 or more seconds' using errcode = '22023';
+  end if;
+  return query execute pg_catalog.format(
+    'update pgmq.%I set vt = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $2), '
+    'read_ct = greatest(read_ct - 1, 0) where msg_id = any($1) returning msg_id',
+    'q_' || pgmq_hand_back.queue_name
+  ) using pgmq_hand_back.msg_ids, pgmq_hand_back.vt;
+end;
+$function$;
+revoke all on function public.pgmq_hand_back(text, bigint[], integer) from public;
+grant EXECUTE on function public.pgmq_hand_back(text, bigint[], integer) to service_role;
+comment on function public.pgmq_hand_back(text, bigint[], integer) is 'service_role (the worker''s consumers): makes msg_ids visible again after vt seconds and takes the read that fetched them off read_ct: a message handed back during a pause (SMTP throttling, a transport outage) spends no attempt (049). Returns the ids still in the queue.';
+
 -- function public.pgmq_metrics(text)
 CREATE OR REPLACE FUNCTION public.pgmq_metrics(queue_name text)
  RETURNS pgmq.metrics_result
@@ -2205,7 +2895,8 @@ AS $function$
 declare
   templates constant text[] := array[
     'checkup_completed', 'report_ready', 'appointment_confirmation', 'appointment_reminder_24h',
-    'appointment_reminder_1h', 'payment_succeeded', 'payment_failed'
+    'appointment_reminder_1h', 'payment_succeeded', 'payment_failed', 'payment_refunded',
+    'appointment_cancelled'
   ];
   message_locale text := queue_email_task.locale;
   message_timezone text := queue_email_task.timezone;
@@ -2319,8 +3010,8 @@ begin
   if queue_payment_processing.action is null then
     raise exception 'queue_payment_processing: action must not be null' using errcode = 'invalid_parameter_value';
   end if;
-  if queue_payment_processing.action not in ('verify', 'completed', 'failed') then
-    raise exception 'queue_payment_processing: action "%" is unknown (expected verify, completed or failed)',
+  if queue_payment_processing.action not in ('verify', 'completed', 'failed', 'refund') then
+    raise exception 'queue_payment_processing: action "%" is unknown (expected verify, completed, failed or refund)',
       queue_payment_processing.action
       using errcode = 'invalid_parameter_value';
   end if;
@@ -2347,7 +3038,7 @@ end;
 $function$;
 revoke all on function public.queue_payment_processing(uuid, text, text) from public;
 grant EXECUTE on function public.queue_payment_processing(uuid, text, text) to service_role;
-comment on function public.queue_payment_processing(uuid, text, text) is 'Queues a payment job (payment_processing_queue) and returns its msg_id. Called by service_role (payment provider webhooks, server code). action: verify, completed or failed. Bad arguments raise SQLSTATE 22023.';
+comment on function public.queue_payment_processing(uuid, text, text) is 'Queues a payment job (payment_processing_queue) and returns its msg_id. Called by service_role (server code) and by the cancellation trigger. action: verify, completed or failed (each: ask the provider and follow it), refund (ask the provider to refund a completed payment). Bad arguments raise SQLSTATE 22023.';
 
 -- function public.queue_report_generation(uuid, uuid, text, text, text)
 CREATE OR REPLACE FUNCTION public.queue_report_generation(assessment_id uuid, user_id uuid, report_type text DEFAULT 'pdf'::text, idempotency_key text DEFAULT NULL::text, requested_by text DEFAULT 'service'::text)
@@ -2727,6 +3418,68 @@ $function$;
 revoke all on function public.set_updated_at() from public;
 comment on function public.set_updated_at() is 'Trigger function (before update, every table with updated_at): sets updated_at to the transaction time.';
 
+-- function public.start_appointment_payment(uuid)
+CREATE OR REPLACE FUNCTION public.start_appointment_payment(appointment_id uuid)
+ RETURNS TABLE(payment_id uuid, amount numeric, currency text, provider_payment_id text, description text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+#variable_conflict use_column
+declare
+  caller uuid := auth.uid();
+  appointment record;
+  payment record;
+begin
+  if start_appointment_payment.appointment_id is null then
+    raise exception 'start_appointment_payment: appointment_id must not be null' using errcode = 'invalid_parameter_value';
+  end if;
+  select a.id, a.user_id, a.status, a.payment_status, a.price_amount, a.currency, a.starts_at, a.specialist_name
+  into appointment
+  from public.appointments a
+  where a.id = start_appointment_payment.appointment_id
+    and a.user_id = caller
+  for update;
+  if not found then
+    raise exception 'start_appointment_payment: appointment not found' using errcode = 'no_data_found';
+  end if;
+  if appointment.status <> 'scheduled' then
+    raise exception 'start_appointment_payment: the appointment is %, only a scheduled one can be paid', appointment.status
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if appointment.payment_status in ('paid', 'refunded') then
+    raise exception 'start_appointment_payment: the appointment is already %', appointment.payment_status
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if appointment.price_amount is null or appointment.price_amount <= 0 then
+    raise exception 'start_appointment_payment: the appointment has no price to pay'
+      using errcode = 'invalid_parameter_value';
+  end if;
+
+  -- Asking again continues the payment in progress (the same provider payment, by its idempotence key).
+  select p.id, p.amount, p.currency, p.provider_payment_id
+  into payment
+  from public.payments p
+  where p.appointment_id = appointment.id and p.status = 'pending'
+  order by p.created_at desc
+  limit 1;
+  if not found or payment.amount <> appointment.price_amount or payment.currency <> appointment.currency then
+    insert into public.payments (user_id, appointment_id, amount, currency, provider)
+    values (appointment.user_id, appointment.id, appointment.price_amount, appointment.currency, 'yookassa')
+    returning id, amount, currency, provider_payment_id into payment;
+  end if;
+  update public.appointments a set payment_status = 'pending'
+  where a.id = appointment.id and a.payment_status <> 'pending';
+
+  return query select payment.id, payment.amount, payment.currency::text, payment.provider_payment_id,
+    'Консультация ' || appointment.specialist_name || ', '
+      || pg_catalog.to_char(appointment.starts_at at time zone 'Europe/Moscow', 'DD.MM.YYYY HH24:MI');
+end;
+$function$;
+revoke all on function public.start_appointment_payment(uuid) from public;
+grant EXECUTE on function public.start_appointment_payment(uuid) to authenticated;
+comment on function public.start_appointment_payment(uuid) is 'authenticated (the create-payment Edge Function calls it with the user''s JWT): the pending payment of the caller''s own scheduled appointment at the appointment''s price (created when there is none), and marks the appointment''s payment_status pending. The amount always comes from public.appointments, never from the client. P0002 for an appointment that is not the caller''s; 22023 when it cannot be paid.';
+
 -- function public.track_event(text, text, uuid, jsonb, timestamp with time zone, text)
 CREATE OR REPLACE FUNCTION public.track_event(event text, entity_id text DEFAULT NULL::text, user_id uuid DEFAULT NULL::uuid, properties jsonb DEFAULT '{}'::jsonb, occurred_at timestamp with time zone DEFAULT now(), idempotency_key text DEFAULT NULL::text)
  RETURNS bigint
@@ -2838,6 +3591,15 @@ CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXEC
 -- trigger on_auth_user_email_changed on auth.users
 CREATE TRIGGER on_auth_user_email_changed AFTER UPDATE OF email ON auth.users FOR EACH ROW WHEN ((((new.email)::text IS DISTINCT FROM (old.email)::text) AND (new.email IS NOT NULL))) EXECUTE FUNCTION public.handle_user_email_change();
 
+-- trigger on_email_sent_insert on automation.email_deliveries
+CREATE TRIGGER on_email_sent_insert AFTER INSERT ON automation.email_deliveries FOR EACH ROW WHEN ((new.status = 'sent'::text)) EXECUTE FUNCTION automation.handle_email_sent();
+
+-- trigger on_email_sent_update on automation.email_deliveries
+CREATE TRIGGER on_email_sent_update AFTER UPDATE OF status ON automation.email_deliveries FOR EACH ROW WHEN (((new.status = 'sent'::text) AND (old.status IS DISTINCT FROM 'sent'::text))) EXECUTE FUNCTION automation.handle_email_sent();
+
+-- trigger on_report_requested on automation.report_requests
+CREATE TRIGGER on_report_requested AFTER INSERT ON automation.report_requests FOR EACH ROW EXECUTE FUNCTION automation.handle_report_requested();
+
 -- trigger notify_insert on pgmq.q_analytics_queue
 CREATE TRIGGER notify_insert AFTER INSERT ON pgmq.q_analytics_queue FOR EACH STATEMENT EXECUTE FUNCTION public.pgmq_notify_insert('analytics_queue');
 
@@ -2856,6 +3618,9 @@ CREATE TRIGGER appointments_set_updated_at BEFORE UPDATE ON public.appointments 
 -- trigger appointments_upcoming_limit on public.appointments
 CREATE TRIGGER appointments_upcoming_limit AFTER INSERT ON public.appointments REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.check_upcoming_appointment_limit();
 
+-- trigger on_appointment_cancelled on public.appointments
+CREATE TRIGGER on_appointment_cancelled AFTER UPDATE OF status ON public.appointments FOR EACH ROW WHEN (((new.status = 'cancelled'::text) AND (old.status IS DISTINCT FROM 'cancelled'::text))) EXECUTE FUNCTION public.handle_appointment_cancelled();
+
 -- trigger on_new_appointment on public.appointments
 CREATE TRIGGER on_new_appointment AFTER INSERT ON public.appointments FOR EACH ROW WHEN ((new.status IS DISTINCT FROM 'cancelled'::text)) EXECUTE FUNCTION public.handle_new_appointment();
 
@@ -2870,6 +3635,9 @@ CREATE TRIGGER assessments_set_updated_at BEFORE UPDATE ON public.assessments FO
 
 -- trigger on_checkup_completed on public.assessments
 CREATE TRIGGER on_checkup_completed AFTER UPDATE OF status ON public.assessments FOR EACH ROW WHEN (((new.status = 'completed'::text) AND (old.status IS DISTINCT FROM 'completed'::text))) EXECUTE FUNCTION public.handle_completed_checkup();
+
+-- trigger on_payment_reversed on public.payments
+CREATE TRIGGER on_payment_reversed AFTER UPDATE OF status ON public.payments FOR EACH ROW WHEN (((new.status = ANY (ARRAY['failed'::text, 'refunded'::text])) AND (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.handle_payment_reversed();
 
 -- trigger on_payment_status_change on public.payments
 CREATE TRIGGER on_payment_status_change AFTER UPDATE OF status ON public.payments FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.handle_payment_status_change();
