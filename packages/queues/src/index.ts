@@ -14,6 +14,14 @@ export {
 } from "./errors.ts";
 export { describeFieldIssue, type FieldIssue } from "./field-issues.ts";
 export {
+  FrontendCallError,
+  NotCompletedError,
+  NotOwnerError,
+  NotSignedInError,
+  parseRetryAt,
+  RateLimitedError,
+} from "./frontend-errors.ts";
+export {
   isLegacyMessage,
   LegacyMessageError,
   type LegacyQueueMessage,
@@ -30,13 +38,6 @@ export {
   upgradeLegacyPayment,
   upgradeLegacyReport,
 } from "./legacy-catalog.ts";
-  FrontendCallError,
-  NotCompletedError,
-  NotOwnerError,
-  NotSignedInError,
-  parseRetryAt,
-  RateLimitedError,
-} from "./frontend-errors.ts";
 export {
   checkEmailTask,
   type EmailPriority,

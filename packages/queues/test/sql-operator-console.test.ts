@@ -650,7 +650,13 @@ describe("cron, email, reports", () => {
         )
       ).rows;
     const found = [
-      { idempotency_key: key, recipient: "Z***@e***", status: "failed", resends: 0, error: "550 <z***@e***> unknown" },
+      {
+        idempotency_key: key,
+        recipient: "Z***@e***",
+        status: "failed",
+        resends: 0,
+        error: "550 <z***@e***> unknown",
+      },
     ];
     expect(await search("zoe.deliveries@EXAMPLE.com")).toEqual(found);
     expect(await search("z***@e***")).toEqual(found);

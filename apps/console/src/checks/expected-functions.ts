@@ -38,7 +38,10 @@ export const expectedFunctions: readonly ExpectedFunction[] = [
       .map(([signature, entry]): [string, ExpectedFunction] => {
         const name = signature.slice("public.".length, signature.indexOf("("));
         const expected: ExpectedFunction = { name, migration: entry.migration, access: accessOf(entry) };
-        return [name, entry.definerBecause ? { ...expected, definerBecause: entry.definerBecause } : expected];
+        return [
+          name,
+          entry.definerBecause ? { ...expected, definerBecause: entry.definerBecause } : expected,
+        ];
       }),
   ).values(),
 ];
