@@ -69,6 +69,21 @@ describe("compareSchema", () => {
     );
   });
 
+  it("reports a constraint of ours that is NOT VALID apart, takes one the migrations add NOT VALID as fine once validated, and still finds another definition", async () => {
+    const comparison = await compareAfter(`
+      alter table public.profiles drop constraint profiles_locale_check;
+      alter table public.profiles add constraint profiles_locale_check check (locale = any (array['ru', 'en'])) not valid;
+      alter table public.profiles drop constraint profiles_full_name_length_check;
+      alter table public.profiles add constraint profiles_full_name_length_check check (length(full_name) <= 300) not valid;
+      alter table public.assessments validate constraint assessments_answers_size_check`);
+    expect(comparison.unvalidated.map(({ kind, object }) => `${kind} ${object}`)).toEqual([
+      "unvalidated-constraint constraint profiles_locale_check on public.profiles",
+    ]);
+    expect(comparison.differences.map(({ kind, object }) => `${kind} ${object}`)).toEqual([
+      "different-constraint constraint profiles_full_name_length_check on public.profiles",
+    ]);
+  });
+
   it("finds a function whose body changed, a missing one and an overload we do not declare", async () => {
     const comparison = await compareAfter(`
       create or replace function public.is_email_address(address text) returns boolean

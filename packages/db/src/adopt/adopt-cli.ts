@@ -72,9 +72,11 @@ export async function adoptCli(
     );
     say(
       `compared with supabase/schema.sql: ${verification.differences.length} difference(s) in what is ours, ` +
+        `${verification.unvalidated.length} constraint(s) not validated yet, ` +
         `${verification.foreign.length} object(s) not ours kept`,
     );
     for (const difference of verification.differences) say(`  differs  ${difference.message}`);
+    for (const constraint of verification.unvalidated) say(`  not valid  ${constraint.message}`);
     return 0;
   } catch (error) {
     if (error instanceof AdoptionBlockedError) {

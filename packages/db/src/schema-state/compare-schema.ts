@@ -19,6 +19,8 @@ export type SchemaDifferenceKind =
   | "column-default"
   | "missing-constraint"
   | "different-constraint"
+  /** Ours, as the migrations make it, but `NOT VALID` (see {@link SchemaComparison.unvalidated}). */
+  | "unvalidated-constraint"
   | "missing-index"
   | "different-index"
   | "missing-policy"
@@ -80,6 +82,12 @@ export interface ForeignObject {
 export interface SchemaComparison {
   /** Ours, missing or wrong: what blocks "the database is as the migrations make it". */
   readonly differences: readonly SchemaDifference[];
+  /**
+   * Our check and foreign key constraints that exist as the migrations make them but `NOT VALID`
+   * (`db:adopt` adds them so to a table whose existing rows break them): new rows are checked, the
+   * rows named in the plan still wait to be fixed and the constraint validated. Not a difference.
+   */
+  readonly unvalidated: readonly SchemaDifference[];
   /** Not ours: to list, never to touch or fail on. */
   readonly foreign: readonly ForeignObject[];
   /** True when there are no differences (foreign objects do not count). */
@@ -110,6 +118,7 @@ const comparedGrantees: readonly string[] = ["public", ...apiRoles];
  */
 export function compareSchema(expected: SchemaState, actual: SchemaState): SchemaComparison {
   const differences: SchemaDifference[] = [];
+  const unvalidated: SchemaDifference[] = [];
   const foreign: ForeignObject[] = [];
 
   const actualTables = new Map(actual.tables.map((table) => [table.name, table]));
@@ -123,7 +132,7 @@ export function compareSchema(expected: SchemaState, actual: SchemaState): Schem
       });
       continue;
     }
-    compareTable(table, found, differences, foreign);
+    compareTable(table, found, differences, unvalidated, foreign);
   }
   const ourTables = new Set(expected.tables.map((table) => table.name));
   for (const table of actual.tables) {
@@ -165,13 +174,14 @@ export function compareSchema(expected: SchemaState, actual: SchemaState): Schem
     }
   }
 
-  return { differences, foreign, ok: differences.length === 0 };
+  return { differences, unvalidated, foreign, ok: differences.length === 0 };
 }
 
 function compareTable(
   table: TableState,
   found: TableState,
   differences: SchemaDifference[],
+  unvalidated: SchemaDifference[],
   foreign: ForeignObject[],
 ): void {
   const columns = new Map(found.columns.map((column) => [column.name, column]));
@@ -224,10 +234,35 @@ function compareTable(
     }
   }
 
+  // NOT VALID either way is no difference in kind: a migration may add a check NOT VALID for the rows
+  // of a live database (found validated since: stronger, fine), and db:adopt adds ours NOT VALID where
+  // existing rows break them (listed apart as unvalidated, for a person to fix the rows).
+  const foundByName = new Map(found.constraints.map((constraint) => [constraint.name, constraint]));
+  const notValidNames = new Set<string>();
+  const expectedConstraints = table.constraints.map((item) => {
+    const other = foundByName.get(item.name);
+    if (other === undefined) return item;
+    if (
+      `${withoutNotValid(item.definition)} NOT VALID` === other.definition &&
+      !item.definition.endsWith(NOT_VALID)
+    ) {
+      notValidNames.add(item.name);
+      const object = `constraint ${item.name} on ${table.name}`;
+      unvalidated.push({
+        kind: "unvalidated-constraint",
+        object,
+        found: other.definition,
+        message: `${object} is NOT VALID: rows from before it was added may break it; fix them, then alter table ${table.name} validate constraint ${item.name}`,
+      });
+    }
+    return item.definition.endsWith(NOT_VALID) && withoutNotValid(item.definition) === other.definition
+      ? other
+      : item;
+  });
   compareNamed(
     "constraint",
-    table.constraints,
-    found.constraints,
+    expectedConstraints.filter((constraint) => !notValidNames.has(constraint.name)),
+    found.constraints.filter((constraint) => !notValidNames.has(constraint.name)),
     (constraint) => `constraint ${constraint.name} on ${table.name}`,
     differences,
     foreign,
@@ -256,6 +291,12 @@ function compareTable(
     });
   }
   compareGrants(`table ${table.name}`, table.grants, found.grants, differences);
+}
+
+const NOT_VALID = " NOT VALID";
+
+function withoutNotValid(definition: string): string {
+  return definition.endsWith(NOT_VALID) ? definition.slice(0, -NOT_VALID.length) : definition;
 }
 
 /** Constraints, indexes and policies: by name, then by definition. */
