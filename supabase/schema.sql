@@ -1606,6 +1606,16 @@ declare
       "user_name": "Анна", "payment_id": "pay-7782", "amount": 4500, "currency": "RUB",
       "description": "Консультация 25 ноября", "failure_reason": "Недостаточно средств на карте",
       "retry_url": "https://app.balansity.ru/payments/pay-7782/retry", "app_url": "https://app.balansity.ru"
+    },
+    "payment_refunded": {
+      "user_name": "Анна", "payment_id": "pay-7781", "amount": 4500, "currency": "RUB",
+      "description": "Консультация 25 ноября", "refunded_at": "2026-11-21T09:30:00Z",
+      "app_url": "https://app.balansity.ru"
+    },
+    "appointment_cancelled": {
+      "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
+      "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова", "refund_requested": true,
+      "book_url": "https://app.balansity.ru/appointments/new", "app_url": "https://app.balansity.ru"
     }
   }$json$;
 begin
@@ -1951,6 +1961,9 @@ declare
   owner_profile record;
   refunds integer := 0;
   paid record;
+  -- The email and the event count against the owner's allowance like a booking's (039): a user who
+  -- books and cancels in a loop cannot queue unbounded mail. Refunds are money owed: never held back.
+  admitted text[] := automation.admit_user_work(new.user_id, array['confirmation_emails', 'events']);
 begin
   -- Each completed payment goes back through the provider (the worker's refund action).
   for paid in
@@ -1967,7 +1980,9 @@ begin
   from public.profiles p
   where p.id = new.user_id;
 
-  if found and public.is_email_address(owner_profile.email) then
+  if not ('confirmation_emails' = any (admitted)) then
+    null; -- over the allowance: counted as held back by admit_user_work
+  elsif found and public.is_email_address(owner_profile.email) then
     perform public.queue_email_task(
       "to" => owner_profile.email,
       subject => null,
@@ -1991,23 +2006,25 @@ begin
       new.id, new.user_id, case when found then 'an address the email queue refuses' else 'no profile' end;
   end if;
 
-  perform public.track_event(
-    event => 'appointment_cancelled',
-    entity_id => new.id::text,
-    user_id => new.user_id,
-    properties => pg_catalog.jsonb_build_object(
-      'starts_at', new.starts_at,
-      'cancelled_by', case when new.user_id = (select auth.uid()) then 'user' else 'service' end,
-      'refunds', refunds
-    ),
-    occurred_at => pg_catalog.now(),
-    idempotency_key => 'analytics:appointment_cancelled:' || new.id
-  );
+  if 'events' = any (admitted) then
+    perform public.track_event(
+      event => 'appointment_cancelled',
+      entity_id => new.id::text,
+      user_id => new.user_id,
+      properties => pg_catalog.jsonb_build_object(
+        'starts_at', new.starts_at,
+        'cancelled_by', case when new.user_id = (select auth.uid()) then 'user' else 'service' end,
+        'refunds', refunds
+      ),
+      occurred_at => pg_catalog.now(),
+      idempotency_key => 'analytics:appointment_cancelled:' || new.id
+    );
+  end if;
   return null;
 end;
 $function$;
 revoke all on function public.handle_appointment_cancelled() from public;
-comment on function public.handle_appointment_cancelled() is 'Trigger function on_appointment_cancelled (after update of status on public.appointments, when it becomes cancelled: by its user through RLS, or by an operator or the service): queues a refund job for each completed payment of the appointment, the appointment_cancelled email (high priority; skipped with a WARNING without a usable address) and the appointment_cancelled event. Security definer. Not callable directly.';
+comment on function public.handle_appointment_cancelled() is 'Trigger function on_appointment_cancelled (after update of status on public.appointments, when it becomes cancelled: by its user through RLS, or by an operator or the service): queues a refund job for each completed payment of the appointment, the appointment_cancelled email (high priority; skipped with a WARNING without a usable address) and the appointment_cancelled event, the email and the event within the owner''s allowance (automation.admit_user_work). Security definer. Not callable directly.';
 
 -- function public.handle_completed_checkup()
 CREATE OR REPLACE FUNCTION public.handle_completed_checkup()

@@ -626,6 +626,9 @@ declare
   owner_profile record;
   refunds integer := 0;
   paid record;
+  -- The email and the event count against the owner's allowance like a booking's (039): a user who
+  -- books and cancels in a loop cannot queue unbounded mail. Refunds are money owed: never held back.
+  admitted text[] := automation.admit_user_work(new.user_id, array['confirmation_emails', 'events']);
 begin
   -- Each completed payment goes back through the provider (the worker's refund action).
   for paid in
@@ -642,7 +645,9 @@ begin
   from public.profiles p
   where p.id = new.user_id;
 
-  if found and public.is_email_address(owner_profile.email) then
+  if not ('confirmation_emails' = any (admitted)) then
+    null; -- over the allowance: counted as held back by admit_user_work
+  elsif found and public.is_email_address(owner_profile.email) then
     perform public.queue_email_task(
       "to" => owner_profile.email,
       subject => null,
@@ -666,24 +671,26 @@ begin
       new.id, new.user_id, case when found then 'an address the email queue refuses' else 'no profile' end;
   end if;
 
-  perform public.track_event(
-    event => 'appointment_cancelled',
-    entity_id => new.id::text,
-    user_id => new.user_id,
-    properties => pg_catalog.jsonb_build_object(
-      'starts_at', new.starts_at,
-      'cancelled_by', case when new.user_id = (select auth.uid()) then 'user' else 'service' end,
-      'refunds', refunds
-    ),
-    occurred_at => pg_catalog.now(),
-    idempotency_key => 'analytics:appointment_cancelled:' || new.id
-  );
+  if 'events' = any (admitted) then
+    perform public.track_event(
+      event => 'appointment_cancelled',
+      entity_id => new.id::text,
+      user_id => new.user_id,
+      properties => pg_catalog.jsonb_build_object(
+        'starts_at', new.starts_at,
+        'cancelled_by', case when new.user_id = (select auth.uid()) then 'user' else 'service' end,
+        'refunds', refunds
+      ),
+      occurred_at => pg_catalog.now(),
+      idempotency_key => 'analytics:appointment_cancelled:' || new.id
+    );
+  end if;
   return null;
 end;
 $$;
 
 comment on function public.handle_appointment_cancelled() is
-  'Trigger function on_appointment_cancelled (after update of status on public.appointments, when it becomes cancelled: by its user through RLS, or by an operator or the service): queues a refund job for each completed payment of the appointment, the appointment_cancelled email (high priority; skipped with a WARNING without a usable address) and the appointment_cancelled event. Security definer. Not callable directly.';
+  'Trigger function on_appointment_cancelled (after update of status on public.appointments, when it becomes cancelled: by its user through RLS, or by an operator or the service): queues a refund job for each completed payment of the appointment, the appointment_cancelled email (high priority; skipped with a WARNING without a usable address) and the appointment_cancelled event, the email and the event within the owner''s allowance (automation.admit_user_work). Security definer. Not callable directly.';
 
 revoke execute on function public.handle_appointment_cancelled() from public, anon, authenticated, service_role;
 
@@ -762,3 +769,93 @@ create trigger on_email_sent_update
   for each row
   when (new.status = 'sent' and old.status is distinct from 'sent')
   execute function automation.handle_email_sent();
+
+-- ---------------------------------------------------------------------------------------------
+-- The console's test email knows the two new templates (041's function, with their examples)
+-- ---------------------------------------------------------------------------------------------
+
+create or replace function public.console_queue_test_email(to_address text, template text, locale text default 'ru')
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  -- The example variables of each template, equal to emailTemplateExamples in
+  -- packages/emails/src/template-examples.ts (a test compares them).
+  examples constant jsonb := $json${
+    "checkup_completed": {
+      "user_name": "Анна", "assessment_id": "9b2f6c1e-0d4a-4a8e-9a51-3f1c2b7d8e90",
+      "assessment_title": "Баланс жизни", "completed_at": "2026-11-24T09:30:00Z",
+      "results_url": "https://app.balansity.ru/checkups/9b2f6c1e", "app_url": "https://app.balansity.ru"
+    },
+    "report_ready": {
+      "user_name": "Анна", "assessment_id": "9b2f6c1e-0d4a-4a8e-9a51-3f1c2b7d8e90",
+      "assessment_title": "Баланс жизни", "report_url": "https://app.balansity.ru/reports/9b2f6c1e.pdf",
+      "expires_at": "2026-12-01T09:30:00Z", "app_url": "https://app.balansity.ru"
+    },
+    "appointment_confirmation": {
+      "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
+      "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова",
+      "meeting_url": "https://meet.balansity.ru/apt-1024",
+      "manage_url": "https://app.balansity.ru/appointments/apt-1024", "app_url": "https://app.balansity.ru"
+    },
+    "appointment_reminder_24h": {
+      "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
+      "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова",
+      "meeting_url": "https://meet.balansity.ru/apt-1024",
+      "manage_url": "https://app.balansity.ru/appointments/apt-1024", "app_url": "https://app.balansity.ru"
+    },
+    "appointment_reminder_1h": {
+      "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
+      "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова",
+      "meeting_url": "https://meet.balansity.ru/apt-1024",
+      "manage_url": "https://app.balansity.ru/appointments/apt-1024", "app_url": "https://app.balansity.ru"
+    },
+    "payment_succeeded": {
+      "user_name": "Анна", "payment_id": "pay-7781", "amount": 4500, "currency": "RUB",
+      "description": "Консультация 25 ноября", "paid_at": "2026-11-20T07:15:00Z",
+      "receipt_url": "https://pay.balansity.ru/receipts/pay-7781", "app_url": "https://app.balansity.ru"
+    },
+    "payment_failed": {
+      "user_name": "Анна", "payment_id": "pay-7782", "amount": 4500, "currency": "RUB",
+      "description": "Консультация 25 ноября", "failure_reason": "Недостаточно средств на карте",
+      "retry_url": "https://app.balansity.ru/payments/pay-7782/retry", "app_url": "https://app.balansity.ru"
+    },
+    "payment_refunded": {
+      "user_name": "Анна", "payment_id": "pay-7781", "amount": 4500, "currency": "RUB",
+      "description": "Консультация 25 ноября", "refunded_at": "2026-11-21T09:30:00Z",
+      "app_url": "https://app.balansity.ru"
+    },
+    "appointment_cancelled": {
+      "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
+      "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова", "refund_requested": true,
+      "book_url": "https://app.balansity.ru/appointments/new", "app_url": "https://app.balansity.ru"
+    }
+  }$json$;
+begin
+  perform automation.require_operator();
+  if template is null or not (examples ? template) then
+    raise exception 'template "%" is unknown (expected one of %)', coalesce(template, 'null'),
+      (select pg_catalog.string_agg(k, ', ' order by k) from pg_catalog.jsonb_object_keys(examples) as k)
+      using errcode = 'invalid_parameter_value';
+  end if;
+  -- queue_email_task checks the address and the locale and names them in its error (22023).
+  return public.queue_email_task(
+    "to" => to_address,
+    subject => null,
+    template => console_queue_test_email.template,
+    variables => examples -> console_queue_test_email.template,
+    priority => 1,
+    locale => coalesce(console_queue_test_email.locale, 'ru'),
+    -- Given, so that queue_email_task does not look for a profile of the address (which replaces
+    -- the locale too when none matches).
+    timezone => 'Europe/Moscow',
+    idempotency_key => 'console_test_email:' || pg_catalog.gen_random_uuid()::text
+  );
+end;
+$$;
+
+comment on function public.console_queue_test_email(text, text, text) is
+  'Operator console and CLI (operators, service_role): queues one email of template (ru or en) to to_address with the template''s example variables, high priority, through queue_email_task; returns its msg_id. An unknown template, a bad address or locale raise 22023.';

@@ -142,7 +142,7 @@ describe("kyselyTransport errors", () => {
   it("turns a refusal of the database into a QueueRpcError with its SQLSTATE", async () => {
     // Past the producer's checks: the transport called directly with an argument SQL refuses.
     const error = await kyselyTransport(db)
-      .call("queue_payment_processing", { payment_id: randomUUID(), action: "refund" })
+      .call("queue_payment_processing", { payment_id: randomUUID(), action: "chargeback" })
       .catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(QueueRpcError);
     expect(error).toMatchObject({
@@ -150,7 +150,7 @@ describe("kyselyTransport errors", () => {
       sqlState: "22023",
       reason: "invalid_argument",
     });
-    expect((error as QueueRpcError).message).toMatch(/action "refund" is unknown/);
+    expect((error as QueueRpcError).message).toMatch(/action "chargeback" is unknown/);
   });
 
   it("refuses an argument the function does not have", async () => {

@@ -65,7 +65,7 @@ describe("pgTransport", () => {
 
   it("turns a refusal of the database into a QueueRpcError with its SQLSTATE", async () => {
     const error = await pgTransport(database.pool)
-      .call("queue_payment_processing", { payment_id: randomUUID(), action: "refund" })
+      .call("queue_payment_processing", { payment_id: randomUUID(), action: "chargeback" })
       .catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(QueueRpcError);
     expect(error).toMatchObject({

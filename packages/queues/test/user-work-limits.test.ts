@@ -173,8 +173,12 @@ describe("per-user limits on work caused by a user's own writes", () => {
 
     const emails = await messagesOf("email_queue", flooder.id);
     const confirmations = emails.filter((row) => row.message.template === "appointment_confirmation");
+    // A cancellation's email counts against the same allowance as a booking's (048): 60 + 60 units.
+    const bookingEmails = emails.filter((row) =>
+      ["appointment_confirmation", "appointment_cancelled"].includes(String(row.message.template)),
+    );
     const checkupEmails = emails.filter((row) => row.message.template === "checkup_completed");
-    expect(confirmations).toHaveLength(Math.min(60, limits.confirmation_emails * hours));
+    expect(bookingEmails).toHaveLength(Math.min(120, limits.confirmation_emails * hours));
     expect(checkupEmails).toHaveLength(Math.min(1000, limits.checkup_emails * hours, daily.checkup_emails));
     expect(confirmations.filter((row) => row.message.priority === 1)).toHaveLength(
       Math.min(60, limits.high_priority_emails * hours),
@@ -183,17 +187,17 @@ describe("per-user limits on work caused by a user's own writes", () => {
       Math.min(1000, limits.report_jobs * hours, daily.report_jobs),
     );
     expect(await messagesOf("analytics_queue", flooder.id)).toHaveLength(
-      Math.min(1060, limits.events * hours),
+      Math.min(1120, limits.events * hours),
     );
 
     // Nothing silently dropped: every unit of work is queued or counted as held back.
-    expect(counters.sum("confirmation_emails", "queued")).toBe(confirmations.length);
-    expect(counters.sum("confirmation_emails", "held_back")).toBe(60 - confirmations.length);
+    expect(counters.sum("confirmation_emails", "queued")).toBe(bookingEmails.length);
+    expect(counters.sum("confirmation_emails", "held_back")).toBe(120 - bookingEmails.length);
     expect(counters.sum("checkup_emails", "held_back")).toBe(1000 - checkupEmails.length);
     expect(counters.sum("report_jobs", "held_back")).toBe(
       1000 - Math.min(limits.report_jobs * hours, daily.report_jobs),
     );
-    expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(1060);
+    expect(counters.sum("events", "queued") + counters.sum("events", "held_back")).toBe(1120);
     // Confirmations past the high-priority allowance went at normal priority (counted as held back there).
     expect(counters.sum("high_priority_emails", "held_back")).toBe(
       confirmations.filter((row) => row.message.priority === 0).length,

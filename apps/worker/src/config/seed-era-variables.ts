@@ -15,6 +15,9 @@ export interface SeedEraVariables {
   readonly issues: readonly string[];
 }
 
+/** The seed-era names read only to warn or refuse (not settings: `.env.example` does not list them). */
+export const seedEraVariableNames = ["WORKER_INTERVAL_MS", "MAX_TASKS_PER_CYCLE", "EMAIL_PROVIDER"] as const;
+
 /** Where a Supabase project's connection string is, for someone who only has the API settings. */
 export const supabaseConnectionHelp =
   "DATABASE_URL is not set, and SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY (the seed-era worker's settings) do not " +
