@@ -16,7 +16,7 @@ let db: TestDatabase;
 let client: pg.Client;
 
 // What a Supabase project's own schema looks like next to ours (grants as Supabase's default
-// privileges give them), plus what the seed era left whose names the seed documents never give.
+// privileges give them), plus what the seed era left whose names were never written down.
 const foreignObjects = `
   create table public.courses (id bigserial primary key, title text not null, created_at timestamptz default now());
   alter table public.courses enable row level security;

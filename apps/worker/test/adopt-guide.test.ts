@@ -1,7 +1,7 @@
 /**
  * docs/adopt-existing-database.md, run: every ```sh test=<name> block, in order, each in its own bash
- * (`set -euo pipefail`) from the repository root, against a local database in the seeds' state (the
- * app's tables with rows, the seeds' 030–033 applied by hand, a backlog; without pg_cron: the cron
+ * (`set -euo pipefail`) from the repository root, against a local database in the seed-era state (the
+ * app's tables with rows, the seed-era 030–033 applied by hand, a backlog; without pg_cron: the cron
  * database is apps/worker/test/adopt-seed-state-end-to-end.test.ts's). The guide's ```sh env block
  * says which variables the reader sets; the test gives each a local stand-in and fails when a block
  * uses a variable the env block does not set.
@@ -133,9 +133,9 @@ describe("docs/adopt-existing-database.md", () => {
     expect(output).toMatch(/email_queue\s*\|\s*6\s*\|/);
   });
 
-  it("rollback: puts the seeds' functions and triggers back from the backup", async () => {
+  it("rollback: puts the seed-era functions and triggers back from the backup", async () => {
     await runBlock("rollback");
-    // The seeds' no-argument function again, alone under its name, and their trigger firing theirs.
+    // The seed-era no-argument function again, alone under its name, and their trigger firing theirs.
     expect(
       await count(
         "select count(*) from pg_proc where proname = 'update_appointment_statuses' and pronamespace = 'public'::regnamespace and pronargs = 0",

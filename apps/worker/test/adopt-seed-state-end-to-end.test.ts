@@ -1,7 +1,7 @@
-// Balansity's live database, adopted and drained: a database in the seeds' state (the app's tables
-// with rows and columns of their own, the seeds' 030–033 applied by hand, pg_cron in `public` with
-// the seeds' jobs and a job of the team's own with run history where the server has pg_cron, a
-// backlog in the seeds' shapes in all four queues) → `db:adopt` → the real worker delivers the
+// Balansity's live database, adopted and drained: a database in the seed-era state (the app's tables
+// with rows and columns of their own, the seed-era 030–033 applied by hand, pg_cron in `public` with
+// the seed-era jobs and a job of the team's own with run history where the server has pg_cron, a
+// backlog in the seed-era shapes in all four queues) → `db:adopt` → the real worker delivers the
 // backlog to a real SMTP server → the doctor passes. On the system PostgreSQL with pg_cron this runs
 // in the cluster's cron database (the only one pg_cron can be in); on the embedded 17, without.
 import { spawn } from "node:child_process";
@@ -105,7 +105,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe("adopting the seeds' state", () => {
+describe("adopting the seed-era state", () => {
   it("plans without writing anything", async () => {
     const schemaBefore = await schemaSnapshot(client);
     const plan = await planDatabaseAdoption({ connectionString: url, directory: migrationsDirectory });
@@ -115,7 +115,7 @@ describe("adopting the seeds' state", () => {
       expect(plan.cron).toMatchObject({ schema: "public", foreign: [TEAM_CRON_JOB], move: "stay" });
     }
     expect(await schemaSnapshot(client)).toEqual(schemaBefore);
-    // pg_cron keeps running the seeds' jobs meanwhile: its new run rows aside, every row is as it was.
+    // pg_cron keeps running the seed-era jobs meanwhile: its new run rows aside, every row is as it was.
     const rowsAfter = await rowSnapshot(client);
     const notRuns = (line: string) => !line.startsWith("cron.job_run_details ");
     expect(rowsAfter.filter(notRuns)).toEqual(rowsBefore.filter(notRuns));

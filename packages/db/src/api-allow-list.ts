@@ -93,7 +93,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   "public.is_email_address(text)": { execute: service, migration: "031_setup_queues.sql" },
   "public.queue_email_task(text, text, text, jsonb, integer, text, text, text, uuid)": {
     execute: service,
-    migration: "048_payment_notifications.sql",
+    migration: "031_setup_queues.sql",
   },
   "public.queue_report_generation(uuid, uuid, text, text, text)": {
     execute: service,
@@ -101,7 +101,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.queue_payment_processing(uuid, text, text)": {
     execute: service,
-    migration: "048_payment_notifications.sql",
+    migration: "031_setup_queues.sql",
   },
   "public.track_event(text, text, uuid, jsonb, timestamp with time zone, text)": {
     execute: service,
@@ -203,7 +203,7 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   "public.console_cron_runs(text, integer)": { execute: operators, migration: "041_operator_console.sql" },
   "public.console_email_deliveries(text, integer)": {
     execute: operators,
-    migration: "046_operator_role_and_email_resends.sql",
+    migration: "041_operator_console.sql",
   },
   "public.console_queue_test_email(text, text, text)": {
     execute: operators,
@@ -223,6 +223,8 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.start_appointment_payment(uuid)": {
     execute: ["authenticated"],
+    definerBecause:
+      "users may not insert into public.payments (the amount comes from the appointment's price, never from the client); it checks auth.uid() against the appointment's owner itself",
     migration: "048_payment_notifications.sql",
   },
   "public.attach_provider_payment(uuid, text)": {

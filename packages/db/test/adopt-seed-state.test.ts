@@ -1,6 +1,6 @@
-// `db:adopt` on a database in the seeds' state (the app's tables with rows and columns of their own,
-// the seeds' 030–033 applied by hand, a backlog in the seeds' shapes), without pg_cron: the dry run
-// writes nothing, adopt keeps every row and replaces the seeds' functions and triggers in place,
+// `db:adopt` on a database in the seed-era state (the app's tables with rows and columns of their own,
+// the seed-era 030–033 applied by hand, a backlog in the seed-era shapes), without pg_cron: the dry run
+// writes nothing, adopt keeps every row and replaces the seed-era functions and triggers in place,
 // a second run and `db:migrate` find nothing to do. pg_cron, the team's job and the worker draining
 // the backlog: apps/worker/test/adopt-seed-state-end-to-end.test.ts.
 import pg from "pg";
@@ -51,7 +51,7 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
   return rows[0]?.n ?? -1;
 }
 
-describe("db:adopt on the seeds' state", () => {
+describe("db:adopt on the seed-era state", () => {
   it("--dry-run prints the plan and changes nothing", async () => {
     const schemaBefore = await schemaSnapshot(client);
     const result = await adopt("--dry-run");
@@ -79,7 +79,7 @@ describe("db:adopt on the seeds' state", () => {
     expect(await rowSnapshot(client)).toEqual(rowsBefore);
   });
 
-  it("adopts: every row and extra column kept, the seeds' objects replaced under their names", async () => {
+  it("adopts: every row and extra column kept, the seed-era objects replaced under their names", async () => {
     const result = await adopt();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -137,7 +137,7 @@ describe("db:adopt on the seeds' state", () => {
       ).toBe(1);
     }
     await client.query("select public.update_appointment_statuses()");
-    // One trigger per event: ours, under the seeds' names.
+    // One trigger per event: ours, under the seed-era names.
     expect(
       await count(
         "select count(*) from pg_trigger where tgrelid = 'public.assessments'::regclass and tgfoid = 'public.handle_completed_checkup()'::regprocedure",
@@ -162,7 +162,7 @@ describe("db:adopt on the seeds' state", () => {
     ).toBe(1);
   });
 
-  it("leaves the seeds' wrappers and helpers to service_role, callable with the seeds' argument names", async () => {
+  it("leaves the seed-era wrappers and helpers to service_role, callable with the seed-era argument names", async () => {
     for (const fn of [
       "public.pgmq_read(text, integer, integer)",
       "public.pgmq_archive(text, bigint)",

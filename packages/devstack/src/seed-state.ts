@@ -1,10 +1,10 @@
 /**
  * A database in the state Balansity's live project is in (TEST FIXTURE): Supabase's roles and
- * `auth` schema, the app's tables with columns of their own and rows, the seeds' 030–033 applied by
+ * `auth` schema, the app's tables with columns of their own and rows, the seed-era 030–033 applied by
  * hand (nothing recorded in `supabase_migrations.schema_migrations`), the app's and the seed era's
- * own functions, pg_cron in schema `public` with the seeds' jobs and a job of the team's own with
- * run history (where the server has pg_cron), and a backlog in the seeds' message shapes in all four
- * queues. Built from what the seed documents say was hand-applied; see sql/seed-state/*.sql.
+ * own functions, pg_cron in schema `public` with the seed-era jobs and a job of the team's own with
+ * run history (where the server has pg_cron), and a backlog in the seed-era message shapes in all four
+ * queues. Built from what the seed-era team hand-applied; see sql/seed-state/*.sql.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ const file = (name: string) => fileURLToPath(new URL(`../sql/seed-state/${name}`
 /** The team's own cron job (not the automation's): it and its run history must survive adoption. */
 export const TEAM_CRON_JOB = "refresh-specialist-stats";
 
-/** The seeds' cron jobs, by the names the seeds scheduled them under. */
+/** The seed-era cron jobs, by the names the seed era scheduled them under. */
 export const SEED_CRON_JOBS = [
   "update-appointment-statuses",
   "cleanup-old-assessments",
@@ -24,13 +24,13 @@ export const SEED_CRON_JOBS = [
 ] as const;
 
 export interface SeedStateOptions {
-  /** Create pg_cron (in `public`) with the seeds' and the team's jobs: only in the cluster's cron database. */
+  /** Create pg_cron (in `public`) with the seed-era and the team's jobs: only in the cluster's cron database. */
   readonly pgCron: boolean;
 }
 
 /**
  * Turns the database at `connectionString` (bare, or with the devstack's platform objects) into the
- * seeds' state. Each file runs in one transaction.
+ * seed-era state. Each file runs in one transaction.
  *
  * ### Examples
  * ```ts

@@ -151,6 +151,8 @@ beforeAll(async () => {
       "install",
       "--no-audit",
       "--no-fund",
+      // Where each package came from is what the test checks: some machines' npm config omits it.
+      "--omit-lockfile-registry-resolved=false",
       "--cache",
       join(scratch, "npm-cache"),
       "--userconfig",

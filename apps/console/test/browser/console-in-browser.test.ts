@@ -4,6 +4,7 @@ import { applySeed, type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { consoleSignInLink, findOperator } from "@balansity/devstack/console-sign-in";
 import { type PostgrestRpc, randomJwtSecret, startPostgrestRpc } from "@balansity/devstack/postgrest-rpc";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { emailLocales, emailTemplateNames } from "@balansity/emails/catalog";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -296,7 +297,7 @@ describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
     await previews.waitFor();
     await expect
       .poll(() => previews.locator("td[data-preview] button").count(), { timeout: 15_000 })
-      .toBe(14);
+      .toBe(emailTemplateNames.length * emailLocales.length);
     expect(await previews.locator("td[data-preview] .error").count()).toBe(0);
     const ruSubject = await previews.locator("td[data-preview='checkup_completed/ru'] button").textContent();
     expect(ruSubject).toMatch(/[а-яё]/i);

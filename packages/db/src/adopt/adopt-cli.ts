@@ -11,7 +11,7 @@ import { formatPlan } from "./format-plan.ts";
 import { adoptDatabase, planDatabaseAdoption } from "./run-adoption.ts";
 
 export const ADOPT_USAGE = `usage: db adopt [--url <url>] [--dry-run] [--backup-dir <dir>] [--dir <path>]
-                              bring a database whose objects were made by hand (the seeds' SQL, the
+                              bring a database whose objects were made by hand (the seed-era SQL, the
                               app's own tables) under the migrations: prints the plan (what is kept,
                               added, replaced, what blocks), then applies it, each migration in one
                               transaction; --dry-run prints the plan and writes nothing; --backup-dir

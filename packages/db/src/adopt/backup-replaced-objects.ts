@@ -4,7 +4,7 @@
  *
  *   replaced-objects.sql   the functions and triggers it drops or replaces, as they were, and the
  *                          cron jobs it updates, with their commands as they were: run it (psql -1 -f)
- *                          to put the seeds' behaviour back (docs/adopt-existing-database.md, "Roll back")
+ *                          to put the seed-era behaviour back (docs/adopt-existing-database.md, "Roll back")
  *   tables-*.dump | .jsonl.gz   the rows of the existing tables it adds columns and constraints to
  *                          (pg_dump when one can read the server, else a JSON export)
  */

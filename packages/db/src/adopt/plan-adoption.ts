@@ -1,6 +1,6 @@
 /**
  * The adoption plan: what `db:adopt` would do to a database whose objects were made outside the
- * migration runner (the seeds' SQL applied by hand, the app's own tables), read-only.
+ * migration runner (the seed-era SQL applied by hand, the app's own tables), read-only.
  *
  * Per pending migration (one step, one transaction when applied):
  *   - tables it creates that exist: kept with rows and extra columns; missing columns added;

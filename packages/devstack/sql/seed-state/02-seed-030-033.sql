@@ -1,7 +1,7 @@
--- The seeds' 030–033 as the seed documents describe them, applied by hand in the SQL editor of the
+-- The seed-era 030–033 as the seed-era team describes them, applied by hand in the SQL editor of the
 -- live project (TEST FIXTURE, never a migration): nothing is recorded in
--- supabase_migrations.schema_migrations. Names, argument names and cron job names are the seeds';
--- every function is left with Supabase's default grants (executable by everyone), as the seeds
+-- supabase_migrations.schema_migrations. Names, argument names and cron job names are the seed era's;
+-- every function is left with Supabase's default grants (executable by everyone), as in the seed era
 -- left them. pg_cron's part is in 03-seed-cron.sql (only where the server has pg_cron).
 
 -- 031: the queues and the producer helpers --------------------------------------------------

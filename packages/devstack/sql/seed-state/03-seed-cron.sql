@@ -1,5 +1,5 @@
--- pg_cron as the seeds' 030 left it (TEST FIXTURE): `create extension pg_cron` in the SQL editor
--- puts it in the current schema, public; the seeds' three jobs by name; and a job of the team's own
+-- pg_cron as the seed-era 030 left it (TEST FIXTURE): `create extension pg_cron` in the SQL editor
+-- puts it in the current schema, public; the seed-era three jobs by name; and a job of the team's own
 -- with its run history. Only where the server has pg_cron, in its one database.
 
 drop extension if exists pg_cron;

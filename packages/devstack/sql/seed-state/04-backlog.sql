@@ -1,7 +1,7 @@
--- The backlog (TEST FIXTURE): what the seeds' triggers, cron jobs and frontend queued while no worker
--- ran, in the seeds' shapes — no `version`, no `idempotency_key`, the frontend's thin variables
--- ({name: 'Иван'}); the triggers' emails name their row as the seeds' example does
--- ({"assessment_id": "..."}) — some older than 30 days, some read once already (the seeds' Edge Function
+-- The backlog (TEST FIXTURE): what the seed-era triggers, cron jobs and frontend queued while no worker
+-- ran, in the seed-era shapes — no `version`, no `idempotency_key`, the frontend's thin variables
+-- ({name: 'Иван'}); the triggers' emails name their row as the seed-era example does
+-- ({"assessment_id": "..."}) — some older than 30 days, some read once already (the seed-era Edge Function
 -- example, a test by hand) and never archived.
 
 select pgmq.send('email_queue', m) from (values
