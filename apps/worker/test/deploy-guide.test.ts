@@ -161,9 +161,18 @@ describe.skipIf(missing !== undefined)(
         SMTP_FROM: "noreply@balansity.test",
         WORKER_HTTP_HOST: "127.0.0.1",
         WORKER_HTTP_PORT: String(httpPort),
+        // No Supabase Storage here: the folder store inside the container, explicitly allowed.
+        REPORT_STORAGE: "fs",
       };
-      // The sink takes mail without authentication; the worker then sends none.
-      const notLocal = new Set(["DATABASE_SSL_CA", "SMTP_USER", "SMTP_PASS"]);
+      // The sink takes mail without authentication; the worker then sends none. The folder store
+      // needs no Storage URL or key.
+      const notLocal = new Set([
+        "DATABASE_SSL_CA",
+        "SMTP_USER",
+        "SMTP_PASS",
+        "SUPABASE_URL",
+        "SUPABASE_SERVICE_ROLE_KEY",
+      ]);
       const lines = assignedNames(dotenvBlocks[0]!.body)
         .filter((name) => !notLocal.has(name))
         .map((name) => {
@@ -171,6 +180,11 @@ describe.skipIf(missing !== undefined)(
           if (value === undefined) throw new Error(`no local stand-in for ${name} of the guide's env file`);
           return `${name}=${value}`;
         });
+      lines.push(
+        "REPORT_FS_ALLOW_PRODUCTION=true",
+        `REPORT_LINK_SECRET=${randomBytes(32).toString("base64url")}`,
+        "REPORT_FS_DIR=/tmp/balansity-reports",
+      );
       envFileContent = `${lines.join("\n")}\n`;
     }, 1_200_000);
 

@@ -119,16 +119,16 @@ describe("SMTP failures of the server, not the message", () => {
 });
 
 describe("SMTP failures of the message", () => {
-  it("spends an attempt on a 451 (never pauses the queue for it): with one attempt, dead-lettered as a temporary failure", async () => {
+  it("spends an attempt on a 4xx that is neither a throttle nor an outage (454): with one attempt, dead-lettered as a temporary failure, the queue never paused", async () => {
     sink = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
-    sink.setFailureMode({ kind: "temporary", code: 451 });
+    sink.setFailureMode({ kind: "temporary", code: 454 });
     worker = await startTestWorker({
       databaseUrl: db.url,
       smtpPort: sink.smtpPort,
       random: () => 0,
       env: ONE_ATTEMPT,
     });
-    const key = "verdict:451";
+    const key = "verdict:454";
     await sendRaw(pool, "email_queue", emailMessage("later@example.com", key, { subject: key }));
 
     const [dead] = await waitFor(
@@ -140,10 +140,10 @@ describe("SMTP failures of the message", () => {
         const mine = letters.filter((letter) => letter.message.idempotency_key === key);
         return mine.length > 0 ? mine : undefined;
       },
-      { timeoutMs: 20_000, what: "the 451 email in the dead-letter queue" },
+      { timeoutMs: 20_000, what: "the 454 email in the dead-letter queue" },
     );
     expect(dead?.error.code).toBe("smtp_temporary_failure");
-    expect(dead?.error.message).toContain("SMTP 451");
+    expect(dead?.error.message).toContain("SMTP 454");
     expect((await readiness(worker.url)).failing).not.toContain("paused:smtp");
     expect(sink.messages()).toHaveLength(0);
   });
