@@ -3,6 +3,7 @@
 // some already read by an earlier consumer. The real worker, a real database, a real SMTP sink.
 import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { startYooKassaStandIn, type YooKassaStandIn } from "@balansity/devstack/yookassa-stand-in";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../src/worker.ts";
@@ -12,7 +13,7 @@ import { startTestWorker, waitFor } from "./support/test-worker.ts";
 const queues = ["email_queue", "report_generation_queue", "payment_processing_queue", "analytics_queue"];
 // Two attempts only: a message read three times by someone else would be dead-lettered at once if
 // those reads counted.
-const env = {
+const env: Record<string, string> = {
   QUEUE_EMAIL_QUEUE_MAX_ATTEMPTS: "2",
   QUEUE_REPORT_GENERATION_QUEUE_MAX_ATTEMPTS: "2",
   QUEUE_PAYMENT_PROCESSING_QUEUE_MAX_ATTEMPTS: "2",
@@ -23,16 +24,23 @@ let db: TestDatabase;
 let pool: pg.Pool;
 let smtp: SmtpSink;
 let worker: RunningWorker | undefined;
+// The worker settles a payment on the provider's word only: YooKassa's stand-in answers for it.
+let yookassa: YooKassaStandIn;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url });
   smtp = await startSmtpSink({ smtpPort: 0, httpPort: 0 });
+  yookassa = await startYooKassaStandIn();
+  env.PAYMENT_API_URL = yookassa.apiUrl;
+  env.PAYMENT_SHOP_ID = yookassa.shopId;
+  env.PAYMENT_SECRET_KEY = yookassa.secretKey;
 });
 
 afterAll(async () => {
   await worker?.stop();
   await smtp?.stop();
+  await yookassa?.close();
   await pool?.end();
   await db?.drop();
 });
@@ -66,6 +74,18 @@ async function seedDomain() {
   );
   // The completed payment the seed-era trigger emailed about.
   await pool.query("update public.payments set status = 'completed' where id = $1", [payments[0]!.id]);
+  // The pending one was cancelled at the provider: the seed-era `failed` job is the hint to ask.
+  const { rows: pending } = await pool.query<{ provider_payment_id: string }>(
+    "select provider_payment_id from public.payments where id = $1",
+    [payments[1]!.id],
+  );
+  yookassa.putPayment({
+    id: pending[0]!.provider_payment_id,
+    status: "canceled",
+    amount: { value: "4500.00", currency: "RUB" },
+    cancellation_details: { party: "payment_network", reason: "insufficient_funds" },
+    metadata: { payment_id: payments[1]!.id },
+  });
   for (const queue of queues) await pool.query("select pgmq.purge_queue($1)", [queue]);
   return {
     ivan,
@@ -160,7 +180,7 @@ describe("the seed-era backlog", () => {
     ]);
     expect(failed.rows[0]?.status).toBe("failed");
     // The seed-era events: on the day their timestamp says, or the day they were queued. The pipeline's
-    // own (the failed payment, the two reports) beside them.
+    // own (the failed payment, the two reports, the emails sent) beside them.
     const today = new Date().toISOString().slice(0, 10);
     const events = await pool.query<{ day: string; event: string; events: string }>(
       "select day::text, event, events::text from analytics.daily_event_counts order by event",
@@ -168,6 +188,8 @@ describe("the seed-era backlog", () => {
     expect(events.rows).toEqual([
       { day: today, event: "appointment_booked", events: "1" },
       { day: "2026-11-20", event: "checkup_completed", events: "1" },
+      // One per email the SMTP server accepted (048): the seven above.
+      { day: today, event: "email_sent", events: "7" },
       { day: today, event: "payment_failed", events: "1" },
       { day: today, event: "report_generated", events: "2" },
     ]);
