@@ -33,7 +33,7 @@ export interface CrashScenarioOptions {
 export interface KillRecord {
   /** Messages at the server when the worker was killed (copies included). */
   readonly arrivedAtKill: number;
-  /** Delivery log: keys claimed with no result right after the kill (`status = 'sending'`). */
+  /** Delivery log: keys the killed worker claimed with no result right after the kill (`status = 'sending'`). */
   readonly inFlight: readonly string[];
   /** Server: how many of `inFlight` it already had right after the kill (accepted, not recorded). */
   readonly inFlightAtServer: number;
@@ -95,7 +95,12 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     LOG_LEVEL: "info",
     ...options.env,
   };
+  // The database's clock when the current worker was started: its claims are those made since (a
+  // claim another killed worker left behind stays `sending` until its lease runs out and is not this
+  // worker's to count).
+  let spawnedAt = new Date(0);
   const spawn = async () => {
+    spawnedAt = (await pool.query<{ now: Date }>("select clock_timestamp() as now")).rows[0]!.now;
     const worker = await spawnWorkerProcess(env, {
       ...(options.workerMain ? { main: options.workerMain } : {}),
       readyTimeoutMs: 180_000,
@@ -122,7 +127,8 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       await worker.kill("SIGKILL");
       const arrivedAtKill = await arrivedCount();
       const { rows } = await pool.query<{ idempotency_key: string }>(
-        "select idempotency_key from automation.email_deliveries where status = 'sending'",
+        "select idempotency_key from automation.email_deliveries where status = 'sending' and updated_at >= $1",
+        [spawnedAt],
       );
       const inFlight = rows.map((row) => row.idempotency_key);
       const atServer = new Set((await sinkMessages()).map((message) => message.subject));
