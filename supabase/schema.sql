@@ -417,7 +417,9 @@ create table public.profiles (
   locale text not null default 'ru'::text,
   timezone text not null default 'Europe/Moscow'::text,
   created_at timestamp with time zone not null default now(),
-  updated_at timestamp with time zone not null default now()
+  updated_at timestamp with time zone not null default now(),
+  reminder_emails boolean not null default true,
+  reminder_emails_unsubscribed_at timestamp with time zone
 );
 alter table public.profiles add constraint profiles_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text));
 alter table public.profiles add constraint profiles_full_name_length_check CHECK ((length(full_name) <= 200));
@@ -433,10 +435,13 @@ grant ALL on table public.profiles to service_role;
 grant UPDATE (full_name) on table public.profiles to authenticated;
 grant UPDATE (locale) on table public.profiles to authenticated;
 grant UPDATE (timezone) on table public.profiles to authenticated;
+grant UPDATE (reminder_emails) on table public.profiles to authenticated;
 comment on table public.profiles is 'One row per auth user: contact address, language and time zone for emails and reports. Created by the on_auth_user_created trigger.';
 comment on column public.profiles.email is 'Copy of auth.users.email, kept in sync by triggers on auth.users; where emails are sent.';
 comment on column public.profiles.locale is 'Language of emails and reports: ru (default) or en.';
 comment on column public.profiles.timezone is 'IANA time zone name used to show appointment times (default Europe/Moscow).';
+comment on column public.profiles.reminder_emails is 'Whether the appointment reminders (24 h and 1 h before) are emailed. The user changes it in the app (own row, column grant) or turns it off with the unsubscribe link of a reminder (public.unsubscribe_reminder_emails). Confirmations and receipts are sent regardless.';
+comment on column public.profiles.reminder_emails_unsubscribed_at is 'When the unsubscribe link of a reminder email (List-Unsubscribe one-click) first turned reminders off since they were last on; null = never. Set only by public.unsubscribe_reminder_emails.';
 
 -- table public.reports
 create table public.reports (
@@ -3274,6 +3279,9 @@ begin
   -- starts; a reminder an hour after booking would repeat the booking confirmation (032). The 1 h
   -- reminder has no such rule: it carries the meeting link at the moment it is needed.
   --
+  -- Opted out (054): a user whose profile says reminder_emails = false gets neither reminder. Their
+  -- appointments are left unmarked, so turning reminders back on while a window is open still sends it.
+  --
   -- Messages follow emailMessageSchema (packages/queues/src/catalog.ts): the worker renders dates in the
   -- profile's time zone and language. All of a run's messages go in one pgmq.send_batch (one insert,
   -- one wake-up notification); `having count(*) > 0` skips the call when nothing is due. They are
@@ -3288,6 +3296,10 @@ begin
       and a.starts_at <= p_now + interval '24 hours'
       and a.reminder_24h_sent_at is null
       and a.created_at < a.starts_at - interval '24 hours'
+      -- 054: not to users who turned reminders off (the unsubscribe link, or the app).
+      and exists (
+        select 1 from public.profiles as pr where pr.id = a.user_id and pr.reminder_emails
+      )
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (
@@ -3329,6 +3341,10 @@ begin
       and a.starts_at > p_now
       and a.starts_at <= p_now + interval '1 hour'
       and a.reminder_1h_sent_at is null
+      -- 054: not to users who turned reminders off (the unsubscribe link, or the app).
+      and exists (
+        select 1 from public.profiles as pr where pr.id = a.user_id and pr.reminder_emails
+      )
     returning a.id, a.user_id, a.starts_at, a.ends_at, a.specialist_name, a.meeting_url
   ),
   sent as (
@@ -3378,7 +3394,7 @@ end;
 $function$;
 revoke all on function public.send_appointment_reminders(timestamp with time zone) from public;
 grant EXECUTE on function public.send_appointment_reminders(timestamp with time zone) to service_role;
-comment on function public.send_appointment_reminders(timestamp with time zone) is 'Cron job send-appointment-reminders (hourly; pg_cron or the worker''s scheduler as service_role): queues appointment_reminder_24h (starts in 1-24 h, booked more than 24 h ahead) and appointment_reminder_1h (starts within the hour, priority 1) emails to email_queue, each exactly once per appointment (reminder_*_sent_at set in the same statement; an address the queue refuses is skipped with a warning). p_now is for tests. Returns {"reminder_24h": n, "reminder_1h": n, "undeliverable": n}.';
+comment on function public.send_appointment_reminders(timestamp with time zone) is 'Cron job send-appointment-reminders (hourly; pg_cron or the worker''s scheduler as service_role): queues appointment_reminder_24h (starts in 1-24 h, booked more than 24 h ahead) and appointment_reminder_1h (starts within the hour, priority 1) emails to email_queue, each exactly once per appointment (reminder_*_sent_at set in the same statement; an address the queue refuses is skipped with a warning), never to a user whose profile has reminder_emails = false (054). p_now is for tests. Returns {"reminder_24h": n, "reminder_1h": n, "undeliverable": n}.';
 
 -- function public.set_assessment_status_times()
 CREATE OR REPLACE FUNCTION public.set_assessment_status_times()
@@ -3560,6 +3576,34 @@ $function$;
 revoke all on function public.track_event(text, text, uuid, jsonb, timestamp with time zone, text) from public;
 grant EXECUTE on function public.track_event(text, text, uuid, jsonb, timestamp with time zone, text) to service_role;
 comment on function public.track_event(text, text, uuid, jsonb, timestamp with time zone, text) is 'Queues an analytics event (analytics_queue) and returns its msg_id. Called by service_role (the worker, server code) and by the triggers of 032. event: one of analyticsEventNames in packages/queues/src/catalog.ts. Bad arguments raise SQLSTATE 22023.';
+
+-- function public.unsubscribe_reminder_emails(uuid)
+CREATE OR REPLACE FUNCTION public.unsubscribe_reminder_emails(p_user_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  -- Idempotent: only a change from on to off records the time; a second click finds it off.
+  update public.profiles as p
+  set reminder_emails = false,
+      reminder_emails_unsubscribed_at = pg_catalog.now()
+  where p.id = p_user_id
+    and p.reminder_emails;
+  if found then
+    return pg_catalog.jsonb_build_object('outcome', 'unsubscribed');
+  end if;
+  if exists (select 1 from public.profiles as p where p.id = p_user_id) then
+    return pg_catalog.jsonb_build_object('outcome', 'already_off');
+  end if;
+  -- The account was deleted: nothing is sent to it anyway.
+  return pg_catalog.jsonb_build_object('outcome', 'unknown_user');
+end;
+$function$;
+revoke all on function public.unsubscribe_reminder_emails(uuid) from public;
+grant EXECUTE on function public.unsubscribe_reminder_emails(uuid) to service_role;
+comment on function public.unsubscribe_reminder_emails(uuid) is 'service_role (the unsubscribe Edge Function, after checking the link''s HMAC): turns the user''s reminder emails off (profiles.reminder_emails = false) and records when (reminder_emails_unsubscribed_at). Idempotent. Returns {"outcome": "unsubscribed" | "already_off" | "unknown_user"}.';
 
 -- function public.update_appointment_statuses(timestamp with time zone)
 CREATE OR REPLACE FUNCTION public.update_appointment_statuses(p_now timestamp with time zone DEFAULT now())

@@ -233,6 +233,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.handle_payment_reversed()": { execute: none, migration: "048_payment_notifications.sql" },
   "public.handle_appointment_cancelled()": { execute: none, migration: "048_payment_notifications.sql" },
+  // 054: the one-click unsubscribe of reminder emails (the `unsubscribe` Edge Function).
+  "public.unsubscribe_reminder_emails(uuid)": {
+    execute: service,
+    migration: "054_reminder_unsubscribe.sql",
+  },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */

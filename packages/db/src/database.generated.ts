@@ -318,6 +318,14 @@ export interface Profiles {
    */
   locale: Generated<string>;
   /**
+   * Whether the appointment reminders (24 h and 1 h before) are emailed. The user changes it in the app (own row, column grant) or turns it off with the unsubscribe link of a reminder (public.unsubscribe_reminder_emails). Confirmations and receipts are sent regardless.
+   */
+  reminder_emails: Generated<boolean>;
+  /**
+   * When the unsubscribe link of a reminder email (List-Unsubscribe one-click) first turned reminders off since they were last on; null = never. Set only by public.unsubscribe_reminder_emails.
+   */
+  reminder_emails_unsubscribed_at: Timestamp | null;
+  /**
    * IANA time zone name used to show appointment times (default Europe/Moscow).
    */
   timezone: Generated<string>;
