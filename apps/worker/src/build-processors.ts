@@ -57,6 +57,7 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,
       attachments: reportAttachments(reportStore),
       budget: sendBudgetFor(config.smtp),
+      unsubscribe: config.unsubscribe,
     }),
   );
 

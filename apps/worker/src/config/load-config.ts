@@ -10,7 +10,14 @@ import {
   readSeedEraVariables,
   supabaseConnectionHelp,
 } from "./seed-era-variables.ts";
-import type { DkimConfig, QueueSettings, ReportsConfig, SendLimit, WorkerConfig } from "./worker-config.ts";
+import type {
+  DkimConfig,
+  QueueSettings,
+  ReportsConfig,
+  SendLimit,
+  UnsubscribeConfig,
+  WorkerConfig,
+} from "./worker-config.ts";
 
 export type WorkerEnv = Readonly<Record<string, string | undefined>>;
 
@@ -130,6 +137,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
 
   const appUrl = read("APP_URL", url, "https://balansity.ru") ?? "https://balansity.ru";
   const reports = readReportsConfig(read, issues, appUrl);
+  const unsubscribe = readUnsubscribeConfig(read, issues);
 
   const config = {
     smtp: {
@@ -181,6 +189,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
     },
     appUrl,
     reports,
+    unsubscribe,
     deprecations: seedEra.deprecations,
   };
 
@@ -259,6 +268,29 @@ function readReportsConfig(read: Read, issues: string[], appUrl: string): Report
     linkTtlSeconds,
     attachmentMaxBytes,
   };
+}
+
+/**
+ * UNSUBSCRIBE_URL (the `unsubscribe` Edge Function, e.g. https://<ref>.supabase.co/functions/v1/unsubscribe)
+ * and UNSUBSCRIBE_SECRET (at least 32 characters, the same value as the function's): both or neither.
+ */
+function readUnsubscribeConfig(read: Read, issues: string[]): UnsubscribeConfig | undefined {
+  const unsubscribeUrl = read("UNSUBSCRIBE_URL", url, undefined);
+  const secret = read(
+    "UNSUBSCRIBE_SECRET",
+    z.string().min(32, { error: "must be at least 32 characters (e.g. openssl rand -base64 32)" }),
+    undefined,
+  );
+  if (unsubscribeUrl !== undefined && secret === undefined)
+    issues.push(
+      "UNSUBSCRIBE_SECRET is required when UNSUBSCRIBE_URL is set (the same value as the unsubscribe function's)",
+    );
+  if (unsubscribeUrl === undefined && secret !== undefined)
+    issues.push(
+      "UNSUBSCRIBE_URL is required when UNSUBSCRIBE_SECRET is set (the unsubscribe function's public address)",
+    );
+  if (unsubscribeUrl === undefined || secret === undefined) return undefined;
+  return { url: unsubscribeUrl, secret };
 }
 
 /**

@@ -57,6 +57,16 @@ export interface SendLimit {
   readonly windowSeconds: number;
 }
 
+/**
+ * The one-click unsubscribe link of reminder emails (List-Unsubscribe, RFC 8058): UNSUBSCRIBE_URL,
+ * the `unsubscribe` Edge Function's public address, and UNSUBSCRIBE_SECRET, the HMAC key it shares
+ * with the function (never logged).
+ */
+export interface UnsubscribeConfig {
+  readonly url: string;
+  readonly secret: string;
+}
+
 /** Where checkup reports are kept and how they reach the user. */
 export interface ReportsConfig {
   readonly storage:
@@ -115,6 +125,8 @@ export interface WorkerConfig {
   /** Base URL of the web app, for links in emails. */
   readonly appUrl: string;
   readonly reports: ReportsConfig;
+  /** Reminder emails carry List-Unsubscribe when set; undefined (the default): they do not. */
+  readonly unsubscribe: UnsubscribeConfig | undefined;
   /** Seed-era variables honoured under their old names: logged as warnings at start-up, naming the new ones. */
   readonly deprecations: readonly string[];
 }

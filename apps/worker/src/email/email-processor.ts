@@ -4,13 +4,14 @@ import { EmailTemplateError, type RenderedEmail, renderEmail } from "@balansity/
 import { emailPriorities, type QueueMessage } from "@balansity/queues";
 import { readUnderBudget, type SendBudget } from "@balansity/queues/consumer";
 import type { Kysely } from "kysely";
-import type { SmtpConfig } from "../config/worker-config.ts";
+import type { SmtpConfig, UnsubscribeConfig } from "../config/worker-config.ts";
 import { PermanentError, RetryableError } from "../consumer/errors.ts";
 import type { Processor, ProcessorContext } from "../consumer/processor.ts";
 import type { ReadPolicy } from "../consumer/read-policy.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import { EmailDeliveries } from "./email-deliveries.ts";
+import { listUnsubscribeHeaders } from "./list-unsubscribe.ts";
 import type { MailTransport, SentEmail } from "./mail-transport.ts";
 
 /**
@@ -33,6 +34,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
   readonly #smtp: SmtpConfig;
   readonly #leaseSeconds: number;
   readonly #attachments: AttachmentSource | undefined;
+  readonly #unsubscribe: UnsubscribeConfig | undefined;
 
   constructor(options: {
     db: Kysely<Database>;
@@ -44,6 +46,8 @@ export class EmailProcessor implements Processor<"email_queue"> {
     attachments?: AttachmentSource;
     /** The send budget shared with every replica (send-budget.ts); none when undefined. */
     budget?: SendBudget | undefined;
+    /** Reminders carry a one-click unsubscribe link (list-unsubscribe.ts); none when undefined. */
+    unsubscribe?: UnsubscribeConfig | undefined;
   }) {
     const budget = options.budget;
     this.readPolicy = budget
@@ -59,6 +63,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
     this.#smtp = options.smtp;
     this.#leaseSeconds = options.leaseSeconds;
     this.#attachments = options.attachments;
+    this.#unsubscribe = options.unsubscribe;
   }
 
   async process(message: QueueMessage<"email_queue">, context: ProcessorContext): Promise<void> {
@@ -102,7 +107,10 @@ export class EmailProcessor implements Processor<"email_queue"> {
         html: rendered.html,
         text: rendered.text,
         messageId: messageIdFor(key, this.#smtp.from),
-        headers: { "Content-Language": message.locale },
+        headers: {
+          "Content-Language": message.locale,
+          ...listUnsubscribeHeaders(this.#unsubscribe, message.template, message.user_id),
+        },
         ...(attachments.length > 0 ? { attachments } : {}),
       });
     } catch (error) {
