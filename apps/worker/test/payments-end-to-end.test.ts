@@ -42,6 +42,8 @@ beforeAll(async () => {
       PAYMENT_SHOP_ID: yookassa.shopId,
       PAYMENT_SECRET_KEY: yookassa.secretKey,
       PAYMENT_IP_CHECK: "off",
+      // The unsubscribe function starts with the others (edgeFunctionNames); its key is made per run.
+      UNSUBSCRIBE_SECRET: randomJwtSecret(),
       PAYMENT_RETURN_URL: "http://localhost:5173/payments/done",
     },
   });

@@ -45,6 +45,8 @@ export interface Devstack {
   readonly yookassa: YooKassaStandIn;
   /** The folder store's folder and the secret its links are signed with (the worker gets both). */
   readonly reports: { readonly dir: string; readonly linkSecret: string };
+  /** The HMAC key of reminders' unsubscribe links (UNSUBSCRIBE_SECRET of the worker and the function). */
+  readonly unsubscribeSecret: string;
   /** Opens the console signed in as the seeded operator; undefined when the database has none. */
   readonly consoleSignIn: { readonly operator: ConsoleOperator; readonly link: string } | undefined;
   /** Migration files applied by this start. */
@@ -113,6 +115,8 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       port: await freePort("127.0.0.1", options.yookassaPort ?? 54332),
     });
     stops.push(() => yookassa.close());
+    // The unsubscribe links' HMAC key, shared by the worker (devstackEnv) and the function.
+    const unsubscribeSecret = readOrCreateSecret(options.dir, "unsubscribe-secret");
     const functions = await startEdgeFunctions({
       names: edgeFunctionNames,
       port: await freePort("127.0.0.1", options.functionsPort ?? 54331),
@@ -126,6 +130,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
         // Local callers are not YooKassa's addresses; the API lookup still guards every notification.
         PAYMENT_IP_CHECK: "off",
         PAYMENT_RETURN_URL: new URL("payments/done", options.consoleUrl ?? "http://localhost:5173/").href,
+        UNSUBSCRIBE_SECRET: unsubscribeSecret,
       },
       log: (line, fields) => options.log(line, fields),
     });
@@ -141,6 +146,7 @@ export async function startDevstack(options: DevstackOptions): Promise<Devstack>
       functions,
       yookassa,
       reports,
+      unsubscribeSecret,
       consoleSignIn: operator && {
         operator,
         link: await consoleSignInLink({ consoleUrl, databaseUrl, operator, signJwt: api.signJwt }),
@@ -178,5 +184,8 @@ export function devstackEnv(stack: Devstack): Record<string, string> {
     REPORT_FS_DIR: stack.reports.dir,
     REPORT_PUBLIC_URL: `${stack.api.url}/storage/v1/object/sign/reports/`,
     REPORT_LINK_SECRET: stack.reports.linkSecret,
+    // Reminders' one-click unsubscribe link, checked by the local `unsubscribe` function.
+    UNSUBSCRIBE_URL: `${stack.functions.url}/unsubscribe`,
+    UNSUBSCRIBE_SECRET: stack.unsubscribeSecret,
   };
 }

@@ -6,7 +6,7 @@ import { denoBinary, denoEnvironment, functionsDir } from "./deno.ts";
 import { freePort } from "./postgres/free-port.ts";
 
 /** The Edge Functions in supabase/functions the devstack serves. */
-export const edgeFunctionNames = ["yookassa-webhook", "create-payment"] as const;
+export const edgeFunctionNames = ["yookassa-webhook", "create-payment", "unsubscribe"] as const;
 
 export interface EdgeFunctionsOptions {
   /** Function folders under supabase/functions to serve. */

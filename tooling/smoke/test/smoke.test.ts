@@ -71,6 +71,8 @@ beforeAll(async () => {
       SUPABASE_SERVICE_ROLE_KEY: api.serviceRoleKey,
       ...paymentEnv(),
       PAYMENT_IP_CHECK: "off",
+      // The unsubscribe function starts with the others (edgeFunctionNames); its key is made per run.
+      UNSUBSCRIBE_SECRET: randomJwtSecret(),
       PAYMENT_RETURN_URL: "http://localhost:5173/payments/done",
     },
   });
