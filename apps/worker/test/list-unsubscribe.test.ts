@@ -2,7 +2,11 @@ import { ConfigError } from "@balansity/db";
 import { emailTemplateNames } from "@balansity/emails/catalog";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load-config.ts";
-import { listUnsubscribeHeaders, unsubscribeToken } from "../src/email/list-unsubscribe.ts";
+import {
+  listUnsubscribeHeaders,
+  unsubscribeToken,
+  unsubscribeUrlFor,
+} from "../src/email/list-unsubscribe.ts";
 
 const base = {
   DATABASE_URL: "postgres://worker@127.0.0.1:5432/postgres",
@@ -37,7 +41,7 @@ describe("List-Unsubscribe on reminder emails", () => {
 
   it("gives both RFC 8058 headers to the two reminders", () => {
     for (const template of ["appointment_reminder_24h", "appointment_reminder_1h"]) {
-      expect(listUnsubscribeHeaders(config, template, userId)).toEqual({
+      expect(listUnsubscribeHeaders(unsubscribeUrlFor(config, template, userId))).toEqual({
         "List-Unsubscribe": `<https://ref.supabase.co/functions/v1/unsubscribe?token=${vector}>`,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
       });
@@ -49,9 +53,10 @@ describe("List-Unsubscribe on reminder emails", () => {
     expect(transactional).toContain("appointment_confirmation");
     expect(transactional).toContain("payment_succeeded");
     for (const template of transactional)
-      expect(listUnsubscribeHeaders(config, template, userId)).toEqual({});
-    expect(listUnsubscribeHeaders(config, "appointment_reminder_1h", null)).toEqual({});
-    expect(listUnsubscribeHeaders(undefined, "appointment_reminder_1h", userId)).toEqual({});
+      expect(listUnsubscribeHeaders(unsubscribeUrlFor(config, template, userId))).toEqual({});
+    expect(unsubscribeUrlFor(config, "appointment_reminder_1h", null)).toBeUndefined();
+    expect(unsubscribeUrlFor(undefined, "appointment_reminder_1h", userId)).toBeUndefined();
+    expect(listUnsubscribeHeaders(undefined)).toEqual({});
   });
 });
 

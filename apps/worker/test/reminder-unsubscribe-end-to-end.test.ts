@@ -122,6 +122,7 @@ describe("one-click unsubscribe from reminder emails", () => {
     expect(confirmations).toHaveLength(1);
     expect(confirmations[0]!.headers["list-unsubscribe"]).toBeUndefined();
     expect(confirmations[0]!.headers["list-unsubscribe-post"]).toBeUndefined();
+    expect(confirmations[0]!.html).not.toContain("/unsubscribe");
 
     // 23 hours before: the 24-hour reminders go to both, each with its own link.
     expect(await runReminders(anna.startsAt, 23 * 60)).toMatchObject({ reminder_24h: 2 });
@@ -132,6 +133,8 @@ describe("one-click unsubscribe from reminder emails", () => {
     expect(reminder!.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
     const annaUrl = unsubscribeUrl(reminder!.headers["list-unsubscribe"]);
     expect(annaUrl.startsWith(`${functions.url}/unsubscribe?token=`)).toBe(true);
+    // The footer shows the same link (a person's click lands on the button page).
+    expect(reminder!.html).toContain(`href="${annaUrl}"`);
     const borisUrl = unsubscribeUrl(
       mailsTo(boris.user.email, /^Reminder: your consultation/)[0]?.headers["list-unsubscribe"],
     );

@@ -7,6 +7,8 @@ import type { EmailLocale } from "./template-catalog.ts";
 export interface EmailContext {
   readonly locale: EmailLocale;
   readonly format: EmailFormatter;
+  /** The recipient's unsubscribe link (reminders only); the layout's footer shows it when set. */
+  readonly unsubscribeUrl?: string | undefined;
 }
 
 /** One email: its subject line and its body, both from the same validated variables. */

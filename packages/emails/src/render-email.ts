@@ -34,6 +34,11 @@ export interface RenderEmailInput<T extends string = EmailTemplateName> {
   readonly locale?: EmailLocale | undefined;
   /** The recipient's IANA time zone; dates and times are shown in it. Defaults to `"Europe/Moscow"`. */
   readonly timezone?: string | undefined;
+  /**
+   * A link that turns these emails off (the sender's one-click unsubscribe URL, given for reminders):
+   * the footer shows "Unsubscribe from reminders" with it. None: no such line.
+   */
+  readonly unsubscribeUrl?: string | undefined;
 }
 
 /** `never` for a misspelt literal name, so the mistake shows at compile time. */
@@ -92,7 +97,11 @@ export async function renderEmail<T extends string>(input: RenderEmailInput<T>):
     input.locale ?? defaultEmailLocale,
     input.timezone ?? defaultEmailTimeZone,
   );
-  return renderTemplate(template, input.variables, context);
+  return renderTemplate(
+    template,
+    input.variables,
+    input.unsubscribeUrl ? { ...context, unsubscribeUrl: input.unsubscribeUrl } : context,
+  );
 }
 
 // Formatters (five Intl objects each) are made once per (locale, time zone): only valid pairs get

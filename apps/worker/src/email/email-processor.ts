@@ -11,7 +11,7 @@ import type { ReadPolicy } from "../consumer/read-policy.ts";
 import type { AttachmentSource } from "../reports/report-attachments.ts";
 import { classifySmtpError } from "./classify-smtp-error.ts";
 import { EmailDeliveries } from "./email-deliveries.ts";
-import { listUnsubscribeHeaders } from "./list-unsubscribe.ts";
+import { listUnsubscribeHeaders, unsubscribeUrlFor } from "./list-unsubscribe.ts";
 import type { MailTransport, SentEmail } from "./mail-transport.ts";
 
 /**
@@ -67,7 +67,9 @@ export class EmailProcessor implements Processor<"email_queue"> {
   }
 
   async process(message: QueueMessage<"email_queue">, context: ProcessorContext): Promise<void> {
-    const rendered = await this.#render(message);
+    // Reminders only: shown in the footer and in the List-Unsubscribe headers.
+    const unsubscribeUrl = unsubscribeUrlFor(this.#unsubscribe, message.template, message.user_id);
+    const rendered = await this.#render(message, unsubscribeUrl);
     const attachments = await this.#loadAttachments(rendered.attachments ?? []);
     const key = message.idempotency_key;
     const claim = await this.#deliveries.claim({
@@ -109,7 +111,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
         messageId: messageIdFor(key, this.#smtp.from),
         headers: {
           "Content-Language": message.locale,
-          ...listUnsubscribeHeaders(this.#unsubscribe, message.template, message.user_id),
+          ...listUnsubscribeHeaders(unsubscribeUrl),
         },
         ...(attachments.length > 0 ? { attachments } : {}),
       });
@@ -131,13 +133,14 @@ export class EmailProcessor implements Processor<"email_queue"> {
     await this.#transport.close();
   }
 
-  async #render(message: QueueMessage<"email_queue">) {
+  async #render(message: QueueMessage<"email_queue">, unsubscribeUrl: string | undefined) {
     try {
       return await renderEmail({
         template: message.template,
         locale: message.locale,
         timezone: message.timezone,
         variables: message.variables as never,
+        unsubscribeUrl,
       });
     } catch (error) {
       if (error instanceof EmailTemplateError)

@@ -29,26 +29,32 @@ export function unsubscribeToken(secret: string, userId: string, purpose = unsub
 }
 
 /**
- * RFC 8058 one-click headers for a reminder to `userId`: `List-Unsubscribe: <url?token=…>` and
- * `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. None for other templates, a message without
- * a user, or a worker without UNSUBSCRIBE_URL.
- *
- * ### Examples
- * ```ts
- * listUnsubscribeHeaders(config.unsubscribe, "appointment_reminder_1h", userId);
- * // { "List-Unsubscribe": "<https://…/functions/v1/unsubscribe?token=…>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" }
- * ```
+ * The one-click unsubscribe link of an email: `<UNSUBSCRIBE_URL>?token=…` for a reminder to a known
+ * user; undefined for other templates, a message without a user, or a worker without UNSUBSCRIBE_URL.
  */
-export function listUnsubscribeHeaders(
+export function unsubscribeUrlFor(
   config: UnsubscribeConfig | undefined,
   template: string,
   userId: string | null | undefined,
-): Record<string, string> {
-  if (!config || !userId || !unsubscribableTemplates.has(template as EmailTemplateName)) return {};
+): string | undefined {
+  if (!config || !userId || !unsubscribableTemplates.has(template as EmailTemplateName)) return undefined;
   const url = new URL(config.url);
   url.searchParams.set("token", unsubscribeToken(config.secret, userId));
-  return {
-    "List-Unsubscribe": `<${url.toString()}>`,
-    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-  };
+  return url.toString();
+}
+
+/**
+ * RFC 8058 one-click headers for an email with an unsubscribe link (none without one):
+ * `List-Unsubscribe: <url>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+ *
+ * ### Examples
+ * ```ts
+ * const url = unsubscribeUrlFor(config.unsubscribe, "appointment_reminder_1h", userId);
+ * listUnsubscribeHeaders(url);
+ * // { "List-Unsubscribe": "<https://…/functions/v1/unsubscribe?token=…>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" }
+ * ```
+ */
+export function listUnsubscribeHeaders(url: string | undefined): Record<string, string> {
+  if (!url) return {};
+  return { "List-Unsubscribe": `<${url}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
 }

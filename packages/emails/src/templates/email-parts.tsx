@@ -56,14 +56,16 @@ const styles = {
   muted: { color: "#6b7280", fontSize: "13px", lineHeight: "20px", margin: "0 0 4px" },
 } satisfies Record<string, CSSProperties>;
 
-const layoutCopy: Record<EmailLocale, { footer: string; openApp: string }> = {
+const layoutCopy: Record<EmailLocale, { footer: string; openApp: string; unsubscribe: string }> = {
   ru: {
     footer: "Вы получили это письмо, потому что пользуетесь сервисом Balansity.",
     openApp: "Открыть Balansity",
+    unsubscribe: "Отписаться от напоминаний",
   },
   en: {
     footer: "You are receiving this email because you use Balansity.",
     openApp: "Open Balansity",
+    unsubscribe: "Unsubscribe from reminders",
   },
 };
 
@@ -98,6 +100,13 @@ export function EmailLayout({ context, preview, heading, reference, appUrl, chil
             <Text style={styles.muted}>
               <Link href={appUrl} style={styles.link}>
                 {copy.openApp}
+              </Link>
+            </Text>
+          ) : null}
+          {context.unsubscribeUrl ? (
+            <Text style={styles.muted}>
+              <Link href={context.unsubscribeUrl} style={styles.link}>
+                {copy.unsubscribe}
               </Link>
             </Text>
           ) : null}
