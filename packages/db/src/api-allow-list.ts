@@ -233,6 +233,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.handle_payment_reversed()": { execute: none, migration: "048_payment_notifications.sql" },
   "public.handle_appointment_cancelled()": { execute: none, migration: "048_payment_notifications.sql" },
+  // 051: one user's data erased on request (`balansity user erase`).
+  "public.erase_user_data(uuid, text, boolean)": {
+    execute: service,
+    migration: "051_personal_data_retention.sql",
+  },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */

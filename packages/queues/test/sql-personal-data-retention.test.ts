@@ -7,7 +7,12 @@ import { devstackInfo, withDatabase } from "@balansity/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { asCaller } from "./support/console-roles.ts";
-import { createAssessment, createUser, openQueueDatabase, type QueueDatabase } from "./support/queue-database.ts";
+import {
+  createAssessment,
+  createUser,
+  openQueueDatabase,
+  type QueueDatabase,
+} from "./support/queue-database.ts";
 
 const DAY = 24 * 3_600_000;
 const NOW = Date.parse("2030-06-03T12:00:00Z");
@@ -128,11 +133,10 @@ describe("automation.purge_personal_data", () => {
        values (($1::timestamptz at time zone 'UTC')::date, $3), (($2::timestamptz at time zone 'UTC')::date, $3)`,
       [at(-401 * DAY), at(-399 * DAY), user.id],
     );
-    await pool.query("insert into automation.user_work_counts (user_id, window_start) values ($1, $2), ($1, $3)", [
-      user.id,
-      at(-8 * DAY),
-      at(-6 * DAY),
-    ]);
+    await pool.query(
+      "insert into automation.user_work_counts (user_id, window_start) values ($1, $2), ($1, $3)",
+      [user.id, at(-8 * DAY), at(-6 * DAY)],
+    );
 
     expect(await purge()).toEqual({
       email_recipients_removed: 0,
@@ -213,7 +217,9 @@ describe("automation.purge_personal_data", () => {
   });
 
   it("refuses a retention under an hour and a batch size that is not a positive number", async () => {
-    await expect(setting("email_recipient_retention", "10 minutes")).rejects.toThrow(/settings_retention_check/);
+    await expect(setting("email_recipient_retention", "10 minutes")).rejects.toThrow(
+      /settings_retention_check/,
+    );
     await expect(setting("retention_batch_size", "0")).rejects.toThrow(/settings_retention_batch_size_check/);
   });
 
