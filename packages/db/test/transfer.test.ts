@@ -524,6 +524,32 @@ describe("db transfer: target roles and sequences", { timeout: 180_000 }, () => 
     );
     expect(next).toEqual({ id: "26", code: 26 });
   });
+
+  it("--create-tables carries serial and identity columns, defaults, unique and check constraints", async () => {
+    await withClient(source.url, (client) =>
+      client.query(
+        `create table ai.counters (id bigserial primary key, code int generated always as identity unique,
+           n int not null default 0 check (n >= 0), label text default 'none');
+         insert into ai.counters (n, label) select i, 'n' || i from generate_series(1, 25) i;`,
+      ),
+    );
+    const report = await runTransfer(options({ tables: ["ai.counters"], createTables: true }));
+    expect(report.equal).toBe(true);
+    const [next] = await targetQuery<{ id: string; code: number; n: number; label: string }>(
+      "insert into public.counters default values returning id, code, n, label",
+    );
+    expect(next).toEqual({ id: "26", code: 26, n: 0, label: "none" });
+    await expect(targetQuery("insert into public.counters (n) values (-1)")).rejects.toThrow(
+      /counters_n_check/,
+    );
+    await expect(targetQuery("insert into public.counters (code) values (1)")).rejects.toThrow(
+      /counters_code_key/,
+    );
+    const [rls] = await targetQuery<{ rls: boolean }>(
+      "select relrowsecurity as rls from pg_class where oid = 'public.counters'::regclass",
+    );
+    expect(rls).toEqual({ rls: true });
+  });
 });
 
 describe("db transfer: this project's tables", { timeout: 180_000 }, () => {
