@@ -9,8 +9,9 @@
  *   reports regenerate <assessment>
  *   user erase <user-id> [--email a] [--report-folder dir] [--dry-run] [--yes]
  *
- * Every command but doctor calls the console's SQL functions (041_operator_console.sql) over
- * DATABASE_URL. Exit codes: 0 ok, 1 failed or refused, 2 usage, 69 database unreachable, 78 configuration.
+ * Every command but doctor calls SQL functions over DATABASE_URL: the console's (041_operator_console.sql),
+ * and public.erase_user_data (051) for user erase. Exit codes: 0 ok, 1 failed or refused, 2 usage, 69
+ * database unreachable, 78 configuration.
  */
 import { Command, CommanderError } from "commander";
 import { runDoctorCommand } from "./doctor/doctor-command.ts";
