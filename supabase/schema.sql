@@ -27,6 +27,7 @@ create table analytics.daily_active_users (
   user_id uuid not null
 );
 alter table analytics.daily_active_users add constraint daily_active_users_pkey PRIMARY KEY (day, user_id);
+CREATE INDEX daily_active_users_user_id_idx ON analytics.daily_active_users USING btree (user_id);
 alter table analytics.daily_active_users enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table analytics.daily_active_users to service_role;
 comment on table analytics.daily_active_users is 'Which users had at least one event on each day (UTC). No foreign key: deleting a user keeps the history.';
@@ -93,7 +94,7 @@ create table automation.email_deliveries (
   idempotency_key text not null,
   msg_id bigint not null,
   template text not null,
-  recipient text not null,
+  recipient text,
   status text not null,
   lease_until timestamp with time zone,
   attempts integer not null default 1,
@@ -111,9 +112,11 @@ alter table automation.email_deliveries add constraint email_deliveries_pkey PRI
 alter table automation.email_deliveries add constraint email_deliveries_resends_check CHECK ((resends >= 0));
 alter table automation.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['sending'::text, 'sent'::text, 'failed'::text])));
 CREATE INDEX email_deliveries_created_at_idx ON automation.email_deliveries USING btree (created_at);
+CREATE INDEX email_deliveries_recipient_created_at_idx ON automation.email_deliveries USING btree (created_at) WHERE (recipient IS NOT NULL);
 alter table automation.email_deliveries enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table automation.email_deliveries to service_role;
 comment on table automation.email_deliveries is 'Email delivery log of the queue worker (idempotency: one accepted send per key). Written by the worker as service_role.';
+comment on column automation.email_deliveries.recipient is 'The address the email went to; null once removed (after the email_recipient_retention setting by purge-personal-data, or by public.erase_user_data). The row is kept for counts.';
 comment on column automation.email_deliveries.resends is 'How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.';
 
 -- table automation.email_send_budgets
@@ -186,6 +189,7 @@ alter table automation.payment_notifications add constraint payment_notification
 alter table automation.payment_notifications add constraint payment_notifications_pkey PRIMARY KEY (id);
 alter table automation.payment_notifications add constraint payment_notifications_reason_check CHECK (((outcome = 'refused'::text) = (reason IS NOT NULL)));
 CREATE UNIQUE INDEX payment_notifications_event_key ON automation.payment_notifications USING btree (provider, event, object_id) WHERE (outcome <> 'refused'::text);
+CREATE INDEX payment_notifications_received_at_idx ON automation.payment_notifications USING btree (received_at);
 CREATE INDEX payment_notifications_refused_idx ON automation.payment_notifications USING btree (received_at DESC) WHERE (outcome = 'refused'::text);
 alter table automation.payment_notifications enable row level security;
 grant INSERT, SELECT on table automation.payment_notifications to service_role;
@@ -236,6 +240,7 @@ create table automation.report_requests (
 alter table automation.report_requests add constraint report_requests_assessment_id_fkey FOREIGN KEY (assessment_id) REFERENCES public.assessments(id) ON DELETE CASCADE;
 alter table automation.report_requests add constraint report_requests_pkey PRIMARY KEY (id);
 alter table automation.report_requests add constraint report_requests_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
+CREATE INDEX report_requests_requested_at_idx ON automation.report_requests USING btree (requested_at);
 CREATE INDEX report_requests_user_id_requested_at_idx ON automation.report_requests USING btree (user_id, requested_at DESC);
 alter table automation.report_requests enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table automation.report_requests to service_role;
@@ -249,6 +254,7 @@ create table automation.settings (
 );
 alter table automation.settings add constraint settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text));
 alter table automation.settings add constraint settings_pkey PRIMARY KEY (key);
+alter table automation.settings add constraint settings_retention_batch_size_check CHECK (((key <> 'retention_batch_size'::text) OR (value ~ '^[1-9][0-9]{0,6}$'::text)));
 alter table automation.settings add constraint settings_retention_check CHECK (((key !~ '_retention$'::text) OR ((value)::interval >= '01:00:00'::interval)));
 alter table automation.settings add constraint settings_user_daily_limit_check CHECK (((key !~ '^user_daily_limit_'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
 alter table automation.settings add constraint settings_user_hourly_limit_check CHECK (((key !~ '^user_hourly_limit_'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
@@ -787,6 +793,130 @@ revoke all on function automation.purge_cron_history(timestamp with time zone) f
 grant EXECUTE on function automation.purge_cron_history(timestamp with time zone) to service_role;
 comment on function automation.purge_cron_history(timestamp with time zone) is 'Cron job purge-cron-history (daily at 04:30 Moscow; pg_cron or the worker''s scheduler as service_role): deletes run history older than automation.settings cron_history_retention (default 14 days) of the jobs in automation.cron_jobs, from cron.job_run_details (where pg_cron is installed; other jobs'' history is kept) and automation.job_run_details. p_now is for tests. Returns the rows deleted from each (null: no pg_cron here).';
 
+-- function automation.purge_personal_data(timestamp with time zone)
+CREATE OR REPLACE FUNCTION automation.purge_personal_data(p_now timestamp with time zone DEFAULT now())
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  batch integer := coalesce(
+    (select s.value::integer from automation.settings as s where s.key = 'retention_batch_size'), 10000);
+  -- A missing setting means the default, never "keep forever".
+  recipient_cutoff timestamptz := p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'email_recipient_retention'), interval '30 days');
+  event_cutoff timestamptz := p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'processed_event_retention'), interval '30 days');
+  -- The per-user report limit counts requests over report_request_window: never purge inside it.
+  request_cutoff timestamptz := p_now - greatest(
+    coalesce((select s.value::interval from automation.settings as s where s.key = 'report_request_retention'), interval '90 days'),
+    coalesce((select s.value::interval from automation.settings as s where s.key = 'report_request_window'), interval '1 day'));
+  dead_letter_cutoff timestamptz := p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'dead_letter_retention'), interval '30 days');
+  notification_cutoff timestamptz := p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'payment_notification_retention'), interval '180 days');
+  active_cutoff date := (p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'daily_active_user_retention'), interval '400 days'))::date;
+  counts_cutoff timestamptz := p_now - coalesce(
+    (select s.value::interval from automation.settings as s where s.key = 'user_work_counts_retention'), interval '7 days');
+  n integer;
+  dead_letters integer := 0;
+  queue record;
+  summary jsonb := '{}';
+  more boolean := false;
+begin
+  -- Each step takes at most `batch` of its oldest rows (an index on the time column finds them) and
+  -- skips rows another transaction holds; what is left is taken by the next run.
+
+  with due as (
+    select d.idempotency_key from automation.email_deliveries as d
+    where d.recipient is not null and d.created_at < recipient_cutoff
+    order by d.created_at limit batch for update skip locked
+  )
+  update automation.email_deliveries as d
+  set recipient = null,
+      error = automation.remove_addresses(d.error),
+      smtp_response = automation.remove_addresses(d.smtp_response)
+  from due where d.idempotency_key = due.idempotency_key;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('email_recipients_removed', n);
+  more := more or n = batch;
+
+  with due as (
+    select e.idempotency_key from analytics.processed_events as e
+    where e.processed_at < event_cutoff
+    order by e.processed_at limit batch for update skip locked
+  )
+  delete from analytics.processed_events as e using due where e.idempotency_key = due.idempotency_key;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('processed_events', n);
+  more := more or n = batch;
+
+  with due as (
+    select r.id from automation.report_requests as r
+    where r.requested_at < request_cutoff
+    order by r.requested_at limit batch for update skip locked
+  )
+  delete from automation.report_requests as r using due where r.id = due.id;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('report_requests', n);
+  more := more or n = batch;
+
+  with due as (
+    select p.id from automation.payment_notifications as p
+    where p.received_at < notification_cutoff
+    order by p.received_at limit batch for update skip locked
+  )
+  delete from automation.payment_notifications as p using due where p.id = due.id;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('payment_notifications', n);
+  more := more or n = batch;
+
+  with due as (
+    select a.day, a.user_id from analytics.daily_active_users as a
+    where a.day < active_cutoff
+    order by a.day limit batch for update skip locked
+  )
+  delete from analytics.daily_active_users as a using due where a.day = due.day and a.user_id = due.user_id;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('daily_active_users', n);
+  more := more or n = batch;
+
+  -- 039 drops a user's old counters at their next write; these are the users who never wrote again.
+  with due as (
+    select c.user_id, c.window_start from automation.user_work_counts as c
+    where c.window_start < counts_cutoff
+    order by c.window_start limit batch for update skip locked
+  )
+  delete from automation.user_work_counts as c
+  using due where c.user_id = due.user_id and c.window_start = due.window_start;
+  get diagnostics n = row_count;
+  summary := summary || pg_catalog.jsonb_build_object('user_work_counts', n);
+  more := more or n = batch;
+
+  -- Dead letters nobody retried or discarded: archived as console_discard_dead_letters does, so they
+  -- stay for audit until purge-queue-archives (archive_retention) deletes them.
+  if pg_catalog.to_regclass('pgmq.meta') is not null then
+    for queue in select m.queue_name from pgmq.meta as m where m.queue_name ~ '_dlq$' order by m.queue_name loop
+      execute pg_catalog.format(
+        'select pg_catalog.count(*) from pgmq.archive(%L, array(
+           select d.msg_id from pgmq.%I as d where d.enqueued_at < $1 order by d.msg_id limit $2))',
+        queue.queue_name, 'q_' || queue.queue_name)
+        into n using dead_letter_cutoff, batch;
+      dead_letters := dead_letters + n;
+      more := more or n = batch;
+    end loop;
+  end if;
+  summary := summary || pg_catalog.jsonb_build_object('dead_letters_archived', dead_letters);
+
+  return summary || pg_catalog.jsonb_build_object('more', more);
+end;
+$function$;
+revoke all on function automation.purge_personal_data(timestamp with time zone) from public;
+grant EXECUTE on function automation.purge_personal_data(timestamp with time zone) to service_role;
+comment on function automation.purge_personal_data(timestamp with time zone) is 'Cron job purge-personal-data (hourly at :15; pg_cron or the worker''s scheduler as service_role): removes recipient addresses from automation.email_deliveries older than email_recipient_retention (rows kept), deletes analytics.processed_events, automation.report_requests, automation.payment_notifications, analytics.daily_active_users and automation.user_work_counts rows past processed_event_retention, report_request_retention, payment_notification_retention, daily_active_user_retention and user_work_counts_retention, and archives dead letters past dead_letter_retention; at most retention_batch_size rows per table per run. p_now is for tests. Returns the rows changed per place and "more": true when a table had more than one batch due.';
+
 -- function automation.purge_queue_archives(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_queue_archives(p_now timestamp with time zone DEFAULT now())
  RETURNS jsonb
@@ -824,6 +954,18 @@ $function$;
 revoke all on function automation.purge_queue_archives(timestamp with time zone) from public;
 grant EXECUTE on function automation.purge_queue_archives(timestamp with time zone) to service_role;
 comment on function automation.purge_queue_archives(timestamp with time zone) is 'Cron job purge-queue-archives (daily at 04:00 Moscow; pg_cron or the worker''s scheduler as service_role): deletes messages archived longer ago than automation.settings archive_retention (default 14 days) from every pgmq.a_<queue>. p_now is for tests. Returns {"<queue>": rows deleted, ...}.';
+
+-- function automation.remove_addresses(text)
+CREATE OR REPLACE FUNCTION automation.remove_addresses(value text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+ SET search_path TO ''
+AS $function$
+  select pg_catalog.regexp_replace(value, '[A-Za-z0-9._%''+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*', '[address removed]', 'g')
+$function$;
+revoke all on function automation.remove_addresses(text) from public;
+comment on function automation.remove_addresses(text) is 'Internal (purge_personal_data, erase_user_data): value with every email address replaced by [address removed] (an SMTP reply often quotes the recipient).';
 
 -- function automation.require_operator()
 CREATE OR REPLACE FUNCTION automation.require_operator()
@@ -1954,6 +2096,127 @@ $function$;
 revoke all on function public.email_budget_status(jsonb) from public;
 grant EXECUTE on function public.email_budget_status(jsonb) to service_role;
 comment on function public.email_budget_status(jsonb) is 'service_role (balansity email budget, the console): per sending account, the send budget, the emails sent in the current window, the slots remaining, when the next slot frees, and the emails waiting per tier (p_tiers as for email_budget_read) (049).';
+
+-- function public.erase_user_data(uuid, text, boolean)
+CREATE OR REPLACE FUNCTION public.erase_user_data(p_user_id uuid, p_email text DEFAULT NULL::text, p_dry_run boolean DEFAULT false)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  addresses text[];
+  -- A queue message names the user by id (user_id, a storage path, a key) or by an address as a
+  -- whole value: anna@x.ru never matches joanna@x.ru.
+  pattern text;
+  queue record;
+  n integer;
+  counts jsonb := '{}';
+  paths text[];
+begin
+  if p_user_id is null then
+    raise exception 'erase_user_data: p_user_id is required' using errcode = 'invalid_parameter_value';
+  end if;
+  if p_email is not null and not public.is_email_address(p_email) then
+    raise exception 'erase_user_data: p_email "%" is not an email address', p_email
+      using errcode = 'invalid_parameter_value';
+  end if;
+  -- The profile's address, and the one given (the profile may be gone already, or the address changed).
+  select pg_catalog.array_agg(distinct pg_catalog.lower(a)) filter (where a is not null) into addresses
+  from (select p.email as a from public.profiles as p where p.id = p_user_id
+        union all select p_email) as given;
+  addresses := coalesce(addresses, '{}');
+  pattern := pg_catalog.array_to_string(array[pg_catalog.lower(p_user_id::text)] || array(
+    select '(^|[^a-z0-9._%+''-])'
+           || pg_catalog.regexp_replace(a, '([.+*?^$()\[\]{}|\\-])', '\\\1', 'g')
+           || '($|[^a-z0-9.-])'
+    from pg_catalog.unnest(addresses) as a), '|');
+
+  -- Every queue (dead-letter queues included) and its archive.
+  if pg_catalog.to_regclass('pgmq.meta') is not null then
+    for queue in
+      select t.name from pgmq.meta as m
+      cross join lateral (values ('q_' || m.queue_name), ('a_' || m.queue_name)) as t (name)
+      where pg_catalog.to_regclass(pg_catalog.format('pgmq.%I', t.name)) is not null
+      order by 1
+    loop
+      if p_dry_run then
+        execute pg_catalog.format(
+          'select pg_catalog.count(*) from pgmq.%I as m where pg_catalog.lower(m.message::text) ~ $1', queue.name)
+          into n using pattern;
+      else
+        execute pg_catalog.format(
+          'delete from pgmq.%I as m where pg_catalog.lower(m.message::text) ~ $1', queue.name)
+          using pattern;
+        get diagnostics n = row_count;
+      end if;
+      counts := counts || pg_catalog.jsonb_build_object('pgmq.' || queue.name, n);
+    end loop;
+  end if;
+
+  -- The delivery log keeps the rows (counts), without the address.
+  if p_dry_run then
+    select pg_catalog.count(*) into n from automation.email_deliveries as d
+    where pg_catalog.lower(d.recipient) = any (addresses);
+  else
+    update automation.email_deliveries as d
+    set recipient = null,
+        error = automation.remove_addresses(d.error),
+        smtp_response = automation.remove_addresses(d.smtp_response)
+    where pg_catalog.lower(d.recipient) = any (addresses);
+    get diagnostics n = row_count;
+  end if;
+  counts := counts || pg_catalog.jsonb_build_object('automation.email_deliveries (address removed)', n);
+
+  select pg_catalog.array_agg(r.storage_path order by r.storage_path) into paths
+  from public.reports as r where r.user_id = p_user_id;
+
+  if p_dry_run then
+    counts := counts || pg_catalog.jsonb_build_object(
+      'automation.email_send_slots', (select pg_catalog.count(*) from automation.email_send_slots as s
+        where s.user_key = p_user_id::text or s.user_key = any (addresses)),
+      'analytics.processed_events', (select pg_catalog.count(*) from analytics.processed_events as e
+        where pg_catalog.strpos(e.idempotency_key, p_user_id::text) > 0),
+      'analytics.daily_active_users', (select pg_catalog.count(*) from analytics.daily_active_users as a
+        where a.user_id = p_user_id),
+      'automation.user_work_counts', (select pg_catalog.count(*) from automation.user_work_counts as c
+        where c.user_id = p_user_id),
+      'automation.report_requests', (select pg_catalog.count(*) from automation.report_requests as r
+        where r.user_id = p_user_id),
+      'public.reports', coalesce(pg_catalog.cardinality(paths), 0));
+  else
+    delete from automation.email_send_slots as s where s.user_key = p_user_id::text or s.user_key = any (addresses);
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('automation.email_send_slots', n);
+    delete from analytics.processed_events as e where pg_catalog.strpos(e.idempotency_key, p_user_id::text) > 0;
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('analytics.processed_events', n);
+    delete from analytics.daily_active_users as a where a.user_id = p_user_id;
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('analytics.daily_active_users', n);
+    delete from automation.user_work_counts as c where c.user_id = p_user_id;
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('automation.user_work_counts', n);
+    delete from automation.report_requests as r where r.user_id = p_user_id;
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('automation.report_requests', n);
+    delete from public.reports as r where r.user_id = p_user_id;
+    get diagnostics n = row_count;
+    counts := counts || pg_catalog.jsonb_build_object('public.reports', n);
+  end if;
+
+  return pg_catalog.jsonb_build_object(
+    'user_id', p_user_id,
+    'dry_run', p_dry_run,
+    'addresses', pg_catalog.cardinality(addresses),
+    'counts', counts,
+    'report_paths', pg_catalog.to_jsonb(coalesce(paths, '{}'))
+  );
+end;
+$function$;
+revoke all on function public.erase_user_data(uuid, text, boolean) from public;
+grant EXECUTE on function public.erase_user_data(uuid, text, boolean) to service_role;
+comment on function public.erase_user_data(uuid, text, boolean) is 'service_role only (`balansity user erase <id>`): erases one user''s personal data from what this repository owns, in one transaction: queued, dead-lettered and archived messages naming the user id or the address (every pgmq queue), the address in the email delivery log (rows kept), send-budget slots, analytics (processed event keys with the id, daily_active_users), per-user counters, report requests and report rows. Addresses: the profile''s and p_email (for a profile already deleted). p_dry_run counts without changing anything. Returns {"user_id", "dry_run", "addresses": n, "counts": {place: rows}, "report_paths": [the report files to delete from the store]}. Profiles, checkups, appointments and payments are the app''s: deleting the auth user erases them.';
 
 -- function public.handle_appointment_cancelled()
 CREATE OR REPLACE FUNCTION public.handle_appointment_cancelled()
@@ -3716,6 +3979,10 @@ insert into automation.cron_jobs (name, schedule, command, enabled) values
 -- cron job purge-cron-history
 insert into automation.cron_jobs (name, schedule, command, enabled) values
   ('purge-cron-history', '30 1 * * *', 'select automation.purge_cron_history()', true);
+
+-- cron job purge-personal-data
+insert into automation.cron_jobs (name, schedule, command, enabled) values
+  ('purge-personal-data', '15 * * * *', 'select automation.purge_personal_data()', true);
 
 -- cron job purge-queue-archives
 insert into automation.cron_jobs (name, schedule, command, enabled) values

@@ -7,9 +7,11 @@
  *   cron status | runs <job>
  *   send-test-email <to> <template> [--locale ru|en]
  *   reports regenerate <assessment>
+ *   user erase <user-id> [--email a] [--report-folder dir] [--dry-run] [--yes]
  *
- * Every command but doctor calls the console's SQL functions (041_operator_console.sql) over
- * DATABASE_URL. Exit codes: 0 ok, 1 failed or refused, 2 usage, 69 database unreachable, 78 configuration.
+ * Every command but doctor calls SQL functions over DATABASE_URL: the console's (041_operator_console.sql),
+ * and public.erase_user_data (051) for user erase. Exit codes: 0 ok, 1 failed or refused, 2 usage, 69
+ * database unreachable, 78 configuration.
  */
 import { Command, CommanderError } from "commander";
 import { runDoctorCommand } from "./doctor/doctor-command.ts";
@@ -20,6 +22,7 @@ import { addEmailBudgetCommand } from "./operator/email-budget-command.ts";
 import { addEmailAndReportCommands } from "./operator/email-reports-commands.ts";
 import type { CliContext } from "./operator/operator-command.ts";
 import { addQueuesCommands } from "./operator/queues-commands.ts";
+import { addUserEraseCommand } from "./operator/user-erase-command.ts";
 
 const EXIT_CODES_HELP =
   "\nExit codes: 0 done, 1 failed or refused, 2 usage (bad command line or argument, discard without --yes off a terminal),\n" +
@@ -63,6 +66,7 @@ function buildProgram(context: CliContext, setExitCode: (code: number) => void):
   addCronCommands(program, context, setExitCode);
   addEmailAndReportCommands(program, context, setExitCode);
   addEmailBudgetCommand(program, context, setExitCode);
+  addUserEraseCommand(program, context, setExitCode);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -238,6 +238,11 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "054_reminder_unsubscribe.sql",
   },
+  // 051: one user's data erased on request (`balansity user erase`).
+  "public.erase_user_data(uuid, text, boolean)": {
+    execute: service,
+    migration: "051_personal_data_retention.sql",
+  },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */

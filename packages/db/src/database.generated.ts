@@ -156,7 +156,10 @@ export interface AutomationEmailDeliveries {
   idempotency_key: string;
   lease_until: Timestamp | null;
   msg_id: Int8;
-  recipient: string;
+  /**
+   * The address the email went to; null once removed (after the email_recipient_retention setting by purge-personal-data, or by public.erase_user_data). The row is kept for counts.
+   */
+  recipient: string | null;
   /**
    * How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.
    */

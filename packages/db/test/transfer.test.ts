@@ -349,6 +349,67 @@ describe("db transfer: the seed's ai schema into public", { timeout: 180_000 }, 
     expect(await targetQuery("select 1 from public.message_instances")).toHaveLength(INSTANCES);
   });
 
+  it("with --create-tables creates a missing target table from the source's, row-level security on and no policy", async () => {
+    await withClient(target.url, (client) =>
+      client.query("drop table public.messages; drop table public.message_instances"),
+    );
+    // Without the flag a missing table is still an error, and nothing is created.
+    const refused = await runCli(seedArgs());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      "- public.message_instances does not exist in the target (source ai.message_instances)",
+    );
+    expect(await targetQuery("select to_regclass('public.messages') as t")).toEqual([{ t: null }]);
+
+    const created = await runCli([...seedArgs(), "--create-tables"]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toContain(
+      "created in the target (row-level security on, no policy: write the policies it needs): public.message_instances, public.messages",
+    );
+    expect(created.stdout).toContain("verified: 2 tables equal in source and target");
+    const tables = await targetQuery<{ name: string; rls: boolean; policies: number }>(
+      `select c.relname as name, c.relrowsecurity as rls,
+              (select count(*)::int from pg_policies p where p.schemaname = 'public' and p.tablename = c.relname) as policies
+         from pg_class c where c.oid in ('public.message_instances'::regclass, 'public.messages'::regclass)
+        order by 1`,
+    );
+    expect(tables).toEqual([
+      { name: "message_instances", rls: true, policies: 0 },
+      { name: "messages", rls: true, policies: 0 },
+    ]);
+    // The source's definition: types, not null, primary key, the foreign key into the mapped schema.
+    const columns = await targetQuery<{ column: string; type: string; not_null: boolean }>(
+      `select a.attname as column, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+         from pg_attribute a where a.attrelid = 'public.messages'::regclass and a.attnum > 0 order by a.attnum`,
+    );
+    expect(columns).toEqual([
+      { column: "instance_id", type: "uuid", not_null: true },
+      { column: "message_id", type: "bigint", not_null: true },
+      { column: "body", type: "text", not_null: false },
+      { column: "payload", type: "jsonb", not_null: true },
+      { column: "sent_at", type: "timestamp without time zone", not_null: false },
+      { column: "attachment", type: "bytea", not_null: false },
+    ]);
+    const constraints = await targetQuery<{ definition: string }>(
+      `select pg_get_constraintdef(oid) as definition from pg_constraint
+        where conrelid = 'public.messages'::regclass order by contype`,
+    );
+    expect(constraints.map((row) => row.definition)).toEqual([
+      "FOREIGN KEY (instance_id) REFERENCES message_instances(id)",
+      "PRIMARY KEY (instance_id, message_id)",
+    ]);
+    expect(await targetQuery("select 1 from public.messages")).toHaveLength(MESSAGES);
+    // The API's roles see nothing of the copied rows (no policy).
+    const visible = await withClient(target.url, async (client) => {
+      // Even granted select (as Supabase grants every public table to anon), row security hides them.
+      await client.query("begin; grant select on public.message_instances to anon; set local role anon");
+      const { rows } = await client.query("select count(*)::int as n from public.message_instances");
+      await client.query("rollback");
+      return rows[0].n;
+    });
+    expect(visible).toBe(0);
+  });
+
   it("refuses a plan it cannot carry out, listing every problem before anything is written", async () => {
     await withClient(source.url, (client) =>
       client.query("create table ai.no_key (value text); create table ai.only_here (id int primary key)"),
@@ -462,6 +523,32 @@ describe("db transfer: target roles and sequences", { timeout: 180_000 }, () => 
       "insert into public.counters (label) values ('after') returning id, code",
     );
     expect(next).toEqual({ id: "26", code: 26 });
+  });
+
+  it("--create-tables carries serial and identity columns, defaults, unique and check constraints", async () => {
+    await withClient(source.url, (client) =>
+      client.query(
+        `create table ai.counters (id bigserial primary key, code int generated always as identity unique,
+           n int not null default 0 check (n >= 0), label text default 'none');
+         insert into ai.counters (n, label) select i, 'n' || i from generate_series(1, 25) i;`,
+      ),
+    );
+    const report = await runTransfer(options({ tables: ["ai.counters"], createTables: true }));
+    expect(report.equal).toBe(true);
+    const [next] = await targetQuery<{ id: string; code: number; n: number; label: string }>(
+      "insert into public.counters default values returning id, code, n, label",
+    );
+    expect(next).toEqual({ id: "26", code: 26, n: 0, label: "none" });
+    await expect(targetQuery("insert into public.counters (n) values (-1)")).rejects.toThrow(
+      /counters_n_check/,
+    );
+    await expect(targetQuery("insert into public.counters (code) values (1)")).rejects.toThrow(
+      /counters_code_key/,
+    );
+    const [rls] = await targetQuery<{ rls: boolean }>(
+      "select relrowsecurity as rls from pg_class where oid = 'public.counters'::regclass",
+    );
+    expect(rls).toEqual({ rls: true });
   });
 });
 

@@ -180,3 +180,32 @@ export async function regenerateReport(db: OperatorConnection, assessmentId: str
   );
   return Number(rows[0]?.msg_id);
 }
+
+/** What public.erase_user_data (051) erased, or with dryRun would erase: rows per place, report files. */
+export interface ErasedUserData {
+  readonly user_id: string;
+  readonly dry_run: boolean;
+  /** Addresses matched: the profile's and the one given. */
+  readonly addresses: number;
+  readonly counts: Readonly<Record<string, number>>;
+  /** The user's report files (paths in the report store), for the caller to delete. */
+  readonly report_paths: readonly string[];
+}
+
+export async function eraseUserData(
+  db: OperatorConnection,
+  userId: string,
+  email: string | null,
+  dryRun: boolean,
+): Promise<ErasedUserData> {
+  const rows = await db.query<{ result: ErasedUserData }>(
+    "select public.erase_user_data(p_user_id => $1::uuid, p_email => $2, p_dry_run => $3) as result",
+    [userId, email, dryRun],
+  );
+  const result = rows[0]?.result;
+  if (!result) throw new Error("erase_user_data returned no row");
+  return {
+    ...result,
+    counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [k, Number(v)])),
+  };
+}

@@ -4,7 +4,8 @@
  *   plan ─► backup the target's tables ─► copy each table (foreign-key order, batches) ─► verify
  *
  * - plan: which tables, where each goes (`--schema-map ai=public`), checked against the target
- *   before anything is written (see table-catalog.ts);
+ *   before anything is written (see table-catalog.ts); with `--create-tables` a table the target
+ *   lacks is created from the source's definition, row-level security on (create-target-tables.ts);
  * - backup: pg_dump, else a compressed JSON export (backup-tables.ts);
  * - copy: keyset batches through COPY, one transaction each, skipping rows the target already has
  *   and recording progress in the target, so a re-run copies nothing twice and a killed run
@@ -17,6 +18,7 @@ import type { DatabaseConfig } from "../database-config.ts";
 import { toPoolConfig } from "../pool-config.ts";
 import { type BackupMethod, type BackupResult, backupTables } from "./backup-tables.ts";
 import { type CopyTableResult, copyTable } from "./copy-table.ts";
+import { createTargetTables } from "./create-target-tables.ts";
 import { createProgressBars } from "./progress-bars.ts";
 import { displayName, planTables, qualified } from "./table-catalog.ts";
 import { clearProgress, ensureProgressTable, readProgress } from "./transfer-progress.ts";
@@ -37,6 +39,8 @@ export interface TransferOptions {
   readonly restart: boolean;
   /** Copy into tables of an API-exposed schema (`public`) whose row-level security is off; refused otherwise. */
   readonly allowNoRls?: boolean;
+  /** Create a table the target lacks from the source's definition (row-level security on, no policy); an error otherwise. */
+  readonly createTables?: boolean;
   readonly log: { info(message: string): void; warn(message: string): void };
   /** Where progress bars go (a terminal gets bars, anything else plain lines). */
   readonly progress: NodeJS.WriteStream;
@@ -116,6 +120,7 @@ async function transfer(
     tables: options.tables,
     schemaMap: options.schemaMap,
     allowNoRls: options.allowNoRls ?? false,
+    createTables: options.createTables ?? false,
   });
   log.info(
     `tables in foreign-key order: ${plans
@@ -126,6 +131,15 @@ async function transfer(
       )
       .join(", ")}`,
   );
+
+  const created = await createTargetTables(source, target, plans, log.warn);
+  if (created.length > 0) {
+    log.info(
+      `created in the target (row-level security on, no policy: write the policies it needs): ${created
+        .map(displayName)
+        .join(", ")}`,
+    );
+  }
 
   const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, "-");
   const backup = await backupTables(

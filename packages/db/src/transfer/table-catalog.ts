@@ -22,6 +22,8 @@ export interface TablePlan {
   readonly columns: readonly ColumnInfo[];
   /** Primary key columns, in key order: batches are key ranges, so a table needs one. */
   readonly key: readonly ColumnInfo[];
+  /** The target lacks the table and `--create-tables` creates it (create-target-tables.ts). */
+  readonly create?: boolean;
 }
 
 /** `"schema"."name"`, quoted for SQL. */
@@ -52,6 +54,8 @@ export async function planTables(
     readonly schemaMap: ReadonlyMap<string, string>;
     /** Copy into a table of a schema the API exposes even when its row-level security is off. */
     readonly allowNoRls?: boolean;
+    /** A target table that does not exist is to be created from the source's (not an error). */
+    readonly createTables?: boolean;
   },
 ): Promise<TablePlan[]> {
   const sourceSchemas = options.schemaMap.size > 0 ? [...options.schemaMap.keys()] : ["public"];
@@ -69,10 +73,15 @@ export async function planTables(
       continue;
     }
     const targetColumns = await readColumns(target, mapped);
+    if (targetColumns.length === 0 && options.createTables) {
+      plans.push({ source: table, target: mapped, columns, key, create: true });
+      continue;
+    }
     if (targetColumns.length === 0) {
       problems.push(
         `${displayName(mapped)} does not exist in the target (source ${displayName(table)}): ` +
-          "apply the migrations to the target first (pnpm db:migrate), or map the schema with --schema-map",
+          "apply the migrations to the target first (pnpm db:migrate), map the schema with --schema-map, " +
+          "or pass --create-tables to create it from the source's definition (row-level security on, no policy)",
       );
       continue;
     }

@@ -22,6 +22,8 @@ export const TRANSFER_USAGE = `usage: db transfer --from <url> --to <url> [optio
   --restart                forget recorded progress and start from the first key (present rows are still skipped)
   --allow-no-rls           copy into tables of an API-exposed schema (public) whose row-level security is off
                            (refused otherwise: anyone with the anon key could read them)
+  --create-tables          create a table the target lacks from the source's definition, with row-level
+                           security on and no policy (without it a missing table is an error)
 
 exit status: 0 every table verified equal, 1 a difference (or an error while copying), 2 bad usage or configuration`;
 
@@ -123,6 +125,7 @@ export async function transferCli(
       triggers: options.triggers,
       restart: values.restart ?? false,
       allowNoRls: values["allow-no-rls"] ?? false,
+      createTables: values["create-tables"] ?? false,
       log: { info: printError, warn: (message) => printError(`warning: ${message}`) },
       progress: io.stderr,
     });
@@ -156,6 +159,7 @@ function parse(argv: readonly string[]) {
       triggers: { type: "string", default: "skip" },
       restart: { type: "boolean", default: false },
       "allow-no-rls": { type: "boolean", default: false },
+      "create-tables": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });

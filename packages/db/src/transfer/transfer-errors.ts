@@ -5,7 +5,9 @@ export type TransferErrorCode =
   /** The tables cannot be copied as asked (missing in the target, no primary key, a type mismatch...). */
   | "transfer_plan_invalid"
   /** The backup of the target could not be written; nothing was copied. */
-  | "transfer_backup_failed";
+  | "transfer_backup_failed"
+  /** `--create-tables` could not create a missing table; nothing was created or copied. */
+  | "transfer_create_failed";
 
 /** A transfer problem; lists every issue found at once, one per line. */
 export class TransferError extends Error {
