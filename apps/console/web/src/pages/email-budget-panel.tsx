@@ -38,9 +38,9 @@ export function EmailBudgetPanel({
               <th className="num">sent in window</th>
               <th className="num">remaining</th>
               <th>next slot</th>
-              {emailSendTierNames.map((name, tier) => (
+              {emailSendTierNames.map((name) => (
                 <th key={name} className="num">
-                  waiting: {tier} {name}
+                  waiting: {name}
                 </th>
               ))}
               <th className="num">waiting for the send budget</th>
