@@ -9,6 +9,7 @@ import type { Processor } from "./consumer/processor.ts";
 import { QueueConsumer } from "./consumer/queue-consumer.ts";
 import { QueueNotifier } from "./consumer/queue-notifier.ts";
 import { TransportBreaker } from "./consumer/transport-breaker.ts";
+import { budgetWindowResetAt, sendBudgetFor } from "./email/send-budget.ts";
 import { LegacyCompleter } from "./legacy/legacy-completer.ts";
 import { startHttpServer } from "./ops/http-server.ts";
 import { retryWithBackoff } from "./ops/retry-with-backoff.ts";
@@ -216,6 +217,7 @@ function createBreakers(options: {
   metrics: WorkerMetrics;
 }): ReadonlyMap<string, TransportBreaker> {
   const { pool, processors, config, logger, metrics } = options;
+  const budget = sendBudgetFor(config.smtp);
   const probes = new Map<string, () => Promise<void>>([
     ["database", () => pool.query("select 1").then(() => undefined)],
   ]);
@@ -232,6 +234,8 @@ function createBreakers(options: {
         logger,
         maxProbeDelayMs: config.probeMaxIntervalMs,
         maxThrottleDelayMs: config.smtp.throttleMaxPauseSeconds * 1000,
+        // Under a send budget a throttled SMTP pause lasts until the budget's window reopens.
+        ...(name === "smtp" && budget ? { throttleResumeAt: () => budgetWindowResetAt(pool, budget) } : {}),
         onStateChange: (state) => metrics.transportPaused(name, state === "open"),
       }),
     );

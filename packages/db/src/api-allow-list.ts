@@ -211,6 +211,8 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.console_reports(integer)": { execute: operators, migration: "041_operator_console.sql" },
   "public.console_regenerate_report(uuid)": { execute: operators, migration: "041_operator_console.sql" },
+  // 055: the send budget in the web console.
+  "public.console_email_budget(jsonb)": { execute: operators, migration: "055_email_budget_console.sql" },
   // 046: Supabase Auth's access token hook (supabase_auth_admin only, not an API role).
   "public.custom_access_token_hook(jsonb)": {
     execute: none,

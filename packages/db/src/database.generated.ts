@@ -167,6 +167,9 @@ export interface AutomationEmailDeliveries {
   sent_at: Timestamp | null;
   smtp_message_id: string | null;
   smtp_response: string | null;
+  /**
+   * waiting (in the queue, held back by the send budget or the per-mailbox limit; error says which; no attempt yet: 055), sending (claimed by a worker until lease_until), sent (the SMTP server accepted it), failed (the last attempt failed; the queue retries it).
+   */
   status: string;
   template: string;
   updated_at: Generated<Timestamp>;
@@ -183,6 +186,10 @@ export interface AutomationEmailSendSlots {
   account: string;
   idempotency_key: string;
   msg_id: Int8;
+  /**
+   * The recipient address (lower case) of the slot's email: the per-mailbox limit counts these (055). Null on slots taken before 055.
+   */
+  recipient: string | null;
   reserved_at: Timestamp;
   tier: number;
   user_key: string;

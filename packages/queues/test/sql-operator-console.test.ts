@@ -67,6 +67,7 @@ const calls = [
     fn: "public.console_email_deliveries(text, integer)",
     sql: "select * from public.console_email_deliveries(null, 10)",
   },
+  { fn: "public.console_email_budget(jsonb)", sql: "select * from public.console_email_budget('{}')" },
   {
     fn: "public.console_queue_test_email(text, text, text)",
     sql: "select public.console_queue_test_email('ops@example.com', 'report_ready', 'en')",

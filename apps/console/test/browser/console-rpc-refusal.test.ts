@@ -23,6 +23,7 @@ const consoleCalls: readonly (readonly [string, Record<string, unknown>])[] = [
   ["console_cron_jobs", {}],
   ["console_cron_runs", { jobname: "purge-queue-archives" }],
   ["console_email_deliveries", {}],
+  ["console_email_budget", { tiers: { report_ready: 1 } }],
   ["console_queue_test_email", { to_address: "someone@example.com", template: "report_ready", locale: "en" }],
   ["console_reports", {}],
   ["console_regenerate_report", { assessment_id: COMPLETED_ASSESSMENT }],

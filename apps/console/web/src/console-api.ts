@@ -1,3 +1,4 @@
+import { emailSendTiers } from "@balansity/queues";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 
@@ -75,6 +76,23 @@ export type CronRunRow = z.infer<typeof cronRunRow>;
 export const emailDeliveryRow = z.record(z.string(), z.unknown());
 export type EmailDeliveryRow = z.infer<typeof emailDeliveryRow>;
 
+/** The send budget (console_email_budget, 055): one row per sending account, or one with no account. */
+export const emailBudgetRow = z.object({
+  account: nullableText,
+  send_limit: count.nullable(),
+  window_seconds: count.nullable(),
+  sent_in_window: count.nullable(),
+  remaining: count.nullable(),
+  next_slot_at: timestamp.nullable(),
+  waiting_tier_0: count,
+  waiting_tier_1: count,
+  waiting_tier_2: count,
+  waiting_for_budget: count,
+  waiting_for_mailbox: count,
+  recipient_limit_per_minute: count,
+});
+export type EmailBudgetRow = z.infer<typeof emailBudgetRow>;
+
 export const reportRow = z.object({
   id: z.string(),
   assessment_id: z.string(),
@@ -101,6 +119,7 @@ export interface ConsoleApi {
   cronJobs(): Promise<CronJobRow[]>;
   cronRuns(jobname: string): Promise<CronRunRow[]>;
   emailDeliveries(search?: string): Promise<EmailDeliveryRow[]>;
+  emailBudget(): Promise<EmailBudgetRow[]>;
   reports(): Promise<ReportRow[]>;
   regenerateReport(assessmentId: string): Promise<number>;
 }
@@ -164,6 +183,9 @@ export function consoleApi(client: RpcClient): ConsoleApi {
     cronRuns: (jobname) => call(client, "console_cron_runs", { jobname }, z.array(cronRunRow)),
     emailDeliveries: (search) =>
       call(client, "console_email_deliveries", search ? { search } : {}, z.array(emailDeliveryRow)),
+    // The worker's template -> tier map, so the waiting emails are counted per tier as it orders them.
+    emailBudget: () =>
+      call(client, "console_email_budget", { tiers: emailSendTiers }, z.array(emailBudgetRow)),
     reports: () => call(client, "console_reports", {}, z.array(reportRow)),
     regenerateReport: (assessmentId) =>
       call(client, "console_regenerate_report", { assessment_id: assessmentId }, count),

@@ -16,7 +16,8 @@ import { ThrottledError } from "./errors.ts";
  * Throttling (a ThrottledError: the transport works but refuses more for now) opens it too, but no
  * probe can tell when the provider's window reopens — a throttling SMTP server answers EHLO normally.
  * The breaker closes after a back-off instead (1 s, doubling while throttling goes on, up to
- * `maxThrottleDelayMs`), and the next message is the probe: throttled again, it opens for longer.
+ * `maxThrottleDelayMs`) — or, when `throttleResumeAt` knows, when the window reopens — and the next
+ * message is the probe: throttled again, it opens for longer.
  */
 export type BreakerState = "closed" | "open";
 
@@ -32,6 +33,12 @@ export interface TransportBreakerOptions {
   readonly onStateChange?: (state: BreakerState) => void;
   /** Longest pause for throttling (default 5 minutes). */
   readonly maxThrottleDelayMs?: number;
+  /**
+   * When the throttling provider's window reopens, if anything knows (the send budget: when its
+   * oldest send leaves the window). A throttled pause then lasts until then, not less than the
+   * back-off nor more than `maxThrottleDelayMs`.
+   */
+  readonly throttleResumeAt?: () => Promise<Date | undefined>;
 }
 
 const MIN_THROTTLE_DELAY_MS = 1_000;
@@ -91,13 +98,32 @@ export class TransportBreaker {
     const continues = this.#throttles > 0 && now - this.#throttleEndedAt < 4 * this.#throttleDelayMs + 10_000;
     this.#throttles = continues ? this.#throttles + 1 : 1;
     const max = this.#options.maxThrottleDelayMs ?? 300_000;
-    const delay = Math.min(max, MIN_THROTTLE_DELAY_MS * 2 ** (this.#throttles - 1));
+    const backOff = Math.min(max, MIN_THROTTLE_DELAY_MS * 2 ** (this.#throttles - 1));
+    const resumeAt = this.#options.throttleResumeAt;
+    if (!resumeAt) {
+      this.#pauseForThrottle(backOff, false);
+      return;
+    }
+    // No answer (the database is away too): the back-off alone.
+    void resumeAt()
+      .then(
+        (at) => (at ? at.getTime() - Date.now() : 0),
+        () => 0,
+      )
+      .then((untilReset) => {
+        if (this.#stopped) return;
+        this.#pauseForThrottle(Math.min(max, Math.max(backOff, untilReset)), untilReset > backOff);
+      });
+  }
+
+  #pauseForThrottle(delay: number, untilWindowResets: boolean): void {
     this.#throttleDelayMs = delay;
     this.#options.logger.warn(
       {
         transport: this.name,
         err: { message: this.#lastError },
         pause_ms: delay,
+        until_window_resets: untilWindowResets,
         throttled_in_a_row: this.#throttles,
       },
       `${this.name} is throttling: pausing the queues that use it (messages keep their attempts)`,

@@ -1,4 +1,4 @@
-import type { SendBudget } from "@balansity/queues/consumer";
+import type { Queryable, SendBudget } from "@balansity/queues/consumer";
 import type { SmtpConfig } from "../config/worker-config.ts";
 
 /**
@@ -21,4 +21,21 @@ export function sendBudgetFor(smtp: SmtpConfig): SendBudget | undefined {
     windowSeconds: smtp.sendLimit.windowSeconds,
     marginSeconds: SEND_SLOT_MARGIN_SECONDS,
   };
+}
+
+/**
+ * When the budget's window reopens: the oldest send still inside it leaves the window then (the
+ * database's clock). Undefined when nothing was sent in the window. A provider that throttles although
+ * the budget had room counts more than we do; waiting for this is the budget's best guess.
+ */
+export async function budgetWindowResetAt(q: Queryable, budget: SendBudget): Promise<Date | undefined> {
+  const { rows } = await q.query(
+    `select pg_catalog.date_part('epoch', pg_catalog.min(s.reserved_at) + pg_catalog.make_interval(secs => $2)) * 1000 as reset_ms
+       from automation.email_send_slots s
+      where s.account = $1
+        and s.reserved_at > pg_catalog.now() - pg_catalog.make_interval(secs => $2)`,
+    [budget.account, budget.windowSeconds + budget.marginSeconds],
+  );
+  const ms = (rows[0] as { reset_ms: unknown } | undefined)?.reset_ms;
+  return ms === null || ms === undefined ? undefined : new Date(Number(ms));
 }

@@ -22,6 +22,8 @@ export async function spawnWorker(options: {
   readonly databaseUrl: string;
   readonly smtpPort: number;
   readonly readyTimeoutMs?: number;
+  /** More of the worker's settings (SMTP_SEND_LIMIT, …). */
+  readonly env?: Readonly<Record<string, string>>;
 }): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, ["--import", TSX_LOADER, WORKER_MAIN], {
     env: {
@@ -38,6 +40,7 @@ export async function spawnWorker(options: {
       WORKER_SHUTDOWN_TIMEOUT_MS: "5000",
       WORKER_SCHEDULER: "off",
       LOG_LEVEL: "info",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -12,6 +12,7 @@ import { formatTime } from "../components/format.ts";
 import { Empty, LoadState } from "../components/status.tsx";
 import { usePolling } from "../components/use-polling.ts";
 import type { ConsoleApi, EmailDeliveryRow } from "../console-api.ts";
+import { EmailBudgetPanel } from "./email-budget-panel.tsx";
 
 interface EmailPageProps {
   readonly api: ConsoleApi;
@@ -24,11 +25,12 @@ interface EmailPageProps {
   }) => Promise<number>;
 }
 
-/** Recent deliveries (search by recipient), template previews in every language, and a test send. */
+/** The send budget, recent deliveries (search by recipient), a test send and template previews. */
 export function EmailPage({ api, refreshMs, sendTestEmail }: EmailPageProps) {
   return (
     <section>
       <h2>Email</h2>
+      <EmailBudgetPanel api={api} refreshMs={refreshMs} />
       <Deliveries api={api} refreshMs={refreshMs} />
       <TestEmail sendTestEmail={sendTestEmail} />
       <TemplatePreviews />
@@ -71,6 +73,12 @@ function cell(column: string, value: unknown): string {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+/** Failed rows stand out; rows waiting for the send budget (or a mailbox's limit) are marked too. */
+function rowClass(status: unknown): string {
+  if (String(status ?? "").includes("fail")) return "failed";
+  return status === "waiting" ? "waiting" : "";
+}
+
 function Deliveries({ api, refreshMs }: Omit<EmailPageProps, "sendTestEmail">) {
   const [search, setSearch] = useState("");
   const deliveries = usePolling(() => api.emailDeliveries(search.trim() || undefined), refreshMs, [
@@ -110,7 +118,7 @@ function Deliveries({ api, refreshMs }: Omit<EmailPageProps, "sendTestEmail">) {
             <tbody>
               {rows.map((row, index) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: rows are replaced whole on each load
-                <tr key={index} className={String(row.status ?? "").includes("fail") ? "failed" : ""}>
+                <tr key={index} className={rowClass(row.status)}>
                   {columns.map((column) => (
                     <td key={column} className="small">
                       {cell(column, row[column])}
