@@ -24,7 +24,9 @@ interface SinkMessage {
 
 const FROM = testWorkerEnv({ databaseUrl: "", smtpPort: 0 }).SMTP_FROM ?? "";
 const FALLBACK_FROM = "noreply@fallback-account.test";
-const AFTER_SECONDS = 3;
+// Well above what the fallback's first send takes (thread start, connection, the sink's greeting:
+// seconds here), so a fallback that ignored SMTP_FALLBACK_AFTER fails expectFallbackOnlyAfter.
+const AFTER_SECONDS = 8;
 const TRANSACTIONAL = ["appointment_confirmation", "payment_succeeded"] as const;
 const LOW_TIER = ["checkup_completed", "appointment_reminder_24h"] as const;
 
@@ -261,23 +263,33 @@ describe("SMTP_FALLBACK_*: a second account for transactional email", () => {
     await expectEachOnce(primary, fallback, keys);
   });
 
-  it("changes nothing without SMTP_FALLBACK_HOST: every email waits for the primary", async () => {
+  it.each([
+    [
+      "without SMTP_FALLBACK_HOST nothing changes",
+      "off",
+      (_unused: SinkProcess) => ({
+        QUEUE_EMAIL_QUEUE_MAX_ATTEMPTS: "1",
+        SMTP_THROTTLE_MAX_PAUSE_SECONDS: "2",
+      }),
+    ],
+    [
+      "with a fallback, trouble shorter than SMTP_FALLBACK_AFTER does not fail over",
+      "short",
+      (unused: SinkProcess) => ({ ...fallbackEnv(unused), SMTP_FALLBACK_AFTER: "10m" }),
+    ],
+  ] as const)("%s: every email waits for the primary", async (_title, run, env) => {
     const primary = await spawnSmtpSinkProcess();
     const unused = await spawnSmtpSinkProcess();
     sinks.push(primary, unused);
-    worker = await startTestWorker({
-      databaseUrl: db.url,
-      smtpPort: primary.smtpPort,
-      env: { QUEUE_EMAIL_QUEUE_MAX_ATTEMPTS: "1", SMTP_THROTTLE_MAX_PAUSE_SECONDS: "2" },
-    });
+    worker = await startTestWorker({ databaseUrl: db.url, smtpPort: primary.smtpPort, env: env(unused) });
     await setFailureMode(primary, {
       kind: "temporary",
       code: 451,
       message: "4.7.1 Too many messages, try again later",
     });
-    const keys = await enqueueMix("off");
-    // Well past what SMTP_FALLBACK_AFTER would be: still nothing sent.
-    await new Promise((resolve) => setTimeout(resolve, (AFTER_SECONDS + 3) * 1000));
+    const keys = await enqueueMix(run);
+    // Throttled for several back-offs: nothing sent, and nothing anywhere else.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
     expect(await sinkMessages(primary)).toEqual([]);
     await setFailureMode(primary, { kind: "none" });
     await waitFor(async () => (await queueLength(pool, "email_queue")) === 0, {
