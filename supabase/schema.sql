@@ -104,13 +104,15 @@ create table automation.email_deliveries (
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
   sent_at timestamp with time zone,
-  resends integer not null default 0
+  resends integer not null default 0,
+  transport text
 );
 alter table automation.email_deliveries add constraint email_deliveries_attempts_check CHECK ((attempts > 0));
 alter table automation.email_deliveries add constraint email_deliveries_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL)));
 alter table automation.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (idempotency_key);
 alter table automation.email_deliveries add constraint email_deliveries_resends_check CHECK ((resends >= 0));
 alter table automation.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['sending'::text, 'sent'::text, 'failed'::text])));
+alter table automation.email_deliveries add constraint email_deliveries_transport_check CHECK ((transport = ANY (ARRAY['primary'::text, 'fallback'::text])));
 CREATE INDEX email_deliveries_created_at_idx ON automation.email_deliveries USING btree (created_at);
 CREATE INDEX email_deliveries_recipient_created_at_idx ON automation.email_deliveries USING btree (created_at) WHERE (recipient IS NOT NULL);
 alter table automation.email_deliveries enable row level security;
@@ -118,6 +120,7 @@ grant DELETE, INSERT, SELECT, UPDATE on table automation.email_deliveries to ser
 comment on table automation.email_deliveries is 'Email delivery log of the queue worker (idempotency: one accepted send per key). Written by the worker as service_role.';
 comment on column automation.email_deliveries.recipient is 'The address the email went to; null once removed (after the email_recipient_retention setting by purge-personal-data, or by public.erase_user_data). The row is kept for counts.';
 comment on column automation.email_deliveries.resends is 'How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.';
+comment on column automation.email_deliveries.transport is 'Which SMTP account accepted the email: primary (SMTP_*) or fallback (SMTP_FALLBACK_*, transactional email while the primary was throttled or down). Set by the worker with status sent; null until then.';
 
 -- table automation.email_send_budgets
 create table automation.email_send_budgets (
@@ -1588,7 +1591,7 @@ comment on function public.console_discard_dead_letters(text, bigint[], text) is
 
 -- function public.console_email_deliveries(text, integer)
 CREATE OR REPLACE FUNCTION public.console_email_deliveries(search text DEFAULT NULL::text, max_count integer DEFAULT 100)
- RETURNS TABLE(idempotency_key text, msg_id bigint, template text, recipient text, status text, attempts integer, resends integer, smtp_message_id text, error text, created_at timestamp with time zone, updated_at timestamp with time zone, sent_at timestamp with time zone)
+ RETURNS TABLE(idempotency_key text, msg_id bigint, template text, recipient text, status text, attempts integer, resends integer, smtp_message_id text, error text, created_at timestamp with time zone, updated_at timestamp with time zone, sent_at timestamp with time zone, transport text)
  LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO ''
@@ -1604,7 +1607,8 @@ begin
   -- search: the exact recipient address or its masked form (case-insensitive), a template or a status.
   return query
   select d.idempotency_key, d.msg_id, d.template, automation.mask_text(d.recipient), d.status, d.attempts,
-         d.resends, d.smtp_message_id, automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at
+         d.resends, d.smtp_message_id, automation.mask_text(d.error), d.created_at, d.updated_at, d.sent_at,
+         d.transport
   from automation.email_deliveries as d
   where pattern is null
      or pg_catalog.lower(d.recipient) = pg_catalog.lower(pattern)
@@ -1618,7 +1622,7 @@ $function$;
 revoke all on function public.console_email_deliveries(text, integer) from public;
 grant EXECUTE on function public.console_email_deliveries(text, integer) to operator;
 grant EXECUTE on function public.console_email_deliveries(text, integer) to service_role;
-comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked, with resends (sent again after an attempt with no result, same Message-ID) and the Message-ID. search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
+comment on function public.console_email_deliveries(text, integer) is 'Operator console (operators, service_role): the newest max_count (1..1000, default 100) rows of the worker''s delivery log (automation.email_deliveries), recipient and error masked, with resends (sent again after an attempt with no result, same Message-ID), the Message-ID and the SMTP account that sent it (transport: primary or fallback). search: the exact recipient address or its masked form (a***@d***), case-insensitive, or a template or status name.';
 
 -- function public.console_peek_messages(text, integer)
 CREATE OR REPLACE FUNCTION public.console_peek_messages(queue_name text, max_count integer DEFAULT 50)

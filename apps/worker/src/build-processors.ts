@@ -3,7 +3,7 @@ import type { ReportStore } from "@balansity/reports";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { AnalyticsProcessor } from "./analytics/analytics-processor.ts";
-import type { WorkerConfig } from "./config/worker-config.ts";
+import type { SmtpConfig, WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { EmailProcessor } from "./email/email-processor.ts";
 import { sendBudgetFor } from "./email/send-budget.ts";
@@ -48,10 +48,33 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   const db = createDb(pool);
   const reportStore = options.reportStore ?? createReportStore(config.reports);
 
+  const mailTransport = (smtp: SmtpConfig) => (smtp.thread ? new SmtpThread(smtp) : inProcessTransport(smtp));
+  const fallback = config.smtpFallback;
+  if (fallback) {
+    logger.info(
+      {
+        queue: "email_queue",
+        host: fallback.smtp.host,
+        from: fallback.smtp.from,
+        after_s: fallback.afterSeconds,
+      },
+      "SMTP fallback configured: transactional email goes through it while the primary is throttled or down for longer than SMTP_FALLBACK_AFTER",
+    );
+  }
   processors.push(
     new EmailProcessor({
       db,
-      transport: config.smtp.thread ? new SmtpThread(config.smtp) : inProcessTransport(config.smtp),
+      transport: mailTransport(config.smtp),
+      ...(fallback
+        ? {
+            fallback: {
+              transport: mailTransport(fallback.smtp),
+              smtp: fallback.smtp,
+              afterSeconds: fallback.afterSeconds,
+            },
+          }
+        : {}),
+      logger,
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,

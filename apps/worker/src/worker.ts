@@ -58,6 +58,8 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
   });
   const metrics = new WorkerMetrics(pool);
   const processors = await deps.processors(pool);
+  for (const processor of processors)
+    for (const metric of processor.metrics ?? []) metrics.registry.registerMetric(metric);
   const breakers = createBreakers({ pool, processors, config, logger, metrics });
 
   const consumerIdPrefix = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -172,6 +172,10 @@ export interface AutomationEmailDeliveries {
    */
   status: string;
   template: string;
+  /**
+   * Which SMTP account accepted the email: primary (SMTP_*) or fallback (SMTP_FALLBACK_*, transactional email while the primary was throttled or down). Set by the worker with status sent; null until then.
+   */
+  transport: string | null;
   updated_at: Generated<Timestamp>;
 }
 

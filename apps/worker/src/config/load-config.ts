@@ -15,6 +15,7 @@ import type {
   QueueSettings,
   ReportsConfig,
   SendLimit,
+  SmtpFallbackConfig,
   UnsubscribeConfig,
   WorkerConfig,
 } from "./worker-config.ts";
@@ -120,6 +121,12 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
   const smtpSendLimit = read("SMTP_SEND_LIMIT", sendLimitSchema, undefined);
   const smtpThrottleMaxPause = read("SMTP_THROTTLE_MAX_PAUSE_SECONDS", int(1, 3600), 300);
   const dkim = readDkimConfig(read, issues, smtpFrom);
+  const smtpFallback = readSmtpFallback(read, issues, {
+    from: smtpFrom,
+    thread: smtpThread !== "off",
+    throttleMaxPauseSeconds: smtpThrottleMaxPause ?? 300,
+    dkim,
+  });
 
   const queues = {} as Record<QueueName, QueueSettings>;
   for (const queue of queueNames) {
@@ -187,6 +194,7 @@ export function loadConfig(env: WorkerEnv): WorkerConfig {
       shopId: read("PAYMENT_SHOP_ID", z.string().min(1), undefined),
       secretKey: read("PAYMENT_SECRET_KEY", z.string().min(1), undefined),
     },
+    smtpFallback,
     appUrl,
     reports,
     unsubscribe,
@@ -345,6 +353,88 @@ function readDkimConfig(read: Read, issues: string[], from: string | undefined):
   if (selector === undefined || domain === undefined) return undefined;
   return { domainName: domain, keySelector: selector, privateKey: pem };
 }
+
+/**
+ * SMTP_FALLBACK_*: a second SMTP account for transactional email while the primary has been throttled
+ * or down for SMTP_FALLBACK_AFTER. Off unless SMTP_FALLBACK_HOST is set. Its From is SMTP_FALLBACK_FROM,
+ * else SMTP_FROM (a provider such as nic.ru refuses a From outside the account's own domains, so set it
+ * when the accounts' domains differ); DKIM signs its mail only when its From is on the DKIM domain.
+ */
+function readSmtpFallback(
+  read: Read,
+  issues: string[],
+  primary: {
+    from: string | undefined;
+    thread: boolean;
+    throttleMaxPauseSeconds: number;
+    dkim: DkimConfig | undefined;
+  },
+): SmtpFallbackConfig | undefined {
+  const host = read("SMTP_FALLBACK_HOST", z.string().min(1), undefined);
+  const port = read("SMTP_FALLBACK_PORT", int(1, 65_535), 587) ?? 587;
+  const secure =
+    read(
+      "SMTP_FALLBACK_SECURE",
+      z.enum(["auto", "tls", "starttls", "none"], { error: "must be auto, tls, starttls or none" }),
+      "auto",
+    ) ?? "auto";
+  const user = read("SMTP_FALLBACK_USER", z.string().min(1), undefined);
+  const password = read("SMTP_FALLBACK_PASS", z.string().min(1), undefined);
+  const from = read("SMTP_FALLBACK_FROM", email, undefined) ?? primary.from;
+  const maxConnections = read("SMTP_FALLBACK_MAX_CONNECTIONS", int(1, 100), 2) ?? 2;
+  const afterSeconds = read("SMTP_FALLBACK_AFTER", durationSchema, 60) ?? 60;
+  if (host === undefined) {
+    const stray = [user && "SMTP_FALLBACK_USER", password && "SMTP_FALLBACK_PASS"].filter(Boolean);
+    if (stray.length > 0)
+      issues.push(`${stray.join(" and ")} set without SMTP_FALLBACK_HOST (the fallback transport is off)`);
+    return undefined;
+  }
+  if (user !== undefined && password === undefined)
+    issues.push("SMTP_FALLBACK_PASS is required when SMTP_FALLBACK_USER is set");
+  if (password !== undefined && user === undefined)
+    issues.push("SMTP_FALLBACK_USER is required when SMTP_FALLBACK_PASS is set");
+  const security = resolveSmtpSecurity(secure, port);
+  if (user !== undefined && security === "none" && !isLoopback(host)) {
+    issues.push(
+      `SMTP_FALLBACK_USER/SMTP_FALLBACK_PASS with SMTP_FALLBACK_SECURE=none would send the fallback's SMTP password to ${host} in clear: ` +
+        "set SMTP_FALLBACK_SECURE=starttls (port 587) or tls (port 465); plaintext AUTH is only accepted to a loopback relay",
+    );
+  }
+  const sameDomain = (address: string | undefined) => address?.split("@")[1]?.toLowerCase();
+  const dkim =
+    primary.dkim && sameDomain(from) === primary.dkim.domainName.toLowerCase() ? primary.dkim : undefined;
+  return {
+    afterSeconds,
+    smtp: {
+      host,
+      port,
+      security,
+      user,
+      password,
+      from: from ?? "",
+      fromName: read("SMTP_FROM_NAME", z.string().min(1).max(100), "Balansity") ?? "Balansity",
+      maxConnections,
+      thread: primary.thread,
+      sendLimit: undefined,
+      throttleMaxPauseSeconds: primary.throttleMaxPauseSeconds,
+      dkim,
+    },
+  };
+}
+
+const DURATION_UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+/** `60s`, `5m`, `1h`: from 1 second to 24 hours, in whole seconds. */
+const durationSchema: z.ZodType<number> = z
+  .string()
+  .regex(/^\d+[smh]$/, { error: "must be a duration in s, m or h, e.g. 60s or 5m" })
+  .transform((text, context) => {
+    const unit = text.slice(-1) as keyof typeof DURATION_UNIT_SECONDS;
+    const seconds = Number(text.slice(0, -1)) * DURATION_UNIT_SECONDS[unit];
+    if (seconds < 1 || seconds > 86_400)
+      context.addIssue({ code: "custom", message: "must be from 1s to 24h" });
+    return seconds;
+  });
 
 const WINDOW_UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 

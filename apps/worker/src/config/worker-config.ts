@@ -44,6 +44,16 @@ export interface SmtpConfig {
   readonly dkim: DkimConfig | undefined;
 }
 
+/**
+ * SMTP_FALLBACK_*: a second SMTP account. While the primary has been throttled or unreachable for
+ * `afterSeconds`, transactional email (tier 0 of emailSendTiers) goes through it; the rest waits for
+ * the primary.
+ */
+export interface SmtpFallbackConfig {
+  readonly smtp: SmtpConfig;
+  readonly afterSeconds: number;
+}
+
 /** SMTP_DKIM_*: the signing domain, the DNS selector, and the private key (PEM; never logged). */
 export interface DkimConfig {
   readonly domainName: string;
@@ -99,6 +109,8 @@ export interface ReportsConfig {
 export interface WorkerConfig {
   readonly database: DatabaseConfig;
   readonly smtp: SmtpConfig;
+  /** Undefined unless SMTP_FALLBACK_HOST is set. */
+  readonly smtpFallback: SmtpFallbackConfig | undefined;
   readonly queues: Readonly<Record<QueueName, QueueSettings>>;
   /** Backstop poll when no NOTIFY arrives (and the only wake-up in transaction pool mode). */
   readonly pollIntervalMs: number;

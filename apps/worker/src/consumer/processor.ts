@@ -1,5 +1,6 @@
 import type { QueueMessage, QueueName } from "@balansity/queues";
 import type { Logger } from "pino";
+import type { Metric } from "prom-client";
 import type { ReadPolicy } from "./read-policy.ts";
 
 /** What a processor knows about the message it handles. */
@@ -25,6 +26,14 @@ export interface Processor<Q extends QueueName = QueueName> {
    * works. A TransportUnavailableError naming one pauses the queue until its probe succeeds.
    */
   readonly probes?: Readonly<Record<string, () => Promise<void>>>;
+  /**
+   * While the breaker of `transport` is open, the messages this processor can still handle another way
+   * (a second SMTP account for transactional email): the read policy for them. Undefined (or no
+   * method): the queue pauses entirely.
+   */
+  whilePaused?(transport: string): ReadPolicy | undefined;
+  /** Prometheus metrics of the processor's own, registered with the worker's. */
+  readonly metrics?: readonly Metric[];
   process(message: QueueMessage<Q>, context: ProcessorContext): Promise<void>;
   /** Releases what the processor holds (an SMTP pool, timers); called once its consumer has stopped. */
   close?(): Promise<void>;

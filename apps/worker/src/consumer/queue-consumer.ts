@@ -28,7 +28,7 @@ import { asDatabaseUnavailable } from "./database-unavailable.ts";
 import { PermanentError, TransportUnavailableError } from "./errors.ts";
 import { MessageContext } from "./message-context.ts";
 import type { Processor } from "./processor.ts";
-import { readWithPolicy } from "./read-policy.ts";
+import { type ReadPolicy, readWithPolicy } from "./read-policy.ts";
 import type { TransportBreaker } from "./transport-breaker.ts";
 
 /*
@@ -285,8 +285,10 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     while (this.#state === "running") {
       const paused = this.#openBreaker();
       if (paused) {
-        // stop() wakes the sleep; a closing breaker ends the wait too.
-        await Promise.race([paused.whenClosed(), this.#sleep(MAX_READ_RETRY_MS)]);
+        // stop() wakes the sleep; a closing breaker ends the wait too. A processor that may route
+        // around the pause (whilePaused) is asked again every poll.
+        const wait = processor.whilePaused ? pollIntervalMs : MAX_READ_RETRY_MS;
+        await Promise.race([paused.whenClosed(), this.#sleep(wait)]);
         if (this.#state === "running" && !this.#openBreaker()) this.#dispatch();
         continue;
       }
@@ -317,7 +319,7 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
       // Finished messages not yet on their way to the archive go with this read: one round trip.
       const finished = this.#archiver.take(ARCHIVE_WITH_READ_MAX);
       try {
-        ({ records, retryAt } = await readWithPolicy(db, this.queue, processor.readPolicy, {
+        ({ records, retryAt } = await readWithPolicy(db, this.queue, this.#readPolicy(), {
           vt,
           qty: wanted,
           archive: finished,
@@ -573,8 +575,21 @@ export class QueueConsumer<Q extends QueueName = QueueName> {
     if (this.#debug) context.logger.debug({ duration_ms: Math.round(seconds * 1000) }, "processed");
   }
 
+  /** An open breaker pausing this queue: one the processor has no other route around (whilePaused). */
   #openBreaker(): TransportBreaker | undefined {
-    return this.#breakers.find((breaker) => breaker.isOpen);
+    const { processor } = this.#options;
+    return this.#breakers.find((breaker) => breaker.isOpen && !processor.whilePaused?.(breaker.name));
+  }
+
+  /** The processor's read policy, or what it reads while a breaker it routes around is open. */
+  #readPolicy(): ReadPolicy | undefined {
+    const { processor } = this.#options;
+    if (processor.whilePaused)
+      for (const breaker of this.#breakers) {
+        const policy = breaker.isOpen ? processor.whilePaused(breaker.name) : undefined;
+        if (policy) return policy;
+      }
+    return processor.readPolicy;
   }
 
   #breakerFor(transport: string): TransportBreaker | undefined {

@@ -25,19 +25,22 @@ const ABOUT_RECIPIENT_OR_MESSAGE =
  * attempt is spent. Failures of the server rather than the message — no connection, a timeout, an
  * authentication failure (our configuration) — are a transport outage: the email queue pauses and
  * probes the server instead of spending every message's attempts, so fixing the server or the
- * credentials lets the backlog drain with nothing dead-lettered.
+ * credentials lets the backlog drain with nothing dead-lettered. `transport` names the breaker
+ * (`smtp_fallback` for the SMTP_FALLBACK_* account).
  */
-export function classifySmtpError(error: unknown): PermanentError | RetryableError {
+export function classifySmtpError(error: unknown, transport = "smtp"): PermanentError | RetryableError {
   const details = error as { responseCode?: number; code?: string; message?: string; response?: string };
   const message = details.message ?? String(error);
   // The server's own line: nodemailer's wrapper ("all recipients were rejected: …") is not the reply.
   const reply = details.response ?? message;
   const responseCode = details.responseCode;
   if (details.code === "EAUTH") {
-    return new TransportUnavailableError("smtp", "smtp_auth_failed", message, { cause: error });
+    return new TransportUnavailableError(transport, "smtp_auth_failed", message, { cause: error });
   }
   if (responseCode !== undefined && isThrottle(responseCode, reply)) {
-    return new ThrottledError("smtp", "smtp_throttled", `SMTP ${responseCode}: ${message}`, { cause: error });
+    return new ThrottledError(transport, "smtp_throttled", `SMTP ${responseCode}: ${message}`, {
+      cause: error,
+    });
   }
   if (responseCode !== undefined && responseCode >= 500) {
     return new PermanentError("smtp_rejected", `SMTP ${responseCode}: ${message}`, { cause: error });
@@ -45,7 +48,7 @@ export function classifySmtpError(error: unknown): PermanentError | RetryableErr
   if (responseCode !== undefined && responseCode >= 400) {
     return new RetryableError("smtp_temporary_failure", `SMTP ${responseCode}: ${message}`, { cause: error });
   }
-  return new TransportUnavailableError("smtp", "smtp_unavailable", message, { cause: error });
+  return new TransportUnavailableError(transport, "smtp_unavailable", message, { cause: error });
 }
 
 function isThrottle(responseCode: number, reply: string): boolean {

@@ -51,8 +51,12 @@ export class EmailDeliveries {
   }
 
   /** Records the server's acceptance: from now on no retry sends this email again. */
-  markSent(idempotencyKey: string, smtp: { messageId: string; response: string }): Promise<void> {
-    return this.#sent.add({ idempotencyKey, messageId: smtp.messageId, response: smtp.response });
+  markSent(
+    idempotencyKey: string,
+    smtp: { messageId: string; response: string },
+    transport: "primary" | "fallback" = "primary",
+  ): Promise<void> {
+    return this.#sent.add({ idempotencyKey, messageId: smtp.messageId, response: smtp.response, transport });
   }
 
   /** Extends this worker's claim while a slow send is still talking to the server. */
@@ -70,6 +74,8 @@ interface SentRecord {
   readonly idempotencyKey: string;
   readonly messageId: string;
   readonly response: string;
+  /** Which SMTP account accepted it (056). */
+  readonly transport: "primary" | "fallback";
 }
 
 /** {@link EmailDeliveries.claim} for a batch, in two statements at most; one result per claim. */
@@ -143,12 +149,13 @@ async function markDeliveriesSent(db: Kysely<Database>, records: readonly SentRe
   await sql`
     update automation.email_deliveries as d
     set status = 'sent', smtp_message_id = v.message_id, smtp_response = v.response, sent_at = now(),
-        lease_until = null, error = null, updated_at = now()
+        lease_until = null, error = null, updated_at = now(), transport = v.transport
     from unnest(
       ${records.map((record) => record.idempotencyKey)}::text[],
       ${records.map((record) => record.messageId)}::text[],
-      ${records.map((record) => record.response.slice(0, 500))}::text[]
-    ) as v(idempotency_key, message_id, response)
+      ${records.map((record) => record.response.slice(0, 500))}::text[],
+      ${records.map((record) => record.transport)}::text[]
+    ) as v(idempotency_key, message_id, response, transport)
     where d.idempotency_key = v.idempotency_key`.execute(db);
 }
 

@@ -48,6 +48,7 @@ const PREFERRED_COLUMNS = [
   "resends",
   "error",
   "sent_at",
+  "transport",
   "msg_id",
 ];
 const HIDDEN_COLUMNS = new Set([
