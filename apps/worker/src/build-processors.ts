@@ -51,7 +51,10 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   processors.push(
     new EmailProcessor({
       db,
-      transport: config.smtp.thread ? new SmtpThread(config.smtp) : inProcessTransport(config.smtp),
+      // The thread records each acceptance itself, on connections of its own (thread-sent-recorder.ts).
+      transport: config.smtp.thread
+        ? new SmtpThread(config.smtp, { database: config.database })
+        : inProcessTransport(config.smtp),
       smtp: config.smtp,
       // As long as the message stays hidden; the processor renews it while a send is slow.
       leaseSeconds: config.queues.email_queue.visibilityTimeoutSeconds,

@@ -95,16 +95,19 @@ export class EmailProcessor implements Processor<"email_queue"> {
     );
     let info: SentEmail;
     try {
-      info = await this.#transport.sendMail({
-        from: { name: this.#smtp.fromName, address: this.#smtp.from },
-        to: message.to,
-        subject: message.subject ?? rendered.subject,
-        html: rendered.html,
-        text: rendered.text,
-        messageId: messageIdFor(key, this.#smtp.from),
-        headers: { "Content-Language": message.locale },
-        ...(attachments.length > 0 ? { attachments } : {}),
-      });
+      info = await this.#transport.sendMail(
+        {
+          from: { name: this.#smtp.fromName, address: this.#smtp.from },
+          to: message.to,
+          subject: message.subject ?? rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          messageId: messageIdFor(key, this.#smtp.from),
+          headers: { "Content-Language": message.locale },
+          ...(attachments.length > 0 ? { attachments } : {}),
+        },
+        { idempotencyKey: key },
+      );
     } catch (error) {
       const classified = classifySmtpError(error);
       await this.#deliveries.markFailed(key, `${classified.code}: ${classified.message}`);
@@ -112,7 +115,9 @@ export class EmailProcessor implements Processor<"email_queue"> {
     } finally {
       clearInterval(renew);
     }
-    await this.#recordSent(key, info, context);
+    // The SMTP thread records the acceptance itself as soon as the server replies; otherwise (no thread,
+    // or its record failed) it is recorded here.
+    if (!info.recorded) await this.#recordSent(key, info, context);
     context.logger.info(
       { template: message.template, smtp_message_id: info.messageId },
       "email accepted by SMTP",
