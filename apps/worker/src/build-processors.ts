@@ -48,7 +48,9 @@ export async function buildProcessors(options: BuildProcessorsOptions): Promise<
   const db = createDb(pool);
   const reportStore = options.reportStore ?? createReportStore(config.reports);
 
-  const mailTransport = (smtp: SmtpConfig) => (smtp.thread ? new SmtpThread(smtp) : inProcessTransport(smtp));
+  // The thread records each acceptance itself, on connections of its own (thread-sent-recorder.ts).
+  const mailTransport = (smtp: SmtpConfig) =>
+    smtp.thread ? new SmtpThread(smtp, { database: config.database }) : inProcessTransport(smtp);
   const fallback = config.smtpFallback;
   if (fallback) {
     logger.info(

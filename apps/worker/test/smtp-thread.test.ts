@@ -1,4 +1,7 @@
+import { type AddressInfo, createServer } from "node:net";
 import { type SmtpSink, startSmtpSink } from "@balansity/devstack";
+import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load-config.ts";
 import { PermanentError, RetryableError, TransportUnavailableError } from "../src/consumer/errors.ts";
@@ -23,14 +26,18 @@ const email: OutgoingEmail = {
   headers: { "Content-Language": "ru" },
 };
 
-function smtpConfig(port = sink.smtpPort) {
+function workerConfig(port: number, databaseUrl: string) {
   return loadConfig({
-    DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+    DATABASE_URL: databaseUrl,
     SMTP_HOST: "127.0.0.1",
     SMTP_PORT: String(port),
     SMTP_SECURE: "none",
     SMTP_FROM: "noreply@balansity.test",
-  }).smtp;
+  });
+}
+
+function smtpConfig(port = sink.smtpPort) {
+  return workerConfig(port, "postgres://postgres@127.0.0.1:5432/postgres").smtp;
 }
 
 const transports: [string, (port?: number) => MailTransport][] = [
@@ -137,5 +144,93 @@ describe("SmtpThread", () => {
     await thread.verify();
     await thread.close();
     await expect(thread.sendMail(email)).rejects.toThrow("the SMTP thread is closed");
+  });
+});
+
+describe("SmtpThread given the delivery log", () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  async function claimed(key: string) {
+    await pool.query(
+      `insert into automation.email_deliveries (idempotency_key, msg_id, template, recipient, status, lease_until, attempts)
+       values ($1, 1, 'checkup_completed', 'thread@example.com', 'sending', now() + interval '1 minute', 1)`,
+      [key],
+    );
+  }
+  async function rowOf(key: string) {
+    const { rows } = await pool.query<{
+      status: string;
+      smtp_message_id: string | null;
+      smtp_response: string | null;
+      transport: string | null;
+    }>(
+      "select status, smtp_message_id, smtp_response, transport from automation.email_deliveries where idempotency_key = $1",
+      [key],
+    );
+    return rows[0];
+  }
+
+  it("records the acceptance itself, before its reply leaves the thread, and says so", async () => {
+    const thread = new SmtpThread(smtpConfig(), { database: workerConfig(sink.smtpPort, db.url).database });
+    try {
+      await claimed("thread-record-1");
+      await claimed("thread-record-2");
+      const [first, second] = await Promise.all([
+        thread.sendMail(email, { idempotencyKey: "thread-record-1", transport: "primary" }),
+        thread.sendMail(
+          { ...email, messageId: "<thread-record-2@balansity.test>" },
+          { idempotencyKey: "thread-record-2", transport: "fallback" },
+        ),
+      ]);
+      expect(first).toMatchObject({ messageId: email.messageId, recorded: true });
+      expect(second).toMatchObject({ messageId: "<thread-record-2@balansity.test>", recorded: true });
+      // Nobody on this side wrote the rows: the thread did, by the time its replies arrived.
+      expect(await rowOf("thread-record-1")).toEqual({
+        status: "sent",
+        smtp_message_id: email.messageId,
+        smtp_response: first.response,
+        transport: "primary",
+      });
+      // The thread records which account it sends for (056's column), as the main thread would.
+      expect(await rowOf("thread-record-2")).toMatchObject({ status: "sent", transport: "fallback" });
+      // A send without a delivery (the console's test email, say) records nothing.
+      const plain = await thread.sendMail({ ...email, messageId: "<thread-plain@balansity.test>" });
+      expect(plain.recorded).toBeUndefined();
+      expect(await sink.waitForMessages(3)).toHaveLength(3);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("still sends when the database is away, and leaves the record to the caller (recorded: false)", async () => {
+    const away = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const database = workerConfig(sink.smtpPort, `postgres://postgres@127.0.0.1:${away}/nowhere`).database;
+    const thread = new SmtpThread(smtpConfig(), { database });
+    try {
+      const info = await thread.sendMail(email, {
+        idempotencyKey: "thread-record-away",
+        transport: "primary",
+      });
+      expect(info).toMatchObject({ messageId: email.messageId, recorded: false });
+      const [received] = await sink.waitForMessages(1);
+      expect(received?.messageId).toBe(email.messageId);
+    } finally {
+      await thread.close();
+    }
   });
 });

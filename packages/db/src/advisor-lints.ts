@@ -20,7 +20,13 @@ import type { GrantsQueryable } from "./api-grants.ts";
  * | 0024 rls_policy_always_true                             | WARN  | a permissive write policy for anon/authenticated that is always true |
  * | 0028 anon_security_definer_function_executable          | WARN  | a security definer function anon may execute                         |
  * | 0029 authenticated_security_definer_function_executable | WARN  | a security definer function authenticated may execute                |
+ * | 0026 pg_graphql_anon_table_exposed                      | WARN  | a table or view anon may read (its shape shows in GraphQL introspection) |
+ * | 0027 pg_graphql_authenticated_table_exposed             | WARN  | a table or view authenticated may read (the same, for any signed-in user) |
  * | 0008 rls_enabled_no_policy                              | INFO  | row level security on, no policy (only owners and bypassrls read it) |
+ *
+ * Splinter reports 0026/0027 only where the pg_graphql extension is installed. It is on every Supabase
+ * Cloud project by default and absent from the devstack, so these two are checked whether or not it is
+ * installed here: what the dashboard will show.
  *
  * Locally the pgmq functions come from the devstack's pgmq-compatible SQL rather than the extension;
  * they are left out as the extension's would be (splinter skips objects an extension owns).
@@ -78,6 +84,17 @@ const lintQueries: readonly string[] = [
      from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
     where p.prosecdef and pg_catalog.has_function_privilege('authenticated', p.oid, 'execute')
       and n.nspname <> all ($1::text[])`,
+  // 0026, 0027: what the browser roles may read shows in pg_graphql's introspection, with or without RLS.
+  `select 'pg_graphql_anon_table_exposed', 'WARN', pg_catalog.format('%s.%s', n.nspname, c.relname)
+     from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p', 'v', 'm') and pg_catalog.has_table_privilege('anon', c.oid, 'select')
+      and n.nspname <> all ($1::text[])`,
+  `select 'pg_graphql_authenticated_table_exposed', 'WARN', pg_catalog.format('%s.%s', n.nspname, c.relname)
+     from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'v', 'm', 'f') and n.nspname <> all ($1::text[])
+      and exists (select from pg_catalog.pg_attribute a
+                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                     and pg_catalog.has_column_privilege('authenticated', c.oid, a.attnum, 'select'))`,
   // 0011: any function of ours (not an extension's) without an empty search_path.
   `select 'function_search_path_mutable', 'WARN',
           pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))

@@ -5,6 +5,7 @@
  *   tsx src/cli.ts types [--out <path>]     regenerate database.generated.ts from a migrated database (DATABASE_URL)
  *   tsx src/cli.ts transfer --from <url> --to <url> [...]   copy tables between databases, verified (see transfer-cli.ts)
  *   tsx src/cli.ts adopt [--url <url>] [--dry-run]   bring a hand-made database under the migrations (see adopt/)
+ *   tsx src/cli.ts advisors --splinter <file>   run Supabase's advisor SQL you supply against DATABASE_URL
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -15,6 +16,7 @@ import { databaseTypesPath, generateDatabaseTypes } from "./generate-database-ty
 import { loadDatabaseConfig } from "./load-database-config.ts";
 import { migrationsDirectory } from "./migrations/migrations-directory.ts";
 import { planMigrations, runMigrations } from "./migrations/run-migrations.ts";
+import { ADVISORS_USAGE, advisorsCli } from "./splinter-cli.ts";
 import { TRANSFER_USAGE, transferCli } from "./transfer/transfer-cli.ts";
 
 const USAGE = `usage:
@@ -25,12 +27,16 @@ const USAGE = `usage:
   db types [--out <path>]     write the kysely Database types generated from DATABASE_URL, which must be
                               a database with every migration applied, to src/database.generated.ts
   db ${TRANSFER_USAGE.replace(/^usage: db /, "")}
-  db ${ADOPT_USAGE.replace(/^usage: db /, "")}`;
+  db ${ADOPT_USAGE.replace(/^usage: db /, "")}
+  db ${ADVISORS_USAGE.replace(/^usage: db /, "")}`;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   // `transfer` has options of its own.
   if (argv[0] === "transfer") {
     return transferCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });
+  }
+  if (argv[0] === "advisors") {
+    return advisorsCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });
   }
   if (argv[0] === "adopt") {
     return adoptCli(argv.slice(1), env, { stdout: process.stdout, stderr: process.stderr });

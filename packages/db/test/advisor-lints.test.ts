@@ -100,6 +100,28 @@ describe("each lint finds what it is for", () => {
     ]);
   });
 
+  it("pg_graphql_anon_table_exposed and pg_graphql_authenticated_table_exposed: a table the browser may read", async () => {
+    // Default privileges (as on Supabase) grant new tables to both roles: each table keeps one grant.
+    expect(
+      (
+        await lintsAfter(`
+          create table public.notices (id int primary key, body text);
+          alter table public.notices enable row level security;
+          revoke all on public.notices from anon, authenticated;
+          grant select on public.notices to anon;
+          create table public.drafts (id int primary key, body text);
+          alter table public.drafts enable row level security;
+          revoke all on public.drafts from anon, authenticated;
+          grant select (id) on public.drafts to authenticated`)
+      ).sort(),
+    ).toEqual([
+      "pg_graphql_anon_table_exposed public.notices",
+      "pg_graphql_authenticated_table_exposed public.drafts",
+      "rls_enabled_no_policy public.drafts",
+      "rls_enabled_no_policy public.notices",
+    ]);
+  });
+
   it("rls_disabled_in_public and policy_exists_rls_disabled: row level security turned off", async () => {
     expect((await lintsAfter("alter table public.appointments disable row level security")).sort()).toEqual([
       "policy_exists_rls_disabled public.appointments",
@@ -114,7 +136,12 @@ describe("each lint finds what it is for", () => {
           "create view public.emails as select id, email from auth.users; grant select on public.emails to authenticated",
         )
       ).sort(),
-    ).toEqual(["auth_users_exposed public.emails", "security_definer_view public.emails"]);
+    ).toEqual([
+      "auth_users_exposed public.emails",
+      "pg_graphql_anon_table_exposed public.emails",
+      "pg_graphql_authenticated_table_exposed public.emails",
+      "security_definer_view public.emails",
+    ]);
   });
 
   it("rls_references_user_metadata and rls_policy_always_true: careless policies", async () => {

@@ -1,5 +1,6 @@
 import type { Database } from "@balansity/db";
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
+import { MARK_SENT_SQL, type SentRecord, sentRecordsParameters } from "./sent-records.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
 
 export type ClaimResult = "claimed" | "already_sent" | "in_progress";
@@ -70,14 +71,6 @@ export class EmailDeliveries {
   }
 }
 
-interface SentRecord {
-  readonly idempotencyKey: string;
-  readonly messageId: string;
-  readonly response: string;
-  /** Which SMTP account accepted it (056). */
-  readonly transport: "primary" | "fallback";
-}
-
 /** {@link EmailDeliveries.claim} for a batch, in two statements at most; one result per claim. */
 async function claimDeliveries(
   db: Kysely<Database>,
@@ -146,17 +139,7 @@ async function claimDeliveries(
 
 /** {@link EmailDeliveries.markSent} for a batch, in one statement. */
 async function markDeliveriesSent(db: Kysely<Database>, records: readonly SentRecord[]): Promise<void> {
-  await sql`
-    update automation.email_deliveries as d
-    set status = 'sent', smtp_message_id = v.message_id, smtp_response = v.response, sent_at = now(),
-        lease_until = null, error = null, updated_at = now(), transport = v.transport
-    from unnest(
-      ${records.map((record) => record.idempotencyKey)}::text[],
-      ${records.map((record) => record.messageId)}::text[],
-      ${records.map((record) => record.response.slice(0, 500))}::text[],
-      ${records.map((record) => record.transport)}::text[]
-    ) as v(idempotency_key, message_id, response, transport)
-    where d.idempotency_key = v.idempotency_key`.execute(db);
+  await db.executeQuery(CompiledQuery.raw(MARK_SENT_SQL, sentRecordsParameters(records)));
 }
 
 async function renewDeliveryLease(

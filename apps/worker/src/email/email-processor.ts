@@ -175,7 +175,7 @@ export class EmailProcessor implements Processor<"email_queue"> {
     });
     let sent: { info: SentEmail; route: SmtpRoute };
     try {
-      sent = await this.#send(email, isTransactional(message));
+      sent = await this.#send(email, isTransactional(message), key);
     } catch (error) {
       const classified =
         error instanceof RetryableError || error instanceof PermanentError ? error : classifySmtpError(error);
@@ -186,7 +186,9 @@ export class EmailProcessor implements Processor<"email_queue"> {
     }
     const { info, route } = sent;
     this.#sentSinceScrape[route] += 1;
-    await this.#recordSent(key, info, route, context);
+    // The SMTP thread records the acceptance itself as soon as the server replies; otherwise (no thread,
+    // or its record failed) it is recorded here.
+    if (!info.recorded) await this.#recordSent(key, info, route, context);
     context.logger.info(
       { template: message.template, smtp_message_id: info.messageId, transport: route },
       "email accepted by SMTP",
@@ -201,13 +203,15 @@ export class EmailProcessor implements Processor<"email_queue"> {
   async #send(
     email: (smtp: SmtpConfig) => OutgoingEmail,
     transactional: boolean,
+    idempotencyKey: string,
   ): Promise<{ info: SentEmail; route: SmtpRoute }> {
     const fallback = this.#fallback;
     const failover = fallback?.failover;
-    if (!fallback || !failover) return { info: await this.#primary(email(this.#smtp)), route: "primary" };
+    if (!fallback || !failover)
+      return { info: await this.#primary(email(this.#smtp), idempotencyKey), route: "primary" };
     if (!transactional || failover.tryPrimaryFirst()) {
       try {
-        const info = await this.#primary(email(this.#smtp));
+        const info = await this.#primary(email(this.#smtp), idempotencyKey);
         failover.primaryWorks();
         return { info, route: "primary" };
       } catch (error) {
@@ -219,15 +223,19 @@ export class EmailProcessor implements Processor<"email_queue"> {
     }
     failover.usingFallback();
     try {
-      return { info: await fallback.transport.sendMail(email(fallback.smtp)), route: "fallback" };
+      const info = await fallback.transport.sendMail(email(fallback.smtp), {
+        idempotencyKey,
+        transport: "fallback",
+      });
+      return { info, route: "fallback" };
     } catch (error) {
       throw classifySmtpError(error, "smtp_fallback");
     }
   }
 
-  async #primary(email: OutgoingEmail): Promise<SentEmail> {
+  async #primary(email: OutgoingEmail, idempotencyKey: string): Promise<SentEmail> {
     try {
-      return await this.#transport.sendMail(email);
+      return await this.#transport.sendMail(email, { idempotencyKey, transport: "primary" });
     } catch (error) {
       throw classifySmtpError(error);
     }

@@ -14,6 +14,18 @@ export interface OutgoingEmail {
 export interface SentEmail {
   readonly messageId: string;
   readonly response: string;
+  /**
+   * True when the transport has already written the delivery log's "sent" record for the delivery it
+   * was given (the SMTP thread does, right after the server's reply); otherwise the caller records it.
+   */
+  readonly recorded?: boolean;
+}
+
+/** The delivery log row an email belongs to: a transport that can, records its acceptance there. */
+export interface DeliveryRef {
+  readonly idempotencyKey: string;
+  /** Which SMTP account sends it (056's `transport` column). */
+  readonly transport: "primary" | "fallback";
 }
 
 /**
@@ -21,7 +33,7 @@ export interface SentEmail {
  * `inProcessTransport` (on the calling thread, SMTP_THREAD=off).
  */
 export interface MailTransport {
-  sendMail(email: OutgoingEmail): Promise<SentEmail>;
+  sendMail(email: OutgoingEmail, delivery?: DeliveryRef): Promise<SentEmail>;
   /** EHLO (and AUTH) against the server: resolves when it would take email. */
   verify(): Promise<void>;
   close(): void | Promise<void>;

@@ -4,8 +4,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { DatabaseConfig } from "@balansity/db";
 import type { SmtpConfig } from "../config/worker-config.ts";
-import type { MailTransport, OutgoingEmail, SentEmail } from "./mail-transport.ts";
+import type { DeliveryRef, MailTransport, OutgoingEmail, SentEmail } from "./mail-transport.ts";
 
 /** A failure as data, with the fields classifySmtpError reads. */
 export interface SmtpThreadError {
@@ -18,9 +19,21 @@ export interface SmtpThreadError {
 }
 
 export type SmtpThreadRequest =
-  | { readonly id: number; readonly kind: "send"; readonly email: OutgoingEmail }
+  | {
+      readonly id: number;
+      readonly kind: "send";
+      readonly email: OutgoingEmail;
+      readonly delivery: DeliveryRef | undefined;
+    }
   | { readonly id: number; readonly kind: "verify" }
   | { readonly kind: "close" };
+
+/** What the thread starts with. */
+export interface SmtpThreadData {
+  readonly smtp: SmtpConfig;
+  /** Where the thread records acceptances itself (thread-sent-recorder.ts); none: the caller records. */
+  readonly database: DatabaseConfig | undefined;
+}
 
 export type SmtpThreadReply =
   | { readonly id: number; readonly ok: true; readonly value: SentEmail | undefined }
@@ -38,6 +51,11 @@ const CLOSE_GRACE_MS = 5_000;
  * an email, and it needs nothing from the main thread but the rendered email: so it runs beside the
  * queue reads, rendering and database writes instead of after them (bench/RESULTS.md, email-pipeline).
  *
+ * Given the database, the thread also records each acceptance in the delivery log itself, right after
+ * the server's reply (thread-sent-recorder.ts), and says so in the reply (`recorded`): the window in
+ * which a crash turns an accepted email into a resend no longer includes the reply's wait for the main
+ * thread.
+ *
  * The thread starts with the first request. If it dies, every request in flight fails with
  * code ETHREAD (an outage to classifySmtpError: the queue pauses and probes) and the next request
  * starts a new one.
@@ -45,19 +63,24 @@ const CLOSE_GRACE_MS = 5_000;
 export class SmtpThread implements MailTransport {
   readonly #smtp: SmtpConfig;
   readonly #body: URL;
+  readonly #database: DatabaseConfig | undefined;
   readonly #pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   #worker: Worker | undefined;
   #nextId = 1;
   #closed = false;
 
-  /** `body` replaces the thread's code (tests: a thread that dies). */
-  constructor(smtp: SmtpConfig, options: { body?: URL } = {}) {
+  /**
+   * `database`: the thread records acceptances of sends given a delivery there itself. `body` replaces
+   * the thread's code (tests: a thread that dies).
+   */
+  constructor(smtp: SmtpConfig, options: { database?: DatabaseConfig; body?: URL } = {}) {
     this.#smtp = smtp;
+    this.#database = options.database;
     this.#body = options.body ?? BODY;
   }
 
-  sendMail(email: OutgoingEmail): Promise<SentEmail> {
-    return this.#request({ kind: "send", email });
+  sendMail(email: OutgoingEmail, delivery?: DeliveryRef): Promise<SentEmail> {
+    return this.#request({ kind: "send", email, delivery });
   }
 
   verify(): Promise<void> {
@@ -75,7 +98,9 @@ export class SmtpThread implements MailTransport {
     if ((await Promise.race([exited.then(() => "exited"), grace])) !== "exited") await worker.terminate();
   }
 
-  #request<T>(request: { kind: "send"; email: OutgoingEmail } | { kind: "verify" }): Promise<T> {
+  #request<T>(
+    request: { kind: "send"; email: OutgoingEmail; delivery: DeliveryRef | undefined } | { kind: "verify" },
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the SMTP thread is closed"));
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
@@ -91,7 +116,8 @@ export class SmtpThread implements MailTransport {
     // No resourceLimits: the start command's --max-old-space-size and --max-semi-space-size are
     // process-wide V8 flags and take precedence over them. Under load the thread's heap is ~30 MB,
     // 17 MB of it the young generation (bench/RESULTS.md, report-throughput).
-    const worker = startBody(this.#body, { workerData: { smtp: this.#smtp } });
+    const workerData: SmtpThreadData = { smtp: this.#smtp, database: this.#database };
+    const worker = startBody(this.#body, { workerData });
     worker.unref();
     worker.on("message", (reply: SmtpThreadReply) => this.#settle(reply));
     worker.on("error", (error) => this.#lost(worker, error.message));
