@@ -233,6 +233,14 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
   },
   "public.handle_payment_reversed()": { execute: none, migration: "048_payment_notifications.sql" },
   "public.handle_appointment_cancelled()": { execute: none, migration: "048_payment_notifications.sql" },
+  // 052: worker heartbeats, the alert webhook outbox, and the console's view of the alerts.
+  "public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean)": {
+    execute: service,
+    migration: "052_operator_alerts.sql",
+  },
+  "public.alert_webhooks_claim(integer, integer)": { execute: service, migration: "052_operator_alerts.sql" },
+  "public.alert_webhook_result(bigint, text)": { execute: service, migration: "052_operator_alerts.sql" },
+  "public.console_alerts()": { execute: operators, migration: "052_operator_alerts.sql" },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */
