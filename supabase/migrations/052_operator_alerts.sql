@@ -595,7 +595,7 @@ begin
   if v_silence is not null then
     select pg_catalog.max(h.last_seen_at) into v_last_beat
       from automation.worker_heartbeats h
-     where h.stopped_at is null and h.last_seen_at <= p_now;
+     where h.stopped_at is null;
     if v_last_beat is null or v_last_beat < p_now - v_silence then
       v_true := v_true || pg_catalog.jsonb_build_object('no_worker',
         case when v_last_beat is null then pg_catalog.format('no worker is running (none recorded a heartbeat within %s)', v_silence)
