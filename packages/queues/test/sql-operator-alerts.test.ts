@@ -1,8 +1,9 @@
 // The operator alerts of supabase/migrations/052_operator_alerts.sql against a real database: each
 // condition made true (dead letters, an aged message, no worker heartbeat), notified once, not again
 // within the hour, again after it while still true, and resolved. Time moves with check_alerts' p_now.
-import { emailTemplateVariableSchemas } from "@balansity/emails/catalog";
+
 import { createTestDatabase, type TestDatabase } from "@balansity/devstack/testing";
+import { emailTemplateVariableSchemas } from "@balansity/emails/catalog";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { emailMessageSchema } from "../src/index.ts";
@@ -327,7 +328,9 @@ describe("the webhook outbox", () => {
     const again = await pool.query("select * from public.alert_webhooks_claim(10, 60)");
     expect(again.rows).toMatchObject([{ attempt: 2 }]);
     await pool.query("select public.alert_webhook_result($1, null)", [again.rows[0].id]);
-    const delivered = await pool.query("select delivered_at is not null as delivered from automation.alert_webhooks");
+    const delivered = await pool.query(
+      "select delivered_at is not null as delivered from automation.alert_webhooks",
+    );
     expect(delivered.rows).toEqual([{ delivered: true }]);
   });
 });
