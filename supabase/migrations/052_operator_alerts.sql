@@ -33,7 +33,7 @@
 -- Who delivers: the email goes through email_queue and the webhook through the worker's outbox, so
 -- both need a live worker. A no_worker alert is recorded (console, CLI) and delivered when a worker
 -- comes back; an installation that must hear of a dead worker at once needs an outside check of the
--- worker's /healthz (docs/operations.md).
+-- worker's /healthz (docs/operator-alerts.md).
 
 -- ---------------------------------------------------------------------------------------------
 -- Settings
