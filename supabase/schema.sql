@@ -80,13 +80,14 @@ create table automation.alert_webhooks (
   next_attempt_at timestamp with time zone not null default now(),
   delivered_at timestamp with time zone,
   failed_at timestamp with time zone,
-  last_error text
+  last_error text,
+  pg_net_request_id bigint
 );
 alter table automation.alert_webhooks add constraint alert_webhooks_pkey PRIMARY KEY (id);
-CREATE INDEX alert_webhooks_due_idx ON automation.alert_webhooks USING btree (next_attempt_at) WHERE ((delivered_at IS NULL) AND (failed_at IS NULL));
+CREATE INDEX alert_webhooks_due_idx ON automation.alert_webhooks USING btree (next_attempt_at) WHERE ((delivered_at IS NULL) AND (failed_at IS NULL) AND (pg_net_request_id IS NULL));
 alter table automation.alert_webhooks enable row level security;
 grant SELECT on table automation.alert_webhooks to service_role;
-comment on table automation.alert_webhooks is 'The webhook outbox (052): one row per alert notification while alerts_webhook_url is set, written by automation.check_alerts, delivered by the worker (public.alert_webhooks_claim, alert_webhook_result) with retries; delivered or failed rows are deleted after 7 days. The URL is read at delivery, never stored here.';
+comment on table automation.alert_webhooks is 'The webhook notifications (052): one row per alert notification while alerts_webhook_url is set, written by automation.check_alerts. Delivered by the worker (public.alert_webhooks_claim, alert_webhook_result) with retries, or, while no worker is alive and pg_net exists, POSTed once from the database by net.http_post (pg_net_request_id set; the worker never claims those). Rows are deleted 7 days after delivery, failure or the pg_net POST. The URL is read at delivery, never stored here.';
 
 -- table automation.consumer_first_reads
 create table automation.consumer_first_reads (
@@ -673,6 +674,7 @@ declare
   v_notified text[] := '{}';
   v_resolved text[] := '{}';
   v_emails integer := 0;
+  v_direct boolean;
 begin
   select
     coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_repeat_interval'), '1 hour')::interval,
@@ -687,7 +689,8 @@ begin
 
   delete from automation.worker_heartbeats h where h.last_seen_at < p_now - v_retention;
   delete from automation.alert_webhooks w
-   where coalesce(w.delivered_at, w.failed_at) < p_now - interval '7 days';
+   where coalesce(w.delivered_at, w.failed_at) < p_now - interval '7 days'
+      or (w.pg_net_request_id is not null and w.created_at < p_now - interval '7 days');
 
   -- One cheap statement per queue: a count over the dead letters of the window, or the first visible
   -- message by msg_id (the primary key), never a scan of a whole backlog.
@@ -725,6 +728,12 @@ begin
     end if;
   end if;
 
+  -- No worker alive to deliver the outbox: the webhooks of this check go out through pg_net where it
+  -- exists. Detected by the function, not pg_extension: the same test for Supabase's pg_net and a
+  -- stand-in of the same signature.
+  v_direct := (v_true ? 'no_worker')
+    and pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is not null;
+
   -- Fired, or still true an interval after the operators were last told: tell them (again).
   for v_condition, v_summary in select e.key, e.value #>> '{}' from pg_catalog.jsonb_each(v_true) e loop
     select * into v_state from automation.alert_state a where a.condition = v_condition for update;
@@ -735,14 +744,14 @@ begin
       on conflict (condition) do update
         set firing = true, summary = excluded.summary, first_fired_at = p_now, last_notified_at = p_now,
             resolved_at = null, notifications = 1;
-      v_emails := v_emails + automation.notify_operators(v_condition, 'firing', v_summary, p_now, p_now);
+      v_emails := v_emails + automation.notify_operators(v_condition, 'firing', v_summary, p_now, p_now, v_direct);
       v_notified := v_notified || v_condition;
     elsif v_state.last_notified_at <= p_now - v_repeat then
       update automation.alert_state a
          set summary = v_summary, last_notified_at = p_now, notifications = a.notifications + 1
        where a.condition = v_condition;
       v_emails := v_emails + automation.notify_operators(v_condition, 'firing', v_summary,
-        v_state.first_fired_at, p_now);
+        v_state.first_fired_at, p_now, v_direct);
       v_notified := v_notified || v_condition;
     else
       update automation.alert_state a set summary = v_summary where a.condition = v_condition;
@@ -755,7 +764,7 @@ begin
   loop
     update automation.alert_state a set firing = false, resolved_at = p_now where a.condition = v_state.condition;
     v_emails := v_emails + automation.notify_operators(v_state.condition, 'resolved', v_state.summary,
-      v_state.first_fired_at, p_now);
+      v_state.first_fired_at, p_now, v_direct);
     v_resolved := v_resolved || v_state.condition;
   end loop;
 
@@ -768,7 +777,7 @@ end;
 $function$;
 revoke all on function automation.check_alerts(timestamp with time zone) from public;
 grant EXECUTE on function automation.check_alerts(timestamp with time zone) to service_role;
-comment on function automation.check_alerts(timestamp with time zone) is 'Cron job check-alerts (every minute; pg_cron or the worker''s scheduler as service_role): evaluates dead_letters:<queue>_dlq, oldest_message:<queue> and no_worker against the alerts_* settings, records them in automation.alert_state, and notifies the operators (operator_alert email to alerts_email_to, webhook outbox when alerts_webhook_url is set) when a condition fires, again after alerts_repeat_interval while it stays true, and once when it resolves. Deletes heartbeats older than worker_heartbeat_retention. p_now is for tests. Returns {"firing": [...], "notified": [...], "resolved": [...], "emails": n}.';
+comment on function automation.check_alerts(timestamp with time zone) is 'Cron job check-alerts (every minute; pg_cron or the worker''s scheduler as service_role): evaluates dead_letters:<queue>_dlq, oldest_message:<queue> and no_worker against the alerts_* settings, records them in automation.alert_state, and notifies the operators (operator_alert email to alerts_email_to; when alerts_webhook_url is set, the webhook outbox, or while no_worker is true and net.http_post exists, a POST through pg_net) when a condition fires, again after alerts_repeat_interval while it stays true, and once when it resolves. Deletes heartbeats older than worker_heartbeat_retention. p_now is for tests. Returns {"firing": [...], "notified": [...], "resolved": [...], "emails": n}.';
 
 -- function automation.console_matches_address(text, text)
 CREATE OR REPLACE FUNCTION automation.console_matches_address(haystack text, search text)
@@ -925,8 +934,8 @@ $function$;
 revoke all on function automation.mask_text(text) from public;
 comment on function automation.mask_text(text) is 'Masks every link in value as [hidden: link] and every email address as a***@d*** (first characters kept). Used by the console functions on error messages and payload strings.';
 
--- function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone)
-CREATE OR REPLACE FUNCTION automation.notify_operators(p_condition text, p_status text, p_summary text, p_since timestamp with time zone, p_now timestamp with time zone)
+-- function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean)
+CREATE OR REPLACE FUNCTION automation.notify_operators(p_condition text, p_status text, p_summary text, p_since timestamp with time zone, p_now timestamp with time zone, p_direct boolean)
  RETURNS integer
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -939,6 +948,8 @@ declare
   v_address text;
   v_emails integer := 0;
   v_variables jsonb;
+  v_payload jsonb;
+  v_request bigint;
 begin
   select pg_catalog.max(s.value) filter (where s.key = 'alerts_email_to'),
          pg_catalog.max(s.value) filter (where s.key = 'alerts_email_locale'),
@@ -974,14 +985,29 @@ begin
   end loop;
 
   if coalesce(v_webhook, '') <> '' then
-    insert into automation.alert_webhooks (condition, payload)
-    values (p_condition, v_variables || pg_catalog.jsonb_build_object('source', 'balansity'));
+    v_payload := v_variables || pg_catalog.jsonb_build_object('source', 'balansity');
+    if p_direct then
+      -- No worker to deliver it: pg_net POSTs it (asynchronously, after commit, once). Dynamic SQL so
+      -- that this compiles and runs where the net schema does not exist; the caller checked it does.
+      begin
+        execute 'select net.http_post(url => $1, body => $2, headers => $3, timeout_milliseconds => $4)'
+          into v_request
+          using v_webhook, v_payload,
+            '{"Content-Type": "application/json", "User-Agent": "balansity-database"}'::jsonb, 10000;
+      exception when others then
+        -- E.g. pg_net's background worker is down: the outbox keeps it for the worker instead.
+        raise warning 'check_alerts: net.http_post failed (%), the webhook waits for a worker', sqlerrm;
+        v_request := null;
+      end;
+    end if;
+    insert into automation.alert_webhooks (condition, payload, pg_net_request_id)
+    values (p_condition, v_payload, v_request);
   end if;
   return v_emails;
 end;
 $function$;
-revoke all on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone) from public;
-comment on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone) is 'Internal to automation.check_alerts: queues an operator_alert email (high priority) to each alerts_email_to address and, when alerts_webhook_url is set, a row in the webhook outbox. Returns the emails queued.';
+revoke all on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean) from public;
+comment on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean) is 'Internal to automation.check_alerts: queues an operator_alert email (high priority) to each alerts_email_to address and, when alerts_webhook_url is set, a webhook row: for the worker''s outbox, or with p_direct (no worker alive, pg_net present) POSTed at once through net.http_post and marked with its request id. Returns the emails queued.';
 
 -- function automation.purge_cron_history(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_cron_history(p_now timestamp with time zone DEFAULT now())
@@ -1233,7 +1259,7 @@ begin
     -- The URL was removed after the rows were written: nobody to deliver them to.
     update automation.alert_webhooks w
        set failed_at = pg_catalog.now(), last_error = 'alerts_webhook_url is empty'
-     where w.delivered_at is null and w.failed_at is null;
+     where w.delivered_at is null and w.failed_at is null and w.pg_net_request_id is null;
     return;
   end if;
   -- Leased, not locked: the POST happens outside this transaction; a worker that dies mid-POST
@@ -1244,7 +1270,8 @@ begin
          next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds)
    where w.id in (
      select d.id from automation.alert_webhooks d
-      where d.delivered_at is null and d.failed_at is null and d.next_attempt_at <= pg_catalog.now()
+      where d.delivered_at is null and d.failed_at is null and d.pg_net_request_id is null
+        and d.next_attempt_at <= pg_catalog.now()
       order by d.next_attempt_at
       limit p_limit
       for update skip locked
@@ -1254,7 +1281,7 @@ end;
 $function$;
 revoke all on function public.alert_webhooks_claim(integer, integer) from public;
 grant EXECUTE on function public.alert_webhooks_claim(integer, integer) to service_role;
-comment on function public.alert_webhooks_claim(integer, integer) is 'The worker (service_role): leases up to p_limit due webhook notifications for p_lease_seconds and returns them with the current alerts_webhook_url (empty setting: marks them failed, returns none). Report each with alert_webhook_result.';
+comment on function public.alert_webhooks_claim(integer, integer) is 'The worker (service_role): leases up to p_limit due webhook notifications for p_lease_seconds and returns them with the current alerts_webhook_url (empty setting: marks them failed, returns none). Never those already POSTed through pg_net. Report each with alert_webhook_result.';
 
 -- function public.apply_payment_notification(text, text, text, jsonb)
 CREATE OR REPLACE FUNCTION public.apply_payment_notification(provider text, event text, object_id text, api_object jsonb)
@@ -1565,7 +1592,7 @@ begin
         from automation.worker_heartbeats h),
     'webhooks_pending', (
       select pg_catalog.count(*) from automation.alert_webhooks w
-       where w.delivered_at is null and w.failed_at is null),
+       where w.delivered_at is null and w.failed_at is null and w.pg_net_request_id is null),
     'email_to_set', exists (select from automation.settings s where s.key = 'alerts_email_to' and s.value <> ''),
     'webhook_set', exists (select from automation.settings s where s.key = 'alerts_webhook_url' and s.value <> '')
   );

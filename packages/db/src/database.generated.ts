@@ -139,6 +139,7 @@ export interface AutomationAlertWebhooks {
   last_error: string | null;
   next_attempt_at: Generated<Timestamp>;
   payload: Json;
+  pg_net_request_id: Int8 | null;
 }
 
 export interface AutomationConsumerFirstReads {

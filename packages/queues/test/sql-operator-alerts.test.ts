@@ -227,6 +227,9 @@ describe("no_worker", () => {
     await setting("alerts_worker_silence", "2 minutes");
     expect(await check(0)).toMatchObject({ firing: ["no_worker"], notified: ["no_worker"], emails: 2 });
     expect((await alertEmails())[0]!.summary).toContain("no worker is running");
+    // No pg_net in this database: the webhook waits in the outbox for a worker.
+    const outbox = await pool.query("select pg_net_request_id from automation.alert_webhooks");
+    expect(outbox.rows).toEqual([{ pg_net_request_id: null }]);
     expect(await check(30 * MINUTE)).toMatchObject({ notified: [], emails: 0 });
 
     await beat("host-a:4242:abc");
