@@ -53,7 +53,7 @@ insert into automation.settings (key, value, description) values
    'Operator addresses the alerts are emailed to (operator_alert), comma-separated; empty: no alert email.'),
   ('alerts_email_locale', 'ru', 'Language of the alert emails: ru or en.'),
   ('alerts_webhook_url', '',
-   'URL the worker POSTs each alert to as JSON (https://, or http:// to a loopback address); empty: no webhook. Never logged.'),
+   'URL each alert is POSTed to as JSON, by the worker (or through pg_net while no worker is alive) (https://, or http:// to a loopback address); empty: no webhook. Never logged.'),
   ('alerts_repeat_interval', '1 hour',
    'How often a condition that stays true is notified again (at most once per this interval).'),
   ('alerts_dlq_threshold', '1',

@@ -194,7 +194,7 @@ describe("operator alerts with a running worker", () => {
 
     const result = await checkAlerts();
     expect(result.notified).toEqual(["no_worker"]);
-    // Recorded, and waiting for a worker to deliver it (the limitation docs/operator-alerts.md states).
+    // No pg_net in this database: recorded, and waiting for a worker to deliver it.
     const pending = await pool.query(
       "select count(*)::int as n from automation.alert_webhooks where condition = 'no_worker' and delivered_at is null",
     );
