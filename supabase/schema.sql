@@ -56,6 +56,40 @@ alter table analytics.processed_events enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table analytics.processed_events to service_role;
 comment on table analytics.processed_events is 'Idempotency keys of the events already counted, so a retried or duplicated message counts once. Rows older than 30 days may be deleted.';
 
+-- table automation.alert_state
+create table automation.alert_state (
+  condition text not null,
+  firing boolean not null,
+  summary text not null,
+  first_fired_at timestamp with time zone not null,
+  last_notified_at timestamp with time zone not null,
+  resolved_at timestamp with time zone,
+  notifications integer not null default 1
+);
+alter table automation.alert_state add constraint alert_state_pkey PRIMARY KEY (condition);
+alter table automation.alert_state enable row level security;
+grant SELECT on table automation.alert_state to service_role;
+comment on table automation.alert_state is 'One row per alert condition that has ever fired (052, written by automation.check_alerts): firing now or not, when it first fired (this time), when the operators were last told, when it resolved, and how often they were told.';
+
+-- table automation.alert_webhooks
+create table automation.alert_webhooks (
+  id bigint generated always as identity not null,
+  condition text not null,
+  payload jsonb not null,
+  created_at timestamp with time zone not null default now(),
+  attempts integer not null default 0,
+  next_attempt_at timestamp with time zone not null default now(),
+  delivered_at timestamp with time zone,
+  failed_at timestamp with time zone,
+  last_error text,
+  pg_net_request_id bigint
+);
+alter table automation.alert_webhooks add constraint alert_webhooks_pkey PRIMARY KEY (id);
+CREATE INDEX alert_webhooks_due_idx ON automation.alert_webhooks USING btree (next_attempt_at) WHERE ((delivered_at IS NULL) AND (failed_at IS NULL) AND (pg_net_request_id IS NULL));
+alter table automation.alert_webhooks enable row level security;
+grant SELECT on table automation.alert_webhooks to service_role;
+comment on table automation.alert_webhooks is 'The webhook notifications (052): one row per alert notification while alerts_webhook_url is set, written by automation.check_alerts. Delivered by the worker (public.alert_webhooks_claim, alert_webhook_result) with retries, or, while no worker is alive and pg_net exists, POSTed once from the database by net.http_post (pg_net_request_id set; the worker never claims those). Rows are deleted 7 days after delivery, failure or the pg_net POST. The URL is read at delivery, never stored here.';
+
 -- table automation.consumer_first_reads
 create table automation.consumer_first_reads (
   queue_name text not null,
@@ -255,6 +289,17 @@ create table automation.settings (
   value text not null,
   description text
 );
+alter table automation.settings add constraint settings_alerts_check CHECK (
+CASE key
+    WHEN 'alerts_email_locale'::text THEN (value = ANY (ARRAY['ru'::text, 'en'::text]))
+    WHEN 'alerts_webhook_url'::text THEN ((value = ''::text) OR (value ~ '^https://[^/@\s]+(/\S*)?$'::text) OR (value ~ '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?(/\S*)?$'::text))
+    WHEN 'alerts_repeat_interval'::text THEN ((value)::interval >= '00:01:00'::interval)
+    WHEN 'alerts_dlq_threshold'::text THEN ((value = ''::text) OR (value ~ '^[1-9][0-9]{0,8}$'::text))
+    WHEN 'alerts_dlq_window'::text THEN ((value)::interval > '00:00:00'::interval)
+    WHEN 'alerts_oldest_message_age'::text THEN ((value = ''::text) OR ((value)::interval > '00:00:00'::interval))
+    WHEN 'alerts_worker_silence'::text THEN ((value = ''::text) OR ((value)::interval > '00:00:00'::interval))
+    ELSE true
+END);
 alter table automation.settings add constraint settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text));
 alter table automation.settings add constraint settings_pkey PRIMARY KEY (key);
 alter table automation.settings add constraint settings_retention_batch_size_check CHECK (((key <> 'retention_batch_size'::text) OR (value ~ '^[1-9][0-9]{0,6}$'::text)));
@@ -287,6 +332,22 @@ CREATE INDEX user_work_counts_window_start_idx ON automation.user_work_counts US
 alter table automation.user_work_counts enable row level security;
 grant DELETE, SELECT on table automation.user_work_counts to service_role;
 comment on table automation.user_work_counts is 'Per user and clock hour (UTC), one row: how much work of each kind the user''s own writes queued (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) and how much was held back by the user_hourly_limit_<kind> settings (held_back_<kind>; for high_priority_emails: confirmations queued at normal priority instead). last_admitted: the kinds the latest write was allowed. A user''s rows older than the user_work_counts_retention setting (7 days) are deleted at their next write.';
+
+-- table automation.worker_heartbeats
+create table automation.worker_heartbeats (
+  worker_id text not null,
+  hostname text not null,
+  pid integer not null,
+  version text not null,
+  started_at timestamp with time zone not null,
+  last_seen_at timestamp with time zone not null,
+  stopped_at timestamp with time zone
+);
+alter table automation.worker_heartbeats add constraint worker_heartbeats_pkey PRIMARY KEY (worker_id);
+alter table automation.worker_heartbeats add constraint worker_heartbeats_worker_id_check CHECK (((length(worker_id) >= 1) AND (length(worker_id) <= 200)));
+alter table automation.worker_heartbeats enable row level security;
+grant SELECT on table automation.worker_heartbeats to service_role;
+comment on table automation.worker_heartbeats is 'One row per worker process (052): written every few seconds by public.worker_heartbeat, stopped_at set at a clean shutdown, deleted by check-alerts worker_heartbeat_retention after its last beat. check-alerts reads it for the no_worker alert.';
 
 -- table public.appointments
 create table public.appointments (
@@ -601,6 +662,137 @@ $function$;
 revoke all on function automation.admit_user_work(uuid, text[]) from public;
 comment on function automation.admit_user_work(uuid, text[]) is 'Internal (the triggers of 032/039, as their owner): counts one unit of each kind in p_kinds (checkup_emails, confirmation_emails, high_priority_emails, report_jobs, events) for p_user_id in the current UTC hour and returns the kinds still under their user_hourly_limit_<kind> setting and, for checkup_emails, report_jobs and events, under their user_daily_limit_<kind> setting for the UTC day (050). Not callable by the API roles.';
 
+-- function automation.check_alerts(timestamp with time zone)
+CREATE OR REPLACE FUNCTION automation.check_alerts(p_now timestamp with time zone DEFAULT now())
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_repeat interval;
+  v_dlq_threshold integer;
+  v_dlq_window interval;
+  v_oldest_age interval;
+  v_silence interval;
+  v_retention interval;
+  v_queue text;
+  v_count bigint;
+  v_oldest timestamptz;
+  v_last_beat timestamptz;
+  -- The conditions true now: condition -> summary.
+  v_true jsonb := '{}'::jsonb;
+  v_condition text;
+  v_summary text;
+  v_state automation.alert_state;
+  v_notified text[] := '{}';
+  v_resolved text[] := '{}';
+  v_emails integer := 0;
+  v_direct boolean;
+begin
+  select
+    coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_repeat_interval'), '1 hour')::interval,
+    nullif(coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_dlq_threshold'), '1'), '')::integer,
+    coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_dlq_window'), '1 hour')::interval,
+    nullif(coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_oldest_message_age'), '15 minutes'), '')::interval,
+    nullif(coalesce(pg_catalog.max(s.value) filter (where s.key = 'alerts_worker_silence'), '2 minutes'), '')::interval,
+    coalesce(pg_catalog.max(s.value) filter (where s.key = 'worker_heartbeat_retention'), '1 day')::interval
+    into v_repeat, v_dlq_threshold, v_dlq_window, v_oldest_age, v_silence, v_retention
+    from automation.settings s
+   where s.key like 'alerts\_%' or s.key = 'worker_heartbeat_retention';
+
+  delete from automation.worker_heartbeats h where h.last_seen_at < p_now - v_retention;
+  delete from automation.alert_webhooks w
+   where coalesce(w.delivered_at, w.failed_at) < p_now - interval '7 days'
+      or (w.pg_net_request_id is not null and w.created_at < p_now - interval '7 days');
+
+  -- One cheap statement per queue: a count over the dead letters of the window, or the first visible
+  -- message by msg_id (the primary key), never a scan of a whole backlog.
+  for v_queue in select m.queue_name from pgmq.meta m order by m.queue_name loop
+    if v_queue like '%\_dlq' then
+      continue when v_dlq_threshold is null;
+      execute pg_catalog.format(
+        'select pg_catalog.count(*) from pgmq.%I where enqueued_at > $1 and enqueued_at <= $2', 'q_' || v_queue)
+        into v_count using p_now - v_dlq_window, p_now;
+      if v_count >= v_dlq_threshold then
+        v_true := v_true || pg_catalog.jsonb_build_object('dead_letters:' || v_queue,
+          pg_catalog.format('%s new dead letters in %s within %s', v_count, v_queue, v_dlq_window));
+      end if;
+    else
+      continue when v_oldest_age is null;
+      execute pg_catalog.format(
+        'select enqueued_at from pgmq.%I where vt <= $1 order by msg_id limit 1', 'q_' || v_queue)
+        into v_oldest using p_now;
+      if v_oldest is not null and v_oldest < p_now - v_oldest_age then
+        v_true := v_true || pg_catalog.jsonb_build_object('oldest_message:' || v_queue,
+          pg_catalog.format('the oldest waiting message of %s was enqueued %s ago (at %s)', v_queue,
+            pg_catalog.date_trunc('second', p_now - v_oldest), v_oldest));
+      end if;
+    end if;
+  end loop;
+
+  if v_silence is not null then
+    select pg_catalog.max(h.last_seen_at) into v_last_beat
+      from automation.worker_heartbeats h
+     where h.stopped_at is null;
+    if v_last_beat is null or v_last_beat < p_now - v_silence then
+      v_true := v_true || pg_catalog.jsonb_build_object('no_worker',
+        case when v_last_beat is null then pg_catalog.format('no worker is running (none recorded a heartbeat within %s)', v_silence)
+             else pg_catalog.format('no worker has recorded a heartbeat since %s', v_last_beat) end);
+    end if;
+  end if;
+
+  -- No worker alive to deliver the outbox: the webhooks of this check go out through pg_net where it
+  -- exists. Detected by the function, not pg_extension: the same test for Supabase's pg_net and a
+  -- stand-in of the same signature.
+  v_direct := (v_true ? 'no_worker')
+    and pg_catalog.to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is not null;
+
+  -- Fired, or still true an interval after the operators were last told: tell them (again).
+  for v_condition, v_summary in select e.key, e.value #>> '{}' from pg_catalog.jsonb_each(v_true) e loop
+    select * into v_state from automation.alert_state a where a.condition = v_condition for update;
+    if not found or not v_state.firing then
+      insert into automation.alert_state as a
+        (condition, firing, summary, first_fired_at, last_notified_at, resolved_at, notifications)
+      values (v_condition, true, v_summary, p_now, p_now, null, 1)
+      on conflict (condition) do update
+        set firing = true, summary = excluded.summary, first_fired_at = p_now, last_notified_at = p_now,
+            resolved_at = null, notifications = 1;
+      v_emails := v_emails + automation.notify_operators(v_condition, 'firing', v_summary, p_now, p_now, v_direct);
+      v_notified := v_notified || v_condition;
+    elsif v_state.last_notified_at <= p_now - v_repeat then
+      update automation.alert_state a
+         set summary = v_summary, last_notified_at = p_now, notifications = a.notifications + 1
+       where a.condition = v_condition;
+      v_emails := v_emails + automation.notify_operators(v_condition, 'firing', v_summary,
+        v_state.first_fired_at, p_now, v_direct);
+      v_notified := v_notified || v_condition;
+    else
+      update automation.alert_state a set summary = v_summary where a.condition = v_condition;
+    end if;
+  end loop;
+
+  -- Firing but no longer true: resolved, and the operators told once.
+  for v_state in
+    select * from automation.alert_state a where a.firing and not (v_true ? a.condition) for update
+  loop
+    update automation.alert_state a set firing = false, resolved_at = p_now where a.condition = v_state.condition;
+    v_emails := v_emails + automation.notify_operators(v_state.condition, 'resolved', v_state.summary,
+      v_state.first_fired_at, p_now, v_direct);
+    v_resolved := v_resolved || v_state.condition;
+  end loop;
+
+  return pg_catalog.jsonb_build_object(
+    'firing', (select coalesce(pg_catalog.jsonb_agg(k order by k), '[]'::jsonb) from pg_catalog.jsonb_object_keys(v_true) k),
+    'notified', pg_catalog.to_jsonb(v_notified),
+    'resolved', pg_catalog.to_jsonb(v_resolved),
+    'emails', v_emails);
+end;
+$function$;
+revoke all on function automation.check_alerts(timestamp with time zone) from public;
+grant EXECUTE on function automation.check_alerts(timestamp with time zone) to service_role;
+comment on function automation.check_alerts(timestamp with time zone) is 'Cron job check-alerts (every minute; pg_cron or the worker''s scheduler as service_role): evaluates dead_letters:<queue>_dlq, oldest_message:<queue> and no_worker against the alerts_* settings, records them in automation.alert_state, and notifies the operators (operator_alert email to alerts_email_to; when alerts_webhook_url is set, the webhook outbox, or while no_worker is true and net.http_post exists, a POST through pg_net) when a condition fires, again after alerts_repeat_interval while it stays true, and once when it resolves. Deletes heartbeats older than worker_heartbeat_retention. p_now is for tests. Returns {"firing": [...], "notified": [...], "resolved": [...], "emails": n}.';
+
 -- function automation.console_matches_address(text, text)
 CREATE OR REPLACE FUNCTION automation.console_matches_address(haystack text, search text)
  RETURNS boolean
@@ -755,6 +947,81 @@ AS $function$
 $function$;
 revoke all on function automation.mask_text(text) from public;
 comment on function automation.mask_text(text) is 'Masks every link in value as [hidden: link] and every email address as a***@d*** (first characters kept). Used by the console functions on error messages and payload strings.';
+
+-- function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean)
+CREATE OR REPLACE FUNCTION automation.notify_operators(p_condition text, p_status text, p_summary text, p_since timestamp with time zone, p_now timestamp with time zone, p_direct boolean)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_to text;
+  v_locale text;
+  v_webhook text;
+  v_address text;
+  v_emails integer := 0;
+  v_variables jsonb;
+  v_payload jsonb;
+  v_request bigint;
+begin
+  select pg_catalog.max(s.value) filter (where s.key = 'alerts_email_to'),
+         pg_catalog.max(s.value) filter (where s.key = 'alerts_email_locale'),
+         pg_catalog.max(s.value) filter (where s.key = 'alerts_webhook_url')
+    into v_to, v_locale, v_webhook
+    from automation.settings s
+   where s.key in ('alerts_email_to', 'alerts_email_locale', 'alerts_webhook_url');
+  v_variables := pg_catalog.jsonb_build_object(
+    'condition', p_condition, 'status', p_status, 'summary', p_summary,
+    'since', p_since, 'checked_at', p_now);
+
+  for v_address in
+    select distinct pg_catalog.btrim(a) from pg_catalog.unnest(pg_catalog.string_to_array(coalesce(v_to, ''), ',')) as a
+     where pg_catalog.btrim(a) <> ''
+  loop
+    if not public.is_email_address(v_address) then
+      -- One bad address must not keep the others from hearing.
+      raise warning 'check_alerts: alerts_email_to holds "%", which is not an email address: skipped', v_address;
+      continue;
+    end if;
+    perform public.queue_email_task(
+      "to" => v_address,
+      subject => null,
+      template => 'operator_alert',
+      variables => v_variables,
+      priority => 1,
+      locale => coalesce(v_locale, 'ru'),
+      timezone => 'Europe/Moscow',
+      idempotency_key => pg_catalog.format('operator_alert:%s:%s:%s:%s', p_condition, p_status,
+        extract(epoch from p_now)::bigint, pg_catalog.lower(v_address))
+    );
+    v_emails := v_emails + 1;
+  end loop;
+
+  if coalesce(v_webhook, '') <> '' then
+    v_payload := v_variables || pg_catalog.jsonb_build_object('source', 'balansity');
+    if p_direct then
+      -- No worker to deliver it: pg_net POSTs it (asynchronously, after commit, once). Dynamic SQL so
+      -- that this compiles and runs where the net schema does not exist; the caller checked it does.
+      begin
+        execute 'select net.http_post(url => $1, body => $2, headers => $3, timeout_milliseconds => $4)'
+          into v_request
+          using v_webhook, v_payload,
+            '{"Content-Type": "application/json", "User-Agent": "balansity-database"}'::jsonb, 10000;
+      exception when others then
+        -- E.g. pg_net's background worker is down: the outbox keeps it for the worker instead.
+        raise warning 'check_alerts: net.http_post failed (%), the webhook waits for a worker', sqlerrm;
+        v_request := null;
+      end;
+    end if;
+    insert into automation.alert_webhooks (condition, payload, pg_net_request_id)
+    values (p_condition, v_payload, v_request);
+  end if;
+  return v_emails;
+end;
+$function$;
+revoke all on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean) from public;
+comment on function automation.notify_operators(text, text, text, timestamp with time zone, timestamp with time zone, boolean) is 'Internal to automation.check_alerts: queues an operator_alert email (high priority) to each alerts_email_to address and, when alerts_webhook_url is set, a webhook row: for the worker''s outbox, or with p_direct (no worker alive, pg_net present) POSTed at once through net.http_post and marked with its request id. Returns the emails queued.';
 
 -- function automation.purge_cron_history(timestamp with time zone)
 CREATE OR REPLACE FUNCTION automation.purge_cron_history(p_now timestamp with time zone DEFAULT now())
@@ -1101,6 +1368,71 @@ $function$;
 revoke all on function automation.schedule_cron_jobs() from public;
 comment on function automation.schedule_cron_jobs() is 'Run by this migration and by an operator (as the migration role) after editing automation.cron_jobs: where pg_cron is installed in this database, schedules every enabled job (upsert by name) and unschedules disabled ones; elsewhere only raises a notice. Returns {"pg_cron": bool, "scheduled": [...], "unscheduled": [...]}.';
 
+-- function public.alert_webhook_result(bigint, text)
+CREATE OR REPLACE FUNCTION public.alert_webhook_result(p_id bigint, p_error text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  update automation.alert_webhooks w
+     set delivered_at = case when p_error is null then pg_catalog.now() end,
+         last_error = pg_catalog.left(p_error, 500),
+         -- 1, 2, 4 … minutes, at most an hour apart; given up after 10 attempts.
+         failed_at = case when p_error is not null and w.attempts >= 10 then pg_catalog.now() end,
+         next_attempt_at = case
+           when p_error is null then w.next_attempt_at
+           else pg_catalog.now() + least(interval '1 minute' * power(2, w.attempts - 1), interval '1 hour')
+         end
+   where w.id = p_id and w.delivered_at is null;
+$function$;
+revoke all on function public.alert_webhook_result(bigint, text) from public;
+grant EXECUTE on function public.alert_webhook_result(bigint, text) to service_role;
+comment on function public.alert_webhook_result(bigint, text) is 'The worker (service_role), after POSTing a webhook notification claimed with alert_webhooks_claim: p_error null = delivered; otherwise the error (no URL, no secret) and a retry after 1, 2, 4 … 60 minutes, given up after 10 attempts.';
+
+-- function public.alert_webhooks_claim(integer, integer)
+CREATE OR REPLACE FUNCTION public.alert_webhooks_claim(p_limit integer DEFAULT 10, p_lease_seconds integer DEFAULT 60)
+ RETURNS TABLE(id bigint, url text, payload jsonb, attempt integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_url text;
+begin
+  if p_limit is null or p_limit < 1 or p_lease_seconds is null or p_lease_seconds < 1 then
+    raise exception 'alert_webhooks_claim: p_limit >= 1 and p_lease_seconds >= 1 are required'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  select s.value into v_url from automation.settings s where s.key = 'alerts_webhook_url';
+  if coalesce(v_url, '') = '' then
+    -- The URL was removed after the rows were written: nobody to deliver them to.
+    update automation.alert_webhooks w
+       set failed_at = pg_catalog.now(), last_error = 'alerts_webhook_url is empty'
+     where w.delivered_at is null and w.failed_at is null and w.pg_net_request_id is null;
+    return;
+  end if;
+  -- Leased, not locked: the POST happens outside this transaction; a worker that dies mid-POST
+  -- leaves the row to the next claim after p_lease_seconds.
+  return query
+  update automation.alert_webhooks w
+     set attempts = w.attempts + 1,
+         next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds)
+   where w.id in (
+     select d.id from automation.alert_webhooks d
+      where d.delivered_at is null and d.failed_at is null and d.pg_net_request_id is null
+        and d.next_attempt_at <= pg_catalog.now()
+      order by d.next_attempt_at
+      limit p_limit
+      for update skip locked
+   )
+  returning w.id, v_url, w.payload, w.attempts;
+end;
+$function$;
+revoke all on function public.alert_webhooks_claim(integer, integer) from public;
+grant EXECUTE on function public.alert_webhooks_claim(integer, integer) to service_role;
+comment on function public.alert_webhooks_claim(integer, integer) is 'The worker (service_role): leases up to p_limit due webhook notifications for p_lease_seconds and returns them with the current alerts_webhook_url (empty setting: marks them failed, returns none). Never those already POSTed through pg_net. Report each with alert_webhook_result.';
+
 -- function public.apply_payment_notification(text, text, text, jsonb)
 CREATE OR REPLACE FUNCTION public.apply_payment_notification(provider text, event text, object_id text, api_object jsonb)
  RETURNS jsonb
@@ -1391,6 +1723,35 @@ $function$;
 revoke all on function public.cleanup_old_assessments(timestamp with time zone) from public;
 grant EXECUTE on function public.cleanup_old_assessments(timestamp with time zone) to service_role;
 comment on function public.cleanup_old_assessments(timestamp with time zone) is 'Cron job cleanup-old-assessments (daily at 03:00 Moscow; pg_cron or the worker''s scheduler as service_role): marks in-progress checkups with no activity (created_at and updated_at) for 30 days as abandoned. Completed ones are never touched. p_now is for tests. Returns the number of checkups abandoned.';
+
+-- function public.console_alerts()
+CREATE OR REPLACE FUNCTION public.console_alerts()
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform automation.require_operator();
+  return pg_catalog.jsonb_build_object(
+    'conditions', (
+      select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a) order by a.firing desc, a.condition), '[]'::jsonb)
+        from automation.alert_state a),
+    'workers', (
+      select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h) order by h.last_seen_at desc), '[]'::jsonb)
+        from automation.worker_heartbeats h),
+    'webhooks_pending', (
+      select pg_catalog.count(*) from automation.alert_webhooks w
+       where w.delivered_at is null and w.failed_at is null and w.pg_net_request_id is null),
+    'email_to_set', exists (select from automation.settings s where s.key = 'alerts_email_to' and s.value <> ''),
+    'webhook_set', exists (select from automation.settings s where s.key = 'alerts_webhook_url' and s.value <> '')
+  );
+end;
+$function$;
+revoke all on function public.console_alerts() from public;
+grant EXECUTE on function public.console_alerts() to operator;
+grant EXECUTE on function public.console_alerts() to service_role;
+comment on function public.console_alerts() is 'Operator console and CLI (operators, service_role): the alert conditions (automation.alert_state), the worker heartbeats, the webhook notifications waiting, and whether recipients and a webhook are set (never the addresses or the URL).';
 
 -- function public.console_cron_jobs()
 CREATE OR REPLACE FUNCTION public.console_cron_jobs()
@@ -1767,6 +2128,11 @@ declare
       "user_name": "Анна", "appointment_id": "apt-1024", "starts_at": "2026-11-25T12:00:00Z",
       "ends_at": "2026-11-25T13:00:00Z", "consultant_name": "Мария Иванова", "refund_requested": true,
       "book_url": "https://app.balansity.ru/appointments/new", "app_url": "https://app.balansity.ru"
+    },
+    "operator_alert": {
+      "condition": "dead_letters:email_queue_dlq", "status": "firing",
+      "summary": "3 new dead letters in email_queue_dlq within 01:00:00",
+      "since": "2026-11-24T09:30:00Z", "checked_at": "2026-11-24T09:31:00Z"
     }
   }$json$;
 begin
@@ -3185,7 +3551,7 @@ declare
   templates constant text[] := array[
     'checkup_completed', 'report_ready', 'appointment_confirmation', 'appointment_reminder_24h',
     'appointment_reminder_1h', 'payment_succeeded', 'payment_failed', 'payment_refunded',
-    'appointment_cancelled'
+    'appointment_cancelled', 'operator_alert'
   ];
   message_locale text := queue_email_task.locale;
   message_timezone text := queue_email_task.timezone;
@@ -3913,6 +4279,25 @@ revoke all on function public.update_appointment_statuses(timestamp with time zo
 grant EXECUTE on function public.update_appointment_statuses(timestamp with time zone) to service_role;
 comment on function public.update_appointment_statuses(timestamp with time zone) is 'Cron job update-appointment-statuses (every 5 minutes; pg_cron or the worker''s scheduler as service_role): moves scheduled appointments to in_progress at starts_at and scheduled/in_progress ones to completed at ends_at, in one statement. p_now is for tests. Returns {"in_progress": n, "completed": n}, the rows moved to each.';
 
+-- function public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean)
+CREATE OR REPLACE FUNCTION public.worker_heartbeat(p_worker_id text, p_hostname text, p_pid integer, p_version text, p_started_at timestamp with time zone, p_stopped boolean DEFAULT false)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  insert into automation.worker_heartbeats as h
+    (worker_id, hostname, pid, version, started_at, last_seen_at, stopped_at)
+  values (p_worker_id, p_hostname, p_pid, p_version, p_started_at, pg_catalog.now(),
+          case when p_stopped then pg_catalog.now() end)
+  on conflict (worker_id) do update
+    set last_seen_at = excluded.last_seen_at,
+        stopped_at = excluded.stopped_at;
+$function$;
+revoke all on function public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean) from public;
+grant EXECUTE on function public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean) to service_role;
+comment on function public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean) is 'The worker (service_role), every few seconds: records that worker process p_worker_id is alive (one upsert into automation.worker_heartbeats); p_stopped true at its clean shutdown. Security definer: the table is not writable by service_role.';
+
 -- trigger on_auth_user_created on auth.users
 CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
 
@@ -3975,6 +4360,10 @@ CREATE TRIGGER payments_set_updated_at BEFORE UPDATE ON public.payments FOR EACH
 
 -- trigger profiles_set_updated_at on public.profiles
 CREATE TRIGGER profiles_set_updated_at BEFORE UPDATE ON public.profiles FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+-- cron job check-alerts
+insert into automation.cron_jobs (name, schedule, command, enabled) values
+  ('check-alerts', '* * * * *', 'select automation.check_alerts()', true);
 
 -- cron job cleanup-old-assessments
 insert into automation.cron_jobs (name, schedule, command, enabled) values

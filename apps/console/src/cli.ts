@@ -16,6 +16,7 @@
 import { Command, CommanderError } from "commander";
 import { runDoctorCommand } from "./doctor/doctor-command.ts";
 import { exitCodes } from "./doctor/exit-codes.ts";
+import { addAlertsCommand } from "./operator/alerts-command.ts";
 import { addCronCommands } from "./operator/cron-commands.ts";
 import { addDlqCommands } from "./operator/dlq-commands.ts";
 import { addEmailBudgetCommand } from "./operator/email-budget-command.ts";
@@ -67,6 +68,7 @@ function buildProgram(context: CliContext, setExitCode: (code: number) => void):
   addEmailAndReportCommands(program, context, setExitCode);
   addEmailBudgetCommand(program, context, setExitCode);
   addUserEraseCommand(program, context, setExitCode);
+  addAlertsCommand(program, context, setExitCode);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

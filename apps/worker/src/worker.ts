@@ -4,6 +4,8 @@ import { createPool, describeDatabaseConfig, toPoolConfig } from "@balansity/db"
 import type { QueueName } from "@balansity/queues";
 import type pg from "pg";
 import type { Logger } from "pino";
+import packageJson from "../package.json" with { type: "json" };
+import { type AlertWebhookSender, startAlertWebhookSender } from "./alerts/alert-webhook-sender.ts";
 import type { WorkerConfig } from "./config/worker-config.ts";
 import type { Processor } from "./consumer/processor.ts";
 import { QueueConsumer } from "./consumer/queue-consumer.ts";
@@ -14,11 +16,17 @@ import { LegacyCompleter } from "./legacy/legacy-completer.ts";
 import { startHttpServer } from "./ops/http-server.ts";
 import { retryWithBackoff } from "./ops/retry-with-backoff.ts";
 import { waitForDatabase } from "./ops/wait-for-database.ts";
+import { startWorkerHeartbeat, type WorkerHeartbeat } from "./ops/worker-heartbeat.ts";
 import { WorkerMetrics } from "./ops/worker-metrics.ts";
 import { type FallbackScheduler, startSchedulerIfNeeded } from "./scheduler/start-scheduler.ts";
 
 /** How long a consumer's "busy" stands without renewal (a crashed worker's ends this soon after). */
 const PRESENCE_LEASE_SECONDS = 10;
+/** How often the worker records itself alive (check-alerts' no_worker waits alerts_worker_silence, 2 min). */
+const HEARTBEAT_INTERVAL_MS = 5_000;
+/** How often the alert webhook outbox is looked at, and how long one POST may take. */
+const ALERT_WEBHOOK_POLL_MS = 5_000;
+const ALERT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 export interface WorkerDependencies {
   readonly config: WorkerConfig;
@@ -63,6 +71,9 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
   const breakers = createBreakers({ pool, processors, config, logger, metrics });
 
   const consumerIdPrefix = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const startedAt = new Date();
+  let heartbeat: WorkerHeartbeat | undefined;
+  let alertWebhooks: AlertWebhookSender | undefined;
   const consumers = new Map<QueueName, QueueConsumer>();
   // Seed-era messages (a backlog from before this worker) are completed and handled like the rest.
   const legacy = new LegacyCompleter({ pool });
@@ -124,6 +135,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
     logger,
     health: {
       live: () => true,
+      details: () => ({ heartbeat: heartbeat?.status() ?? null }),
       ready: async () => {
         if (startupProblem !== undefined) return [startupProblem];
         const failing: string[] = [];
@@ -161,6 +173,24 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
     void warmPool(pool, Math.min(config.database.poolMax - 1, QueueConsumer.readsInFlight - 1));
     await notifier?.start();
     scheduler = await startSchedulerWhenPossible({ pool, config, logger, signal: stopping.signal, ...retry });
+    heartbeat = startWorkerHeartbeat({
+      pool,
+      logger,
+      identity: {
+        workerId: consumerIdPrefix,
+        hostname: hostname(),
+        pid: process.pid,
+        version: packageJson.version,
+        startedAt,
+      },
+      intervalMs: HEARTBEAT_INTERVAL_MS,
+    });
+    alertWebhooks = startAlertWebhookSender({
+      pool,
+      logger,
+      pollMs: ALERT_WEBHOOK_POLL_MS,
+      timeoutMs: ALERT_WEBHOOK_TIMEOUT_MS,
+    });
     startupProblem = undefined;
     logger.info(
       { queues: [...consumers.keys()], scheduler: scheduler ? "worker" : "pg_cron or off" },
@@ -194,6 +224,9 @@ export async function startWorker(deps: WorkerDependencies): Promise<RunningWork
         await scheduler?.stop();
         await Promise.all([...consumers.values()].map((consumer) => consumer.stop(config.shutdownTimeoutMs)));
         await Promise.all(processors.map((processor) => processor.close?.()));
+        await alertWebhooks?.stop();
+        // Last before the pool closes: until now this worker was still finishing work.
+        await heartbeat?.stop();
         await notifier?.stop();
         await http.close();
         await pool.end();

@@ -245,6 +245,14 @@ export const allowedFunctions: Readonly<Record<string, AllowedFunction>> = {
     execute: service,
     migration: "051_personal_data_retention.sql",
   },
+  // 052: worker heartbeats, the alert webhook outbox, and the console's view of the alerts.
+  "public.worker_heartbeat(text, text, integer, text, timestamp with time zone, boolean)": {
+    execute: service,
+    migration: "052_operator_alerts.sql",
+  },
+  "public.alert_webhooks_claim(integer, integer)": { execute: service, migration: "052_operator_alerts.sql" },
+  "public.alert_webhook_result(bigint, text)": { execute: service, migration: "052_operator_alerts.sql" },
+  "public.console_alerts()": { execute: operators, migration: "052_operator_alerts.sql" },
 };
 
 /** Every table, view and sequence of the exposed schemas, by `schema.name`. */

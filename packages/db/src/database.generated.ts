@@ -119,6 +119,29 @@ export interface Assessments {
   user_id: string;
 }
 
+export interface AutomationAlertState {
+  condition: string;
+  firing: boolean;
+  first_fired_at: Timestamp;
+  last_notified_at: Timestamp;
+  notifications: Generated<number>;
+  resolved_at: Timestamp | null;
+  summary: string;
+}
+
+export interface AutomationAlertWebhooks {
+  attempts: Generated<number>;
+  condition: string;
+  created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  id: Generated<Int8>;
+  last_error: string | null;
+  next_attempt_at: Generated<Timestamp>;
+  payload: Json;
+  pg_net_request_id: Int8 | null;
+}
+
 export interface AutomationConsumerFirstReads {
   first_read: number;
   msg_id: Int8;
@@ -296,6 +319,16 @@ export interface AutomationUserWorkCounts {
   window_start: Timestamp;
 }
 
+export interface AutomationWorkerHeartbeats {
+  hostname: string;
+  last_seen_at: Timestamp;
+  pid: number;
+  started_at: Timestamp;
+  stopped_at: Timestamp | null;
+  version: string;
+  worker_id: string;
+}
+
 export interface Payments {
   amount: Numeric;
   appointment_id: string | null;
@@ -367,6 +400,8 @@ export interface DB {
   "analytics.processed_events": AnalyticsProcessedEvents;
   appointments: Appointments;
   assessments: Assessments;
+  "automation.alert_state": AutomationAlertState;
+  "automation.alert_webhooks": AutomationAlertWebhooks;
   "automation.consumer_first_reads": AutomationConsumerFirstReads;
   "automation.cron_jobs": AutomationCronJobs;
   "automation.email_deliveries": AutomationEmailDeliveries;
@@ -379,6 +414,7 @@ export interface DB {
   "automation.report_requests": AutomationReportRequests;
   "automation.settings": AutomationSettings;
   "automation.user_work_counts": AutomationUserWorkCounts;
+  "automation.worker_heartbeats": AutomationWorkerHeartbeats;
   payments: Payments;
   profiles: Profiles;
   reports: Reports;

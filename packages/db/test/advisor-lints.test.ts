@@ -74,7 +74,7 @@ describe("database advisors on the migrated database", () => {
               has_function_privilege('anon', p.oid, 'execute') as anon
          from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname like 'console\\_%'`,
     );
-    expect(rows).toHaveLength(13);
+    expect(rows).toHaveLength(14);
     expect(rows.filter((row) => row.authenticated || row.anon)).toEqual([]);
   });
 });

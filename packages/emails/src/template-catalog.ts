@@ -6,6 +6,7 @@ import {
   entityId,
   moneyAmount,
   optionalText,
+  requiredText,
   timestamp,
   userName,
   webUrl,
@@ -26,6 +27,7 @@ export const emailTemplateNames = [
   "payment_failed",
   "payment_refunded",
   "appointment_cancelled",
+  "operator_alert",
 ] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
@@ -120,6 +122,19 @@ const appointmentCancelled = z
     }
   });
 
+/** To the operators, from the check-alerts cron job (migration 052): a condition fired or resolved. */
+const operatorAlert = z.object({
+  ...common,
+  /** The condition's key: dead_letters:<queue>_dlq, oldest_message:<queue> or no_worker. */
+  condition: requiredText(200),
+  status: z.enum(["firing", "resolved"], { error: "must be firing or resolved" }),
+  /** One line saying what is wrong, in English (written by the database). */
+  summary: requiredText(1000),
+  /** When the condition first fired (this time). */
+  since: timestamp,
+  checked_at: timestamp,
+});
+
 /**
  * The variables each template accepts, as zod schemas. `renderEmail` validates with them; a
  * producer can validate with them before it enqueues a message.
@@ -141,6 +156,7 @@ export const emailTemplateVariableSchemas = Object.freeze({
   payment_failed: paymentFailed,
   payment_refunded: paymentRefunded,
   appointment_cancelled: appointmentCancelled,
+  operator_alert: operatorAlert,
 } as const satisfies Record<EmailTemplateName, z.ZodType>);
 
 /** What a caller passes as `variables` for template `T`. */

@@ -97,4 +97,11 @@ export const emailTemplateExamples: { readonly [K in EmailTemplateName]: EmailTe
       book_url: "https://app.balansity.ru/appointments/new",
       app_url: "https://app.balansity.ru",
     },
+    operator_alert: {
+      condition: "dead_letters:email_queue_dlq",
+      status: "firing",
+      summary: "3 new dead letters in email_queue_dlq within 01:00:00",
+      since: "2026-11-24T09:30:00Z",
+      checked_at: "2026-11-24T09:31:00Z",
+    },
   });

@@ -5,6 +5,7 @@ import { appointmentConfirmation } from "./templates/appointment-confirmation.ts
 import { appointmentReminder1h } from "./templates/appointment-reminder-1h.tsx";
 import { appointmentReminder24h } from "./templates/appointment-reminder-24h.tsx";
 import { checkupCompleted } from "./templates/checkup-completed.tsx";
+import { operatorAlert } from "./templates/operator-alert.tsx";
 import { paymentFailed } from "./templates/payment-failed.tsx";
 import { paymentRefunded } from "./templates/payment-refunded.tsx";
 import { paymentSucceeded } from "./templates/payment-succeeded.tsx";
@@ -23,4 +24,5 @@ export const emailTemplates: {
   payment_failed: paymentFailed,
   payment_refunded: paymentRefunded,
   appointment_cancelled: appointmentCancelled,
+  operator_alert: operatorAlert,
 };

@@ -67,6 +67,7 @@ describe("renderEmail's input type", () => {
         "payment_failed",
         "payment_refunded",
         "appointment_cancelled",
+        "operator_alert",
       ]
     >();
     expectTypeOf<EmailTemplateVariables<"payment_succeeded">["amount"]>().toEqualTypeOf<number>();

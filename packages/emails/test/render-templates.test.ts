@@ -185,6 +185,26 @@ const keyFacts: Record<EmailTemplateName, Record<EmailLocale, { subject: string;
       body: ["Мария Иванова", "will be refunded", "Booking ID: apt-1024", "Book again"],
     },
   },
+  operator_alert: {
+    ru: {
+      subject: "Balansity: тревога dead_letters:email_queue_dlq",
+      body: [
+        "Нужна проверка оператора",
+        "3 new dead letters in email_queue_dlq within 01:00:00",
+        "24 ноября 2026 г., 12:30 (Москва)",
+        "не чаще раза в час",
+      ],
+    },
+    en: {
+      subject: "Balansity alert: dead_letters:email_queue_dlq",
+      body: [
+        "An operator needs to look",
+        "3 new dead letters in email_queue_dlq within 01:00:00",
+        "November 24, 2026, 12:31 PM (Moscow Time)",
+        "at most once an hour",
+      ],
+    },
+  },
 };
 
 /** Only what each template requires: every optional line must drop out cleanly. */
@@ -198,6 +218,13 @@ const requiredOnly: { [K in EmailTemplateName]: EmailTemplateVariables<K> } = {
   payment_failed: { payment_id: "p-1", amount: 100, currency: "RUB" },
   payment_refunded: { payment_id: "p-1", amount: 100, currency: "RUB" },
   appointment_cancelled: { appointment_id: "apt-1", starts_at: "2026-11-25T12:00:00Z" },
+  operator_alert: {
+    condition: "no_worker",
+    status: "resolved",
+    summary: "no worker is running",
+    since: "2026-11-25T12:00:00Z",
+    checked_at: "2026-11-25T12:05:00+00:00",
+  },
 };
 
 function inputFor<K extends EmailTemplateName>(

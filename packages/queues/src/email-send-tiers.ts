@@ -7,7 +7,7 @@ import type { EmailTemplateName } from "@balansity/emails/catalog";
  *
  * | tier | templates |
  * | ---- | --------- |
- * | 0    | appointment_confirmation, appointment_cancelled, payment_succeeded, payment_failed, payment_refunded, appointment_reminder_1h |
+ * | 0    | appointment_confirmation, appointment_cancelled, payment_succeeded, payment_failed, payment_refunded, appointment_reminder_1h, operator_alert |
  * | 1    | checkup_completed, report_ready |
  * | 2    | appointment_reminder_24h |
  */
@@ -18,6 +18,7 @@ export const emailSendTiers = {
   payment_failed: 0,
   payment_refunded: 0,
   appointment_reminder_1h: 0,
+  operator_alert: 0,
   checkup_completed: 1,
   report_ready: 1,
   appointment_reminder_24h: 2,

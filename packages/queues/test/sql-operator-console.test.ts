@@ -77,6 +77,7 @@ const calls = [
     fn: "public.console_regenerate_report(uuid)",
     sql: "select public.console_regenerate_report('aaaaaaaa-0000-4000-8000-00000000c0de')",
   },
+  { fn: "public.console_alerts()", sql: "select public.console_alerts()" },
 ] as const;
 
 async function failure(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {

@@ -6,6 +6,8 @@ import type { WorkerMetrics } from "./worker-metrics.ts";
 export interface HealthSource {
   /** Live: the process is not wedged (the event loop answers). */
   readonly live: () => boolean;
+  /** Shown beside the liveness status (the worker's heartbeat). */
+  readonly details?: () => Readonly<Record<string, unknown>>;
   /** Ready: the database answers and every consumer reads. Returns the failing parts. */
   readonly ready: () => Promise<readonly string[]>;
 }
@@ -26,7 +28,7 @@ export async function startHttpServer(options: {
       } else if (path === "/healthz") {
         const live = options.health.live();
         response.writeHead(live ? 200 : 503, { "content-type": "application/json" });
-        response.end(JSON.stringify({ status: live ? "ok" : "down" }));
+        response.end(JSON.stringify({ status: live ? "ok" : "down", ...options.health.details?.() }));
       } else if (path === "/readyz") {
         const failing = await options.health.ready();
         response.writeHead(failing.length ? 503 : 200, { "content-type": "application/json" });
