@@ -141,11 +141,11 @@ create table automation.email_deliveries (
   resends integer not null default 0,
   transport text
 );
-alter table automation.email_deliveries add constraint email_deliveries_attempts_check CHECK ((attempts > 0));
+alter table automation.email_deliveries add constraint email_deliveries_attempts_check CHECK (((attempts > 0) OR ((status = 'waiting'::text) AND (attempts = 0))));
 alter table automation.email_deliveries add constraint email_deliveries_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL)));
 alter table automation.email_deliveries add constraint email_deliveries_pkey PRIMARY KEY (idempotency_key);
 alter table automation.email_deliveries add constraint email_deliveries_resends_check CHECK ((resends >= 0));
-alter table automation.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['sending'::text, 'sent'::text, 'failed'::text])));
+alter table automation.email_deliveries add constraint email_deliveries_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'sending'::text, 'sent'::text, 'failed'::text])));
 alter table automation.email_deliveries add constraint email_deliveries_transport_check CHECK ((transport = ANY (ARRAY['primary'::text, 'fallback'::text])));
 CREATE INDEX email_deliveries_created_at_idx ON automation.email_deliveries USING btree (created_at);
 CREATE INDEX email_deliveries_recipient_created_at_idx ON automation.email_deliveries USING btree (created_at) WHERE (recipient IS NOT NULL);
@@ -153,6 +153,7 @@ alter table automation.email_deliveries enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table automation.email_deliveries to service_role;
 comment on table automation.email_deliveries is 'Email delivery log of the queue worker (idempotency: one accepted send per key). Written by the worker as service_role.';
 comment on column automation.email_deliveries.recipient is 'The address the email went to; null once removed (after the email_recipient_retention setting by purge-personal-data, or by public.erase_user_data). The row is kept for counts.';
+comment on column automation.email_deliveries.status is 'waiting (in the queue, held back by the send budget or the per-mailbox limit; error says which; no attempt yet: 055), sending (claimed by a worker until lease_until), sent (the SMTP server accepted it), failed (the last attempt failed; the queue retries it).';
 comment on column automation.email_deliveries.resends is 'How many times the worker sent this email again after an attempt that ended with no result (claim expired in status sending: a crash or a lost database between SMTP and the record). Each resend carries the same Message-ID as the first copy.';
 comment on column automation.email_deliveries.transport is 'Which SMTP account accepted the email: primary (SMTP_*) or fallback (SMTP_FALLBACK_*, transactional email while the primary was throttled or down). Set by the worker with status sent; null until then.';
 
@@ -177,12 +178,14 @@ create table automation.email_send_slots (
   msg_id bigint not null,
   idempotency_key text not null,
   tier smallint not null,
-  user_key text not null
+  user_key text not null,
+  recipient text
 );
 CREATE INDEX email_send_slots_account_time_idx ON automation.email_send_slots USING btree (account, reserved_at);
 alter table automation.email_send_slots enable row level security;
 grant DELETE, INSERT, SELECT, UPDATE on table automation.email_send_slots to service_role;
 comment on table automation.email_send_slots is 'One row per email read under the send budget, while it is inside the window (049): the sliding window every worker replica counts. A slot counts from when its email was sent (automation.email_deliveries.sent_at, by idempotency key) or failed; while it is in flight, until a visibility timeout after it was read. Written and pruned by public.email_budget_read.';
+comment on column automation.email_send_slots.recipient is 'The recipient address (lower case) of the slot''s email: the per-mailbox limit counts these (055). Null on slots taken before 055.';
 
 -- table automation.job_run_details
 create table automation.job_run_details (
@@ -300,6 +303,7 @@ CASE key
     WHEN 'alerts_worker_silence'::text THEN ((value = ''::text) OR ((value)::interval > '00:00:00'::interval))
     ELSE true
 END);
+alter table automation.settings add constraint settings_email_recipient_limit_check CHECK (((key <> 'email_recipient_limit_per_minute'::text) OR (value ~ '^[0-9]{1,9}$'::text)));
 alter table automation.settings add constraint settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text));
 alter table automation.settings add constraint settings_pkey PRIMARY KEY (key);
 alter table automation.settings add constraint settings_retention_batch_size_check CHECK (((key <> 'retention_batch_size'::text) OR (value ~ '^[1-9][0-9]{0,6}$'::text)));
@@ -1950,6 +1954,54 @@ grant EXECUTE on function public.console_discard_dead_letters(text, bigint[], te
 grant EXECUTE on function public.console_discard_dead_letters(text, bigint[], text) to service_role;
 comment on function public.console_discard_dead_letters(text, bigint[], text) is 'Operator console and CLI (operators, service_role): discards dead letters of queue_name (moved to the archive pgmq.a_<queue>_dlq, deleted by purge-queue-archives after archive_retention). msg_ids null = every dead letter; error_code narrows to that code. Returns how many were discarded.';
 
+-- function public.console_email_budget(jsonb)
+CREATE OR REPLACE FUNCTION public.console_email_budget(tiers jsonb DEFAULT '{}'::jsonb)
+ RETURNS TABLE(account text, send_limit integer, window_seconds double precision, sent_in_window integer, remaining integer, next_slot_at timestamp with time zone, waiting_tier_0 bigint, waiting_tier_1 bigint, waiting_tier_2 bigint, waiting_for_budget bigint, waiting_for_mailbox bigint, recipient_limit_per_minute integer)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_budget_waits bigint;
+  v_mailbox_waits bigint;
+  v_cap integer;
+begin
+  perform automation.require_operator();
+  if tiers is null or pg_catalog.jsonb_typeof(tiers) <> 'object' then
+    raise exception 'tiers must be a JSON object of template -> tier (0, 1 or 2)' using errcode = 'invalid_parameter_value';
+  end if;
+  select pg_catalog.count(*) filter (where d.error = 'waiting for the send budget'),
+         pg_catalog.count(*) filter (where d.error is distinct from 'waiting for the send budget')
+    into v_budget_waits, v_mailbox_waits
+    from automation.email_deliveries d
+   where d.status = 'waiting';
+  v_cap := coalesce((select s.value::integer from automation.settings s
+                      where s.key = 'email_recipient_limit_per_minute'), 30);
+  return query
+  select automation.mask_text(b.account), b.send_limit, b.window_seconds, b.sent_in_window, b.remaining,
+         b.next_slot_at, b.waiting_tier_0, b.waiting_tier_1, b.waiting_tier_2,
+         v_budget_waits, v_mailbox_waits, v_cap
+    from public.email_budget_status(tiers) b;
+  if not found then
+    -- No send budget configured (SMTP_SEND_LIMIT off): what waits in the queue, per tier.
+    return query
+    select null::text, null::integer, null::double precision, null::integer, null::integer, null::timestamptz,
+           pg_catalog.count(*) filter (where t.tier = 0), pg_catalog.count(*) filter (where t.tier = 1),
+           pg_catalog.count(*) filter (where t.tier = 2), v_budget_waits, v_mailbox_waits, v_cap
+      from (
+        select case when q.message @> '{"priority": 1}' then 0
+                    else coalesce((tiers ->> (q.message ->> 'template'))::smallint, 1) end as tier
+          from pgmq.q_email_queue q
+         where q.vt <= pg_catalog.clock_timestamp()
+      ) t;
+  end if;
+end;
+$function$;
+revoke all on function public.console_email_budget(jsonb) from public;
+grant EXECUTE on function public.console_email_budget(jsonb) to operator;
+grant EXECUTE on function public.console_email_budget(jsonb) to service_role;
+comment on function public.console_email_budget(jsonb) is 'Operator console (operators, service_role): per sending account, the send budget (SMTP_SEND_LIMIT; account masked), emails sent in the current window, slots remaining, when the next frees, emails waiting in the queue per tier (tiers: template -> 0/1/2, as the worker''s), waiting rows of the delivery log (for the budget, for the per-mailbox limit) and that limit. One row with a null account when no budget is configured (055).';
+
 -- function public.console_email_deliveries(text, integer)
 CREATE OR REPLACE FUNCTION public.console_email_deliveries(search text DEFAULT NULL::text, max_count integer DEFAULT 100)
  RETURNS TABLE(idempotency_key text, msg_id bigint, template text, recipient text, status text, attempts integer, resends integer, smtp_message_id text, error text, created_at timestamp with time zone, updated_at timestamp with time zone, sent_at timestamp with time zone, transport text)
@@ -2310,9 +2362,11 @@ declare
   v_now timestamptz;
   v_used integer;
   v_free integer;
-  v_taken integer;
   v_span interval;
   v_next timestamptz;
+  v_cap integer;
+  -- The per-mailbox limit counts over a minute, plus the same margin for clocks.
+  v_rcpt_span interval;
 begin
   if p_account is null or p_limit is null or p_limit < 1 or p_window_seconds is null
      or p_window_seconds <= 0 or p_margin_seconds is null or p_margin_seconds < 0 or p_qty is null
@@ -2322,6 +2376,9 @@ begin
   end if;
   -- A slot is kept for the window plus a margin for the clocks of the database and the mail server.
   v_span := pg_catalog.make_interval(secs => p_window_seconds + p_margin_seconds);
+  v_rcpt_span := pg_catalog.make_interval(secs => 60 + p_margin_seconds);
+  v_cap := coalesce((select s.value::integer from automation.settings s
+                      where s.key = 'email_recipient_limit_per_minute'), 30);
   if pg_catalog.cardinality(p_archive_ids) > 0 then
     perform pgmq.archive('email_queue', p_archive_ids);
   end if;
@@ -2329,90 +2386,156 @@ begin
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('email_send_budget:' || p_account, 0));
   v_now := pg_catalog.clock_timestamp();
   -- A slot counts from when the provider saw its email: the delivery log's sent_at (or the time the
-  -- send failed), not when it was read — a batch read at once may be sent over seconds. An email still
-  -- in flight holds its slot until it is sent, or its visibility timeout runs out. Few rows: at most
-  -- p_limit slots per account outlive this pruning.
+  -- send failed), not when it was read. One in flight holds its slot until it is sent, or its
+  -- visibility timeout runs out. Kept for the longer of the budget's window and the mailbox minute.
   delete from automation.email_send_slots s
    where s.account = p_account
      and coalesce(
            (select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end)
               from automation.email_deliveries d where d.idempotency_key = s.idempotency_key),
            s.reserved_at + pg_catalog.make_interval(secs => p_vt)
-         ) <= v_now - v_span;
+         ) <= v_now - greatest(v_span, case when v_cap > 0 then v_rcpt_span else v_span end);
   select pg_catalog.count(*)::integer,
          -- When one frees: a sent slot at its time plus the window; one in flight, look again in a second.
          pg_catalog.min(case when t.done_at is null then v_now + interval '1 second' else t.done_at + v_span end)
     into v_used, v_next
     from automation.email_send_slots s
-    left join lateral (
-      select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end) as done_at
-        from automation.email_deliveries d where d.idempotency_key = s.idempotency_key
-    ) t on true
-   where s.account = p_account;
-  v_free := least(p_qty, p_limit - v_used);
+    cross join lateral (
+      select coalesce(
+               (select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end)
+                  from automation.email_deliveries d where d.idempotency_key = s.idempotency_key),
+               case when s.reserved_at + pg_catalog.make_interval(secs => p_vt) < v_now
+                    then s.reserved_at + pg_catalog.make_interval(secs => p_vt) end
+             ) as done_at
+    ) t
+   where s.account = p_account
+     and (t.done_at is null or t.done_at > v_now - v_span);
+  v_free := greatest(least(p_qty, p_limit - v_used), 0);
 
-  if v_free > 0 then
-    return query
-    with candidates as (
-      -- Bounded: the oldest waiting high-priority emails (037's index) and the oldest of all.
-      (select q.msg_id, q.message from pgmq.q_email_queue q
-        where q.vt <= v_now and q.message @> '{"priority": 1}'
-        order by q.msg_id limit 1000)
-      union
-      (select q.msg_id, q.message from pgmq.q_email_queue q
-        where q.vt <= v_now
-        order by q.msg_id limit 1000)
-    ),
-    ranked as (
-      select c.msg_id,
-             case when c.message @> '{"priority": 1}' then 0
-                  else coalesce((p_tiers ->> (c.message ->> 'template'))::smallint, 1) end as tier,
-             coalesce(c.message ->> 'user_id', pg_catalog.lower(c.message ->> 'to'), '') as user_key
-        from candidates c
-    ),
-    used_by as (
-      select s.user_key, pg_catalog.count(*) as n
-        from automation.email_send_slots s
-       where s.account = p_account
-       group by s.user_key
-    ),
-    chosen as (
-      select r.msg_id, r.tier, r.user_key
-        from ranked r
-        left join used_by u on u.user_key = r.user_key
-       order by r.tier,
-                coalesce(u.n, 0) + pg_catalog.row_number() over (partition by r.tier, r.user_key order by r.msg_id),
-                r.msg_id
-       limit v_free
-    ),
-    taken as (
-      update pgmq.q_email_queue q
-         set vt = v_now + pg_catalog.make_interval(secs => p_vt),
-             read_ct = q.read_ct + 1
-        from chosen c
-       where q.msg_id = c.msg_id
-         and q.vt <= v_now
-      returning q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers, c.tier, c.user_key
-    ),
-    reserved as (
-      insert into automation.email_send_slots (account, reserved_at, msg_id, idempotency_key, tier, user_key)
-      select p_account, v_now, t.msg_id, coalesce(t.message ->> 'idempotency_key', ''), t.tier, t.user_key
-        from taken t
-    )
-    select t.msg_id, t.read_ct, t.enqueued_at, t.vt, t.message, t.headers, null::timestamptz
+  return query
+  with candidates as (
+    -- Bounded: the oldest waiting high-priority emails (037's index) and the oldest of all.
+    (select q.msg_id, q.message from pgmq.q_email_queue q
+      where q.vt <= v_now and q.message @> '{"priority": 1}'
+      order by q.msg_id limit 1000)
+    union
+    (select q.msg_id, q.message from pgmq.q_email_queue q
+      where q.vt <= v_now
+      order by q.msg_id limit 1000)
+  ),
+  ranked as (
+    select c.msg_id, c.message,
+           case when c.message @> '{"priority": 1}' then 0
+                else coalesce((p_tiers ->> (c.message ->> 'template'))::smallint, 1) end as tier,
+           coalesce(c.message ->> 'user_id', pg_catalog.lower(c.message ->> 'to'), '') as user_key,
+           pg_catalog.lower(c.message ->> 'to') as recipient
+      from candidates c
+  ),
+  -- Emails to each recipient in the last minute (in flight ones count until they are done).
+  by_recipient as (
+    select s.recipient, pg_catalog.count(*) as n,
+           pg_catalog.min(case when t.done_at is null then v_now + interval '1 second'
+                               else t.done_at + v_rcpt_span end) as frees_at
+      from automation.email_send_slots s
+      cross join lateral (
+        select coalesce(
+                 (select coalesce(d.sent_at, case when d.status = 'failed' and d.updated_at >= s.reserved_at then d.updated_at end)
+                    from automation.email_deliveries d where d.idempotency_key = s.idempotency_key),
+                 case when s.reserved_at + pg_catalog.make_interval(secs => p_vt) < v_now
+                      then s.reserved_at + pg_catalog.make_interval(secs => p_vt) end
+               ) as done_at
+      ) t
+     where v_cap > 0
+       and s.account = p_account
+       and s.recipient is not null
+       and (t.done_at is null or t.done_at > v_now - v_rcpt_span)
+     group by s.recipient
+  ),
+  capped as (
+    select r.*, b.frees_at,
+           v_cap = 0
+             or coalesce(b.n, 0) + pg_catalog.row_number() over (partition by r.recipient order by r.tier, r.msg_id) <= v_cap
+             as fits
+      from ranked r
+      left join by_recipient b on b.recipient = r.recipient
+  ),
+  used_by as (
+    select s.user_key, pg_catalog.count(*) as n
+      from automation.email_send_slots s
+     where s.account = p_account
+       and s.reserved_at > v_now - v_span
+     group by s.user_key
+  ),
+  chosen as (
+    select r.msg_id, r.tier, r.user_key, r.recipient
+      from capped r
+      left join used_by u on u.user_key = r.user_key
+     where r.fits
+     order by r.tier,
+              coalesce(u.n, 0) + pg_catalog.row_number() over (partition by r.tier, r.user_key order by r.msg_id),
+              r.msg_id
+     limit v_free
+  ),
+  taken as (
+    update pgmq.q_email_queue q
+       set vt = v_now + pg_catalog.make_interval(secs => p_vt),
+           read_ct = q.read_ct + 1
+      from chosen c
+     where q.msg_id = c.msg_id
+       and q.vt <= v_now
+    returning q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers, c.tier, c.user_key, c.recipient
+  ),
+  reserved as (
+    insert into automation.email_send_slots (account, reserved_at, msg_id, idempotency_key, tier, user_key, recipient)
+    select p_account, v_now, t.msg_id, coalesce(t.message ->> 'idempotency_key', ''), t.tier, t.user_key, t.recipient
       from taken t
-     order by t.tier, t.msg_id;
-    get diagnostics v_taken = row_count;
-  else
-    v_taken := 0;
-  end if;
-
-  -- The budget, not the queue, stopped this read: say when the next slot frees (one row, msg_id null).
-  if v_taken >= v_free and v_free < p_qty then
-    return query
-    select null::bigint, null::integer, null::timestamptz, null::timestamptz, null::jsonb, null::jsonb,
-           case when v_taken > 0 then v_now + interval '1 second' else coalesce(v_next, v_now + interval '1 second') end;
-  end if;
+  ),
+  -- The delivery log shows what waits: held by the per-mailbox limit, or left by a read the budget
+  -- (not the batch size) ended. Only emails with no row yet: a failed attempt keeps its row.
+  marked as (
+    insert into automation.email_deliveries as d (idempotency_key, msg_id, template, recipient, status, attempts, error)
+    select c.message ->> 'idempotency_key', c.msg_id, c.message ->> 'template', c.message ->> 'to', 'waiting', 0,
+           case when c.fits then 'waiting for the send budget'
+                else 'waiting: more than ' || v_cap || ' emails a minute to this mailbox' end
+      from capped c
+     where (not c.fits or v_free < p_qty)
+       and c.message ->> 'idempotency_key' is not null
+       and c.message ->> 'template' is not null
+       and c.message ->> 'to' is not null
+       and not exists (select from taken t where t.msg_id = c.msg_id)
+    on conflict (idempotency_key) do nothing
+  ),
+  -- An email read now no longer waits: its attempts start with the worker's claim.
+  cleared as (
+    delete from automation.email_deliveries d
+     using taken t
+     where d.idempotency_key = t.message ->> 'idempotency_key'
+       and d.status = 'waiting'
+  ),
+  counts as (
+    select (select pg_catalog.count(*) from taken) as n_taken,
+           (select pg_catalog.min(c.frees_at) from capped c where not c.fits) as mailbox_frees_at,
+           exists (select from capped c where not c.fits) as held
+  )
+  select x.msg_id, x.read_ct, x.enqueued_at, x.vt, x.message, x.headers, x.next_slot_at
+    from (
+      select t.msg_id, t.read_ct, t.enqueued_at, t.vt, t.message, t.headers, null::timestamptz as next_slot_at,
+             0 as part, t.tier, t.msg_id as sort_id
+        from taken t
+      union all
+      -- The budget or the per-mailbox limit stopped this read: when to read again (one row, msg_id null).
+      select null::bigint, null::integer, null::timestamptz, null::timestamptz, null::jsonb, null::jsonb,
+             case
+               when k.n_taken >= v_free and v_free < p_qty then
+                 case when k.n_taken > 0 then v_now + interval '1 second'
+                      else coalesce(v_next, v_now + interval '1 second') end
+               else greatest(coalesce(k.mailbox_frees_at, v_now), v_now + interval '1 second')
+             end,
+             1, 0::smallint, 0::bigint
+        from counts k
+       where (k.n_taken >= v_free and v_free < p_qty) or k.held
+    ) x
+   order by x.part, x.tier, x.sort_id;
 
   -- What the console and `balansity email budget` show: written when it changes, read once per batch.
   if not exists (
@@ -2428,7 +2551,7 @@ end;
 $function$;
 revoke all on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) from public;
 grant EXECUTE on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) to service_role;
-comment on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) is 'service_role (the worker''s email consumer under SMTP_SEND_LIMIT): archives p_archive_ids, then reads from email_queue at most as many messages as the send budget of p_account has free slots (p_limit in any p_window_seconds, each slot kept p_margin_seconds longer), reserving a slot for each, by tier (p_tiers: template -> 0/1/2; priority 1 is 0), fair share per user, age. Returns pgmq.read''s columns plus next_slot_at on an extra row (msg_id null) when the budget stopped the read (049).';
+comment on function public.email_budget_read(text, integer, double precision, double precision, integer, integer, bigint[], jsonb) is 'service_role (the worker''s email consumer under SMTP_SEND_LIMIT): archives p_archive_ids, then reads from email_queue at most as many messages as the send budget of p_account has free slots (p_limit in any p_window_seconds, each slot kept p_margin_seconds longer) and no more than the setting email_recipient_limit_per_minute to one recipient in any minute, reserving a slot for each, by tier (p_tiers: template -> 0/1/2; priority 1 is 0), fair share per user, age. Emails held back get a waiting row in the delivery log (removed when read). Returns pgmq.read''s columns plus next_slot_at on an extra row (msg_id null) when the budget or the per-mailbox limit stopped the read (049, 055).';
 
 -- function public.email_budget_status(jsonb)
 CREATE OR REPLACE FUNCTION public.email_budget_status(p_tiers jsonb)
