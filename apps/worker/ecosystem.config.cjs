@@ -67,6 +67,9 @@ module.exports = {
       increment_var: "WORKER_HTTP_PORT",
       env: {
         NODE_ENV: "production",
+        // Two glibc malloc arenas (see the Dockerfile): in the environment PM2 starts node with, since
+        // glibc reads it at process start, before node reads --env-file.
+        MALLOC_ARENA_MAX: "2",
         WORKER_HTTP_PORT: setting("WORKER_HTTP_PORT", "8080"),
       },
       // Graceful stop: PM2 sends SIGINT (its daemon-wide PM2_KILL_SIGNAL; there is no per-app
