@@ -35,6 +35,7 @@ import { describeMachine, machineLine } from "./support/machine.ts";
 import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
+import { shippedProcessEnv } from "./support/shipped-process-env.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
 import { startWorkerProcess, type WorkerCommand } from "./support/worker-process.ts";
 
@@ -69,9 +70,6 @@ if (
   process.exit(2);
 }
 
-/** Process-level variables a deployment sets beside the start flags; read from the worker's Dockerfile. */
-const SHIPPED_PROCESS_VARIABLES = ["MALLOC_ARENA_MAX"];
-
 interface Variant {
   readonly name: string;
   readonly command: WorkerCommand;
@@ -100,16 +98,6 @@ function startScriptNodeFlags(workerDir: string): string[] {
     throw new Error(`report-throughput: apps/worker's start script is not "node [flags] dist/main.mjs"`);
   }
   return words.slice(1, -1);
-}
-
-/** `ENV NAME=value` lines of the worker's Dockerfile for the variables a deployment sets on the process. */
-function shippedProcessEnv(workerDir: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  const dockerfile = readFileSync(join(workerDir, "Dockerfile"), "utf8");
-  for (const [, name, value] of dockerfile.matchAll(/^ENV\s+([A-Z_]+)=(\S+)\s*$/gm)) {
-    if (name && value && SHIPPED_PROCESS_VARIABLES.includes(name)) env[name] = value;
-  }
-  return env;
 }
 
 function buildWorker(workerDir: string, outdir: string): WorkerCommand {
