@@ -37,7 +37,7 @@ const CLOSE_GRACE_MS = 5_000;
  * The thread's young generation, per semi-space (V8's --max-semi-space-size, in MB): a quarter of the
  * main thread's 8. What it allocates per email (the MIME message, the encoded attachment) dies within
  * the email, and at the main thread's size its young generation took ~17 MB of the worker's memory
- * under load (bench/RESULTS.md, report-throughput, 2026-12-06).
+ * under load (bench/RESULTS.md, email-pipeline 2026-11-29; report-throughput 2026-12-06 for the peaks).
  */
 export const SMTP_THREAD_SEMI_SPACE_MB = 2;
 
