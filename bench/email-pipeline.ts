@@ -22,7 +22,7 @@
 // Variants:
 //   --entry bundle   (default) as production runs it: the worker's own build (apps/worker/scripts/build.mjs
 //                    --outdir <a temporary directory>), started with the node flags of apps/worker's
-//                    `start` script (read from its package.json), e.g. `node --enable-source-maps
+//                    `start` script (read from its package.json) and the Dockerfile's MALLOC_ARENA_MAX, e.g. `node --enable-source-maps
 //                    --max-old-space-size=128 <dir>/main.mjs`
 //   --entry tsx      the TypeScript through tsx's loader: `node --import tsx src/main.ts` (`start:ts`)
 //   --instances N    N worker processes (as WORKER_PM2_INSTANCES does)
@@ -40,6 +40,7 @@
 // of the same run; worker RSS < 200 MB at peak.
 // Environment: DEVSTACK_POSTGRES (auto | system | embedded), PG_BIN, as for the devstack.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,7 @@ import { describeMachine, machineLine } from "./support/machine.ts";
 import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
+import { shippedProcessEnv } from "./support/shipped-process-env.ts";
 import { type FloorResult, measureSmtpFloor } from "./support/smtp-floor.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
 import { startWorkerProcess, type WorkerCommand, type WorkerProcess } from "./support/worker-process.ts";
@@ -243,6 +245,10 @@ async function runOnce(
     env: {
       // As deployed (ecosystem.config.cjs): without it React renders with its development build.
       NODE_ENV: options.nodeEnv,
+      // Reports are not rendered here, but the report store is configured at start: the folder store,
+      // allowed under NODE_ENV=production for the run, links signed with a secret made per run.
+      REPORT_FS_ALLOW_PRODUCTION: "true",
+      REPORT_LINK_SECRET: randomBytes(32).toString("hex"),
       LOG_LEVEL: options.logLevel,
       QUEUE_EMAIL_QUEUE_CONCURRENCY: String(settings.concurrency),
       QUEUE_EMAIL_QUEUE_BATCH_SIZE: String(settings.batchSize),
@@ -375,14 +381,22 @@ function workerCommand(options: Options, workDir: string): WorkerCommand {
     return { nodeArgs: ["--import", "tsx", ...options.nodeArgs], script: "src/main.ts" };
   const outdir = join(workDir, "worker-dist");
   buildWorker(outdir);
-  return { nodeArgs: [...startScriptNodeFlags(), ...options.nodeArgs], script: join(outdir, "main.mjs") };
+  return {
+    nodeArgs: [...startScriptNodeFlags(), ...options.nodeArgs],
+    script: join(outdir, "main.mjs"),
+    env: shippedProcessEnv(WORKER_DIR),
+  };
 }
 
 function describeCommand(options: Options, command: WorkerCommand): string {
   const parts = [
     options.entry === "tsx"
       ? `node ${(command.nodeArgs ?? []).join(" ")} src/main.ts (as pnpm start:ts)`
-      : `node ${(command.nodeArgs ?? []).join(" ")} main.mjs (apps/worker/scripts/build.mjs into a temporary directory; the start script's flags${options.nodeArgs.length > 0 ? " + --node-args" : ""})`,
+      : `${Object.entries(command.env ?? {})
+          .map(([name, value]) => `${name}=${value} `)
+          .join(
+            "",
+          )}node ${(command.nodeArgs ?? []).join(" ")} main.mjs (apps/worker/scripts/build.mjs into a temporary directory; the start script's flags${options.nodeArgs.length > 0 ? " + --node-args" : ""})`,
   ];
   if (options.instances > 1) parts.push(`${options.instances} worker processes (RSS: the largest of them)`);
   return parts.join("; ");

@@ -5,20 +5,27 @@
 // report_generation_queue and email_queue are empty, and the worker's peak resident memory.
 //
 //   cd bench && node --import tsx report-throughput.ts [--reports 1000] [--configs 2,4]
+//   cd bench && node --import tsx report-throughput.ts --baseline <other checkout>/apps/worker --rounds 2
 //   pnpm --filter @balansity/bench report-throughput
+//
+// --baseline compares this checkout's worker with another checkout's (say main's) in one invocation:
+// the same PostgreSQL and SMTP server, runs alternating (baseline, this, baseline, this, …) so that a
+// change of the machine's load shows up in both, --rounds times per config.
 //
 // A config is QUEUE_REPORT_GENERATION_QUEUE_CONCURRENCY (= its batch size; default 2). The worker runs
 // as a child process from its own build (apps/worker/scripts/build.mjs into a temporary folder) with the
-// node flags of its `start` script, env as test/support/test-worker.ts builds it, REPORT_STORAGE=fs
-// into a temporary folder; the SMTP server (support/discard-smtp-server.ts) runs in this process.
+// node flags of its `start` script and the process-level variables its Dockerfile sets (MALLOC_ARENA_MAX),
+// env as test/support/test-worker.ts builds it, REPORT_STORAGE=fs into a temporary folder (allowed under
+// NODE_ENV=production for the run, links signed with a secret made per run); the SMTP server (support/discard-smtp-server.ts) runs in this process.
 // RSS sampled every 100 ms (VmRSS) and the lifetime peak (VmHWM) from /proc/<pid>/status.
 // Each run: a fresh worker; 5 warm-up reports left out; then the checked run. Afterwards every report
 // is checked: one public.reports row per checkup, 2 emails per checkup accepted, nothing dead-lettered.
 // Target: the worker stays under 200 MB at peak.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -28,6 +35,7 @@ import { describeMachine, machineLine } from "./support/machine.ts";
 import { markdownTable } from "./support/markdown-table.ts";
 import { cpuSeconds, memoryStatus, treeCpuMeter } from "./support/proc-stats.ts";
 import { loadPerCpu, waitForQuietMachine } from "./support/quiet-machine.ts";
+import { shippedProcessEnv } from "./support/shipped-process-env.ts";
 import { startThrowawayPostgres } from "./support/throwaway-postgres.ts";
 import { startWorkerProcess, type WorkerCommand } from "./support/worker-process.ts";
 
@@ -42,18 +50,33 @@ const { values } = parseArgs({
   options: {
     reports: { type: "string", default: "1000" },
     configs: { type: "string", default: "2" },
+    baseline: { type: "string" },
+    rounds: { type: "string", default: "1" },
   },
 });
 const reports = Number(values.reports);
 const configs = values.configs.split(",").map(Number);
-if (!Number.isInteger(reports) || reports < 1 || configs.some((c) => !Number.isInteger(c) || c < 1)) {
+const rounds = Number(values.rounds);
+if (
+  !Number.isInteger(reports) ||
+  reports < 1 ||
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  configs.some((c) => !Number.isInteger(c) || c < 1)
+) {
   console.error(
-    "report-throughput: --reports and --configs take whole numbers, e.g. --reports 1000 --configs 2,4",
+    "report-throughput: --reports, --configs and --rounds take whole numbers, e.g. --reports 1000 --configs 2,4 --rounds 2",
   );
   process.exit(2);
 }
 
+interface Variant {
+  readonly name: string;
+  readonly command: WorkerCommand;
+}
+
 interface RunResult {
+  readonly variant: string;
   readonly concurrency: number;
   readonly seconds: number;
   readonly reportsPerSecond: number;
@@ -66,8 +89,8 @@ interface RunResult {
   readonly load: readonly [number, number];
 }
 
-function startScriptNodeFlags(): string[] {
-  const manifest = JSON.parse(readFileSync(join(WORKER_DIR, "package.json"), "utf8")) as {
+function startScriptNodeFlags(workerDir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(workerDir, "package.json"), "utf8")) as {
     scripts?: Record<string, string>;
   };
   const words = (manifest.scripts?.start ?? "").trim().split(/\s+/);
@@ -77,13 +100,22 @@ function startScriptNodeFlags(): string[] {
   return words.slice(1, -1);
 }
 
-function buildWorker(outdir: string): WorkerCommand {
+function buildWorker(workerDir: string, outdir: string): WorkerCommand {
   const build = spawnSync(process.execPath, ["scripts/build.mjs", "--outdir", outdir], {
-    cwd: WORKER_DIR,
+    cwd: workerDir,
     encoding: "utf8",
   });
   if (build.status !== 0) throw new Error(`the worker's build failed:\n${build.stdout}${build.stderr}`);
-  return { nodeArgs: startScriptNodeFlags(), script: join(outdir, "main.mjs") };
+  return {
+    nodeArgs: startScriptNodeFlags(workerDir),
+    script: join(outdir, "main.mjs"),
+    env: shippedProcessEnv(workerDir),
+  };
+}
+
+function describeCommand(command: WorkerCommand): string {
+  const env = Object.entries(command.env ?? {}).map(([name, value]) => `${name}=${value} `);
+  return `\`${env.join("")}node ${command.nodeArgs?.join(" ")} main.mjs\``;
 }
 
 async function scalar(db: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
@@ -133,11 +165,15 @@ let runNumber = 0;
 
 async function runOnce(
   concurrency: number,
-  context: { db: pg.Pool; databaseUrl: string; serverPid: number; workDir: string; command: WorkerCommand },
+  variant: Variant,
+  context: { db: pg.Pool; databaseUrl: string; serverPid: number; workDir: string },
 ): Promise<RunResult> {
   const { db } = context;
   const smtp = await startDiscardSmtpServer();
   const reportDir = mkdtempSync(join(context.workDir, `reports-${concurrency}-`));
+  // Users' addresses are unique: each run makes its own, also when a config is repeated (--configs 2,2).
+  runNumber += 1;
+  const logFile = join(context.workDir, `worker-${runNumber}-${variant.name}-${concurrency}.log`);
   const env = testWorkerEnv({
     databaseUrl: context.databaseUrl,
     smtpPort: smtp.port,
@@ -145,20 +181,16 @@ async function runOnce(
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
       REPORT_FS_DIR: reportDir,
+      REPORT_FS_ALLOW_PRODUCTION: "true",
+      REPORT_LINK_SECRET: randomBytes(32).toString("hex"),
       QUEUE_REPORT_GENERATION_QUEUE_CONCURRENCY: String(concurrency),
       QUEUE_REPORT_GENERATION_QUEUE_BATCH_SIZE: String(concurrency),
     },
   });
-  const worker = await startWorkerProcess(
-    env,
-    join(context.workDir, `worker-${concurrency}.log`),
-    context.command,
-  );
+  const worker = await startWorkerProcess(env, logFile, variant.command);
   try {
     const idleRss = memoryStatus(worker.pid)?.rss ?? Number.NaN;
     const deadline = Date.now() + RUN_TIMEOUT_MS;
-    // Users' addresses are unique: each run makes its own, also when a config is repeated (--configs 2,2).
-    runNumber += 1;
     const warm = `warm-${runNumber}-${concurrency}`;
     await createCheckups(db, warm, WARM_UP_REPORTS);
     await completeCheckups(db, warm);
@@ -200,10 +232,11 @@ async function runOnce(
     const accepted = smtp.accepted() - acceptedBefore;
     if (stored !== reports || accepted !== 2 * reports || deadLetters !== 0) {
       throw new Error(
-        `concurrency ${concurrency}: ${stored} reports stored, ${accepted} emails accepted, ${deadLetters} dead letters (expected ${reports}, ${2 * reports}, 0); log: ${join(context.workDir, `worker-${concurrency}.log`)}`,
+        `concurrency ${concurrency}: ${stored} reports stored, ${accepted} emails accepted, ${deadLetters} dead letters (expected ${reports}, ${2 * reports}, 0); log: ${logFile}`,
       );
     }
     return {
+      variant: variant.name,
       concurrency,
       seconds,
       reportsPerSecond: reports / seconds,
@@ -227,21 +260,41 @@ try {
   const { url } = await postgres.createAppDatabase("bench_reports");
   const db = new pg.Pool({ connectionString: url, max: 2 });
   try {
-    const command = buildWorker(join(workDir, "worker-dist"));
+    const variants: Variant[] = [];
+    if (values.baseline !== undefined) {
+      const baselineDir = resolve(values.baseline);
+      variants.push({ name: "baseline", command: buildWorker(baselineDir, join(workDir, "baseline-dist")) });
+    }
+    variants.push({ name: "this", command: buildWorker(WORKER_DIR, join(workDir, "worker-dist")) });
     const results: RunResult[] = [];
-    for (const concurrency of configs) {
-      process.stdout.write(`report-throughput: concurrency ${concurrency}, ${reports} reports …\n`);
-      results.push(
-        await runOnce(concurrency, { db, databaseUrl: url, serverPid: postgres.serverPid, workDir, command }),
-      );
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const concurrency of configs) {
+        for (const variant of variants) {
+          process.stdout.write(
+            `report-throughput: round ${round}, ${variant.name}, concurrency ${concurrency}, ${reports} reports …\n`,
+          );
+          results.push(
+            await runOnce(concurrency, variant, {
+              db,
+              databaseUrl: url,
+              serverPid: postgres.serverPid,
+              workDir,
+            }),
+          );
+        }
+      }
     }
     console.log(`\n${machineLine(describeMachine())}; ${postgres.description}, ${postgres.durability}`);
     console.log(
-      `${reports} checkups completed in one transaction per run (wellbeing, half ru / half en); worker = its build's bundle with \`node ${command.nodeArgs?.join(" ")} main.mjs\`, NODE_ENV=production, REPORT_STORAGE=fs; per report: PDF rendered, stored, recorded, report_ready (PDF attached) + checkup_completed emails sent over SMTP to a discarding server\n`,
+      `${reports} checkups completed in one transaction per run (wellbeing, half ru / half en); worker = its build's bundle, NODE_ENV=production, REPORT_STORAGE=fs; per report: PDF rendered, stored, recorded, report_ready (PDF attached) + checkup_completed emails sent over SMTP to a discarding server`,
     );
+    for (const variant of variants) console.log(`- ${variant.name}: ${describeCommand(variant.command)}`);
+    console.log("");
     console.log(
       markdownTable(
         [
+          "run",
+          "worker",
           "report concurrency",
           "reports/s",
           "seconds",
@@ -251,7 +304,9 @@ try {
           "PDF (KB, mean)",
           "load per CPU before / after",
         ],
-        results.map((r) => [
+        results.map((r, index) => [
+          String(index + 1),
+          r.variant,
           String(r.concurrency),
           r.reportsPerSecond.toFixed(1),
           r.seconds.toFixed(1),
@@ -263,10 +318,14 @@ try {
         ]),
       ),
     );
-    const worst = Math.max(...results.map((r) => r.lifetimePeakRssMb));
-    console.log(
-      `\npeak RSS ${worst.toFixed(0)} MB: ${worst < TARGET_PEAK_RSS_MB ? "under" : "OVER"} the ${TARGET_PEAK_RSS_MB} MB target`,
-    );
+    for (const variant of variants) {
+      const worst = Math.max(
+        ...results.filter((r) => r.variant === variant.name).map((r) => r.lifetimePeakRssMb),
+      );
+      console.log(
+        `\n${variant.name}: peak RSS ${worst.toFixed(0)} MB: ${worst < TARGET_PEAK_RSS_MB ? "under" : "OVER"} the ${TARGET_PEAK_RSS_MB} MB target`,
+      );
+    }
   } finally {
     await db.end();
   }

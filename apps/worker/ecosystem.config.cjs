@@ -52,8 +52,8 @@ module.exports = {
       interpreter: "node",
       // As the image runs it: stack traces point at src/*.ts through the bundle's source map; the old
       // generation capped at 128 MB and the young one at half its default bound the heap. Measured peaks
-      // (bench/RESULTS.md): 167-177 MB sending email only, 223-228 MB rendering reports too (over 200 MB;
-      // SMTP_THREAD=off: 191 MB). See the Dockerfile's CMD.
+      // (bench/RESULTS.md, report-throughput, 2026-12-06): 184-197 MB rendering reports while sending
+      // email, with MALLOC_ARENA_MAX=2 below. See the Dockerfile's CMD.
       node_args: [
         ...(existsSync(envFile) ? [`--env-file=${envFile}`] : []),
         "--enable-source-maps",
@@ -67,6 +67,9 @@ module.exports = {
       increment_var: "WORKER_HTTP_PORT",
       env: {
         NODE_ENV: "production",
+        // Two glibc malloc arenas (see the Dockerfile): in the environment PM2 starts node with, since
+        // glibc reads it at process start, before node reads --env-file.
+        MALLOC_ARENA_MAX: "2",
         WORKER_HTTP_PORT: setting("WORKER_HTTP_PORT", "8080"),
       },
       // Graceful stop: PM2 sends SIGINT (its daemon-wide PM2_KILL_SIGNAL; there is no per-app

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createSmtpTransport } from "../../apps/worker/src/email/smtp-transport.ts";
 import { renderEmail } from "../../packages/emails/src/index.ts";
 import { cpuSeconds } from "./proc-stats.ts";
+import { sinkSmtpConfig } from "./sink-smtp-config.ts";
 
 const SERVER = fileURLToPath(new URL("./discard-smtp-process.ts", import.meta.url));
 
@@ -41,16 +42,7 @@ export async function measureSmtpFloor(options: {
   const server = spawn(process.execPath, ["--import", "tsx", SERVER], { stdio: ["pipe", "pipe", "inherit"] });
   try {
     const port = Number(await nextLine(server));
-    const transport = createSmtpTransport({
-      host: "127.0.0.1",
-      port,
-      security: "none",
-      user: undefined,
-      password: undefined,
-      from: "noreply@balansity.test",
-      fromName: "Balansity",
-      maxConnections: options.maxConnections,
-    });
+    const transport = createSmtpTransport(sinkSmtpConfig(port, options.maxConnections));
     const send = (index: number) =>
       transport.sendMail({
         from: { name: "Balansity", address: "noreply@balansity.test" },

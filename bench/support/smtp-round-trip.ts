@@ -10,6 +10,7 @@ import { createSmtpTransport } from "../../apps/worker/src/email/smtp-transport.
 import { renderEmail } from "../../packages/emails/src/index.ts";
 import { startDiscardSmtpServer } from "./discard-smtp-server.ts";
 import { summarize } from "./latency-stats.ts";
+import { sinkSmtpConfig } from "./sink-smtp-config.ts";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "300" } } });
 const count = Number(values.count);
@@ -34,16 +35,7 @@ const email = await renderEmail({
 });
 
 function transport(maxConnections: number, noDelay: boolean): Transport {
-  const created: Transport = createSmtpTransport({
-    host: "127.0.0.1",
-    port: server.port,
-    security: "none",
-    user: undefined,
-    password: undefined,
-    from: "noreply@balansity.test",
-    fromName: "Balansity",
-    maxConnections,
-  });
+  const created: Transport = createSmtpTransport(sinkSmtpConfig(server.port, maxConnections));
   if (noDelay) {
     // nodemailer's documented hook for a socket of one's own (used for proxies): here, one with TCP_NODELAY.
     created.getSocket = (options, callback) => {

@@ -9,12 +9,13 @@
 //
 // Measured by bench/email-pipeline.ts (bench/RESULTS.md): idle RSS 82 MB against 170 MB through tsx's
 // loader.
-import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { reportFontFiles } from "@balansity/reports/font-files";
 import { build } from "esbuild";
+import { ownCodeSourceMap } from "./own-code-source-map.mjs";
 
 const workerDir = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({ options: { outdir: { type: "string", default: "dist" } } });
@@ -71,6 +72,13 @@ const result = await build({
 if (result.warnings.length > 0) {
   console.error(`${result.warnings.length} warning(s) above: the bundle is not trusted`);
   process.exit(1);
+}
+
+// The maps keep the worker's own code only: node decodes a whole map on the first stack trace through
+// its bundle, and the dependencies' mappings took ~100 MB of heap (see own-code-source-map.mjs).
+for (const output of Object.keys(result.metafile.outputs).filter((path) => path.endsWith(".map"))) {
+  const file = resolve(workerDir, output);
+  await writeFile(file, JSON.stringify(ownCodeSourceMap(JSON.parse(await readFile(file, "utf8")))));
 }
 
 // The report PDF's fonts are files read at run time: @balansity/reports looks for them in fonts/ beside

@@ -215,6 +215,10 @@ describe("Dockerfile", () => {
     expect(instructionsOf(runtime, "ENV").map((instruction) => instruction.args)).toContain(
       "NODE_ENV=production",
     );
+    // glibc's malloc arenas bounded (bench/RESULTS.md, report-throughput).
+    expect(instructionsOf(runtime, "ENV").map((instruction) => instruction.args)).toContain(
+      "MALLOC_ARENA_MAX=2",
+    );
     expect(instructionsOf(runtime, "STOPSIGNAL").map((instruction) => instruction.args)).toEqual(["SIGTERM"]);
     // The bundle runs without a loader: tsx is for development (dev, start:ts) only.
     expect(workerPackage().dependencies).not.toHaveProperty("tsx");
@@ -462,7 +466,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
       exec_mode: "fork",
       instances: 1,
       stop_exit_codes: [78],
-      env: { NODE_ENV: "production", WORKER_HTTP_PORT: String(defaults.http.port) },
+      env: { NODE_ENV: "production", MALLOC_ARENA_MAX: "2", WORKER_HTTP_PORT: String(defaults.http.port) },
     });
     expect([app!.interpreter, app!.node_args, app!.script].join(" ")).toBe(imageCommand.join(" "));
     // The folder PM2 runs in is the image's /app: the bundle is one of the files the runtime stage copies
@@ -485,7 +489,7 @@ describe("ecosystem.config.cjs (PM2)", () => {
       node_args: `--env-file=${envFile} --enable-source-maps --max-old-space-size=128 --max-semi-space-size=8`,
       instances: 3,
       increment_var: "WORKER_HTTP_PORT",
-      env: { NODE_ENV: "production", WORKER_HTTP_PORT: "9100" },
+      env: { NODE_ENV: "production", MALLOC_ARENA_MAX: "2", WORKER_HTTP_PORT: "9100" },
       kill_timeout: 60_000 + 15_000,
     });
     // Secrets stay in the file: PM2 is given its path, not its values.
@@ -514,6 +518,8 @@ describe("deploy/balansity-worker.service (systemd)", () => {
     expect(one("Service.WorkingDirectory")).toBe("/opt/balansity-worker");
     expect(one("Service.EnvironmentFile")).toBe("/etc/balansity/worker.env");
     expect(one("Service.ExecStart")).toBe(["/usr/bin/node", ...imageCommand.slice(1)].join(" "));
+    // The image's process environment: production mode, two glibc malloc arenas.
+    expect(unit.get("Service.Environment")).toEqual(["NODE_ENV=production", "MALLOC_ARENA_MAX=2"]);
   });
 
   it("restarts on failure but not on a configuration error (exit 78)", () => {

@@ -190,6 +190,54 @@ describe("the deployable folder", () => {
     expect(map.sourcesContent).toBeUndefined();
   });
 
+  // --enable-source-maps decodes a bundle's whole map on the first stack trace through it: with the
+  // dependencies' ~1,000,000 mappings that was ~100 MB of heap, and the worker under the start command's
+  // --max-old-space-size=128 aborted out of memory the first time it logged an error with its stack.
+  it("logs an error with its stack mapped to the sources and keeps running (the database away, /metrics fails)", async () => {
+    const port = await freePort();
+    const worker = startProcess(process.execPath, startCommand.slice(1), {
+      cwd: app,
+      env: {
+        ...minimalEnv(),
+        NODE_ENV: "production",
+        DATABASE_URL: `postgres://worker@127.0.0.1:${await freePort()}/nothing`,
+        SMTP_HOST: "127.0.0.1",
+        SMTP_PORT: String(await freePort()),
+        SMTP_SECURE: "none",
+        SMTP_FROM: "noreply@balansity.test",
+        WORKER_HTTP_HOST: "127.0.0.1",
+        WORKER_HTTP_PORT: String(port),
+        REPORT_FS_ALLOW_PRODUCTION: "true",
+        REPORT_LINK_SECRET: randomBytes(32).toString("hex"),
+      },
+    });
+    try {
+      const status = await waitFor(
+        "GET /metrics answers",
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).status,
+        { timeoutMs: 60_000, process: worker },
+      );
+      expect(status).toBe(500);
+      const logged = await waitFor(
+        "the error logged",
+        async () =>
+          worker
+            .stdout()
+            .split("\n")
+            .find((line) => line.includes('"ops endpoint failed"')),
+        { timeoutMs: 10_000, process: worker },
+      );
+      expect(JSON.parse(logged).err.stack).toMatch(/packages\/queues\/src\/consumer\/metrics\.ts:\d+:\d+/);
+      // Still alive and answering after the stack was printed.
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect(worker.exit()).toBeUndefined();
+    } finally {
+      worker.child.kill("SIGKILL");
+      await worker.exited;
+    }
+  }, 90_000);
+
   it("exits with 78 (EX_CONFIG) on a configuration error, so no supervisor restarts it in a loop", async () => {
     const worker = startProcess(process.execPath, startCommand.slice(1), { cwd: app, env: minimalEnv() });
     const exit = await exitWithin(worker, 20_000);

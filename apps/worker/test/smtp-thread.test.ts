@@ -7,7 +7,7 @@ import { loadConfig } from "../src/config/load-config.ts";
 import { PermanentError, RetryableError, TransportUnavailableError } from "../src/consumer/errors.ts";
 import { classifySmtpError } from "../src/email/classify-smtp-error.ts";
 import type { MailTransport, OutgoingEmail } from "../src/email/mail-transport.ts";
-import { SmtpThread } from "../src/email/smtp-thread.ts";
+import { SMTP_THREAD_SEMI_SPACE_MB, SmtpThread } from "../src/email/smtp-thread.ts";
 import { inProcessTransport } from "../src/email/smtp-transport.ts";
 
 // The SMTP transport on its own thread (and on the main thread, SMTP_THREAD=off), against a real SMTP
@@ -134,6 +134,20 @@ describe("SmtpThread", () => {
       // The queue's probe, then the retried email, go through a new thread.
       await thread.verify();
       await expect(thread.sendMail(email)).resolves.toMatchObject({ messageId: email.messageId });
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("gives the thread a young generation of its own size, smaller than V8's default (each semi-space 2 MB)", async () => {
+    const thread = new SmtpThread(smtpConfig(), {
+      body: new URL("./fixtures/smtp-thread-reports-young-generation.ts", import.meta.url),
+    });
+    try {
+      // The fixture answers with its new space grown to its bound: two semi-spaces.
+      const newSpaceBytes = (await thread.verify()) as unknown as number;
+      expect(newSpaceBytes).toBeGreaterThan(0);
+      expect(newSpaceBytes).toBeLessThanOrEqual(2 * SMTP_THREAD_SEMI_SPACE_MB * 1024 * 1024);
     } finally {
       await thread.close();
     }

@@ -26,7 +26,7 @@ export interface SmtpConfig {
   readonly maxConnections: number;
   /**
    * `true` (SMTP_THREAD=on, the default): nodemailer runs on a thread of its own, beside the main
-   * thread's reads, rendering and database writes. `false`: on the main thread, ~30 MB less at peak
+   * thread's reads, rendering and database writes. `false`: on the main thread, less memory at peak
    * and fewer emails per second (bench/RESULTS.md, email-pipeline and report-throughput).
    */
   readonly thread: boolean;

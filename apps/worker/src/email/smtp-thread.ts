@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { DatabaseConfig } from "@balansity/db";
 import type { SmtpConfig } from "../config/worker-config.ts";
@@ -44,6 +45,14 @@ export type SmtpThreadReply =
 const fromSources = import.meta.url.endsWith(".ts");
 const BODY = new URL(fromSources ? "./smtp-thread-body.ts" : "./smtp-thread-body.mjs", import.meta.url);
 const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * The thread's young generation, per semi-space (V8's --max-semi-space-size, in MB): a quarter of the
+ * main thread's 8. What it allocates per email (the MIME message, the encoded attachment) dies within
+ * the email, and at the main thread's size its young generation took ~17 MB of the worker's memory
+ * under load (bench/RESULTS.md, email-pipeline 2026-11-29; report-throughput 2026-12-06 for the peaks).
+ */
+export const SMTP_THREAD_SEMI_SPACE_MB = 2;
 
 /**
  * The SMTP transport on a thread of its own. nodemailer's work per email (building the MIME message,
@@ -113,9 +122,11 @@ export class SmtpThread implements MailTransport {
   }
 
   #start(): Worker {
-    // No resourceLimits: the start command's --max-old-space-size and --max-semi-space-size are
-    // process-wide V8 flags and take precedence over them. Under load the thread's heap is ~30 MB,
-    // 17 MB of it the young generation (bench/RESULTS.md, report-throughput).
+    // resourceLimits cannot size the thread: the start command's --max-semi-space-size is a process-wide
+    // V8 flag and takes precedence over them. V8 reads the flag when it creates an isolate, so setting it
+    // here sizes the threads started from now on (this one, a replacement) and not the main thread,
+    // whose heap exists already.
+    setFlagsFromString(`--max-semi-space-size=${SMTP_THREAD_SEMI_SPACE_MB}`);
     const workerData: SmtpThreadData = { smtp: this.#smtp, database: this.#database };
     const worker = startBody(this.#body, { workerData });
     worker.unref();
