@@ -180,7 +180,7 @@ describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
   it("retries a dead-lettered email after the SMTP server is fixed, and the email arrives", async () => {
     smtp.setFailureMode({ kind: "permanent", code: 550 });
     await page.getByRole("link", { name: "Email" }).click();
-    await page.getByLabel("to").fill(POISON_TO);
+    await page.getByLabel("to", { exact: true }).fill(POISON_TO);
     await page.locator("select[name='template']").selectOption("report_ready");
     await page.locator("select[name='locale']").selectOption("en");
     await page.getByRole("button", { name: "Send test email" }).click();
@@ -317,7 +317,7 @@ describe.skipIf(chromiumMissing)(title, { timeout: 90_000 }, () => {
   it("names the bad field of a test email in the browser and queues nothing", async () => {
     await page.getByRole("link", { name: "Email" }).click();
     // A form-valid address that the queue's schema refuses (no top-level domain).
-    await page.getByLabel("to").fill("someone@localhost");
+    await page.getByLabel("to", { exact: true }).fill("someone@localhost");
     await page.getByRole("button", { name: "Send test email" }).click();
     const alert = page.getByRole("alert").filter({ hasText: '"to"' });
     await alert.waitFor();
