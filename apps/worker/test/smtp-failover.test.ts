@@ -54,7 +54,7 @@ describe("SmtpFailover", () => {
 });
 
 describe("which email the fallback sends", () => {
-  it("is tier 0 of emailSendTiers (confirmations, receipts, the 1-hour reminder) or priority 1", () => {
+  it("is tier 0 of emailSendTiers (confirmations, receipts, the 1-hour reminder, operator alerts) or priority 1", () => {
     expect(transactionalTemplates).toEqual([
       "appointment_confirmation",
       "appointment_cancelled",
@@ -62,6 +62,8 @@ describe("which email the fallback sends", () => {
       "payment_failed",
       "payment_refunded",
       "appointment_reminder_1h",
+      // An alert (dead letters piling up, say) must reach the operators while the primary is throttled.
+      "operator_alert",
     ]);
     expect(isTransactional({ template: "payment_succeeded", priority: 0 })).toBe(true);
     expect(isTransactional({ template: "checkup_completed", priority: 1 })).toBe(true);
