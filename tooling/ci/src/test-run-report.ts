@@ -1,6 +1,7 @@
 /**
- * What one vitest run leaves for CI (one JSON file per package and pass): its counts and every skipped
- * test with the note it was skipped with. Written by `skip-reporter.ts`, read by `check-skips.ts`.
+ * What one vitest run leaves for CI (one JSON file per package and pass): its counts, every skipped
+ * test with the note it was skipped with, and every failed test with its first error. Written by
+ * `skip-reporter.ts`, read by `check-skips.ts`.
  */
 import { z } from "zod";
 
@@ -14,6 +15,14 @@ export const SkippedTest = z.object({
 });
 export type SkippedTest = z.infer<typeof SkippedTest>;
 
+export const FailedTest = z.object({
+  file: z.string(),
+  name: z.string(),
+  /** The first error's message, as vitest reports it (the CI log's tail names the failure). */
+  error: z.string(),
+});
+export type FailedTest = z.infer<typeof FailedTest>;
+
 export const TestRunReport = z.object({
   /** The package's name (`@balansity/db`), as turbo prefixes its log lines. */
   package: z.string(),
@@ -23,5 +32,6 @@ export const TestRunReport = z.object({
   failed: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
   skippedTests: z.array(SkippedTest),
+  failedTests: z.array(FailedTest),
 });
 export type TestRunReport = z.infer<typeof TestRunReport>;

@@ -31,6 +31,7 @@ function report(
     failed: 0,
     skipped: skipped.length,
     skippedTests: skipped,
+    failedTests: [],
   };
 }
 
@@ -185,6 +186,26 @@ describe("check-skips (the command .ci/run calls)", () => {
       "packages/db/test/pgbouncer.test.ts > PgBouncer > skipped: /usr/sbin/pgbouncer is not installed: NOT ON THE ALLOW-LIST",
     );
     expect(run.stderr).toContain("unexpected skip in the system pass: packages/db/test/pgbouncer.test.ts");
+  });
+
+  it("names each failed test with its error after the skips, without failing the skip check", () => {
+    const failing: TestRunReport = {
+      ...queuesOnPgCron14,
+      failed: 1,
+      failedTests: [
+        {
+          file: join(repoRoot, "packages/queues/test/send.test.ts"),
+          name: "send > names the field",
+          error: "AssertionError: expected 'a' to be 'b'",
+        },
+      ],
+    };
+    const run = runCli([failing], log({ "@balansity/queues": "14 passed | 1 failed | 1 skipped (16)" }));
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    expect(lines.at(-1)).toBe(
+      "[ci] system: FAILED packages/queues/test/send.test.ts > send > names the field: AssertionError: expected 'a' to be 'b'",
+    );
   });
 
   it("exits 1 when no package wrote a report", () => {
