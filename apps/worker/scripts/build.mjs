@@ -38,6 +38,20 @@ const pdfkitStandardFonts = {
   },
 };
 
+// @react-pdf/hyphenate writes two characters above U+00FF into a regular expression literal, which
+// esbuild leaves as they are (it escapes strings, not regular expressions): as \u escapes they mean the
+// same and keep the bundle one byte per character (see wideCharacters below).
+const hyphenateAsciiRegExp = {
+  name: "hyphenate-ascii-regexp",
+  setup(context) {
+    context.onLoad({ filter: /[\\/]@react-pdf[\\/]hyphenate[\\/]lib[\\/]index\.js$/ }, async (args) => ({
+      contents: (await readFile(args.path, "utf8")).replaceAll("\u2013-\u203C", "\\u2013-\\u203C"),
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: workerDir,
@@ -50,6 +64,16 @@ const result = await build({
   format: "esm",
   target: "node20",
   jsx: "automatic",
+  // V8 keeps a module's whole source in the heap for as long as the module lives: 8.5 million characters
+  // as written, and two bytes per character once one of them is above U+00FF (comments brought 52). Without
+  // comments and whitespace, with React's development builds dropped, and one byte per character, the
+  // main bundle's source takes 4.3 MB instead of 17 MB (bench/RESULTS.md, report-throughput 2026-12-06).
+  // Identifiers are kept: stack traces, logs and error classes keep their names.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // The bundle is the production build (the image, PM2, systemd): React's packages pick their
+  // production code by this, whatever NODE_ENV the worker is started with. No code of ours reads it.
+  define: { "process.env.NODE_ENV": '"production"' },
   sourcemap: "linked",
   // Stack traces need the mappings only; the sources are in the repository, not in every image.
   sourcesContent: false,
@@ -62,7 +86,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
   },
-  plugins: [pdfkitStandardFonts],
+  plugins: [pdfkitStandardFonts, hyphenateAsciiRegExp],
   metafile: true,
   logLevel: "warning",
 });
@@ -72,6 +96,17 @@ const result = await build({
 if (result.warnings.length > 0) {
   console.error(`${result.warnings.length} warning(s) above: the bundle is not trusted`);
   process.exit(1);
+}
+
+// One character above U+00FF doubles the heap the bundle's source takes (see minifyWhitespace above).
+for (const output of Object.keys(result.metafile.outputs).filter((path) => path.endsWith(".mjs"))) {
+  const wide = wideCharacters(await readFile(resolve(workerDir, output), "utf8"));
+  if (wide.length > 0) {
+    console.error(
+      `${output}: ${wide.length} character(s) above U+00FF make V8 keep it two bytes per character; first at ${wide[0]}`,
+    );
+    process.exit(1);
+  }
 }
 
 // The maps keep the worker's own code only: node decodes a whole map on the first stack trace through
@@ -90,3 +125,14 @@ const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum
 console.log(
   `${outdir}: main.mjs and smtp-thread-body.mjs, ${(bytes / 1024 / 1024).toFixed(1)} MB with their maps`,
 );
+
+/** Where a text has characters above U+00FF, as "line L, column C" (at most 5). */
+function wideCharacters(text) {
+  const found = [];
+  const lines = text.split("\n");
+  for (let line = 0; line < lines.length && found.length < 5; line += 1) {
+    const column = lines[line].search(/[^\u0000-\u00ff]/);
+    if (column >= 0) found.push(`line ${line + 1}, column ${column + 1}`);
+  }
+  return found;
+}

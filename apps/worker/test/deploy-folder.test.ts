@@ -179,6 +179,19 @@ describe("the deployable folder", () => {
     expect(ancestors(app).filter((folder) => existsSync(join(folder, "node_modules")))).toEqual([]);
   });
 
+  // V8 keeps each module's source in the heap while the worker runs, two bytes per character once one
+  // is above U+00FF: the build strips comments and React's development builds (scripts/build.mjs).
+  it("keeps the bundles' source small: one byte per character, no React development build", async () => {
+    for (const file of [startCommand.at(-1)!, join(BUNDLE_DIR, "smtp-thread-body.mjs")]) {
+      const bundle = await readFile(join(app, file), "utf8");
+      expect(/[^\u0000-\u00ff]/.exec(bundle)?.[0], file).toBeUndefined();
+    }
+    const main = await readFile(join(app, startCommand.at(-1)!), "utf8");
+    expect(main).toMatch(/\/cjs\/react-dom-server\.node\.production\.js"/);
+    expect(main.match(/\/cjs\/[\w.-]+\.development\.js"/g) ?? []).toEqual([]);
+    expect(main.length).toBeLessThan(6_000_000);
+  });
+
   it("maps the bundle back to the TypeScript sources, without shipping them", async () => {
     const map = JSON.parse(await readFile(join(app, `${startCommand.at(-1)!}.map`), "utf8")) as {
       sources: string[];
