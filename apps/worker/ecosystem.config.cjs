@@ -52,7 +52,7 @@ module.exports = {
       interpreter: "node",
       // As the image runs it: stack traces point at src/*.ts through the bundle's source map; the old
       // generation capped at 128 MB and the young one at half its default bound the heap. Measured peaks
-      // (bench/RESULTS.md, report-throughput, 2026-12-06): 184-197 MB rendering reports while sending
+      // (bench/RESULTS.md, report-throughput, 2026-12-06 20:26-20:48 UTC): 175-178 MB rendering reports while sending
       // email, with MALLOC_ARENA_MAX=2 below. See the Dockerfile's CMD.
       node_args: [
         ...(existsSync(envFile) ? [`--env-file=${envFile}`] : []),

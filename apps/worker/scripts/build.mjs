@@ -7,8 +7,8 @@
 //   node scripts/build.mjs --outdir /tmp/worker    # elsewhere (test/deploy-folder.test.ts)
 //   node --enable-source-maps dist/main.mjs        # the start script: stack traces point at src/*.ts
 //
-// Measured by bench/email-pipeline.ts (bench/RESULTS.md): idle RSS 82 MB against 170 MB through tsx's
-// loader.
+// Measured by bench/report-throughput.ts (bench/RESULTS.md): idle RSS 80 MB (170 MB through tsx's loader,
+// email-pipeline).
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
