@@ -131,7 +131,7 @@ function wideCharacters(text) {
   const found = [];
   const lines = text.split("\n");
   for (let line = 0; line < lines.length && found.length < 5; line += 1) {
-    const column = lines[line].search(/[^\u0000-\u00ff]/);
+    const column = lines[line].search(/[\u0100-\uffff]/);
     if (column >= 0) found.push(`line ${line + 1}, column ${column + 1}`);
   }
   return found;
