@@ -43,8 +43,8 @@ export default class SkipReporter implements Reporter {
         if (result.state === "passed") report.passed += 1;
         else if (result.state === "failed") {
           report.failed += 1;
-          const error = result.errors[0];
-          report.failedTests.push({ file: module.moduleId, name: test.fullName, error: describe(error) });
+          const error = firstLine(result.errors[0]);
+          report.failedTests.push({ file: module.moduleId, name: test.fullName, error });
         } else if (result.state === "skipped") {
           report.skipped += 1;
           const skipped: SkippedTest = { file: module.moduleId, name: test.fullName };
@@ -52,18 +52,16 @@ export default class SkipReporter implements Reporter {
           report.skippedTests.push(skipped);
         }
       }
-    }
-    // A file that fails to load, or a failing beforeAll, fails outside any test.
-    for (const module of testModules) {
+      // A file that fails to load, or a failing beforeAll, fails outside any test.
       for (const suite of [module, ...module.children.allSuites()]) {
         for (const error of suite.errors()) {
           const name = suite.type === "module" ? "(the file)" : suite.fullName;
-          report.failedTests.push({ file: module.moduleId, name, error: describe(error) });
+          report.failedTests.push({ file: module.moduleId, name, error: firstLine(error) });
         }
       }
     }
     for (const error of unhandledErrors) {
-      report.failedTests.push({ file: this.#root, name: "(unhandled error)", error: describe(error) });
+      report.failedTests.push({ file: this.#root, name: "(unhandled error)", error: firstLine(error) });
     }
     mkdirSync(this.#dir, { recursive: true });
     writeFileSync(
@@ -73,7 +71,8 @@ export default class SkipReporter implements Reporter {
   }
 }
 
-function describe(error: SerializedError | undefined): string {
+/** An error as one line of the CI log: its name and the first line of its message. */
+function firstLine(error: SerializedError | undefined): string {
   if (!error) return "no error reported";
   return `${error.name ?? "Error"}: ${error.message}`.split("\n", 1)[0] ?? "";
 }
