@@ -139,11 +139,19 @@ async function expectEachOnce(
 
 /** The fallback took nothing before the primary had been refusing for SMTP_FALLBACK_AFTER. */
 async function expectFallbackOnlyAfter(keys: readonly string[], refusingSince: Date) {
-  const { rows } = await pool.query<{ first: Date }>(
-    "select min(sent_at) as first from automation.email_deliveries where idempotency_key = any($1)",
-    [keys],
+  // The server has an email a moment before the delivery log records it sent: wait for every record.
+  const first = await waitFor(
+    async () => {
+      const { rows } = await pool.query<{ first: Date | null; recorded: number }>(
+        `select min(sent_at) as first, count(sent_at)::int as recorded
+           from automation.email_deliveries where idempotency_key = any($1)`,
+        [keys],
+      );
+      return rows[0]?.recorded === keys.length ? rows[0].first : null;
+    },
+    { timeoutMs: 20_000, what: "every transactional email recorded as sent" },
   );
-  const waitedMs = (rows[0]?.first.getTime() ?? 0) - refusingSince.getTime();
+  const waitedMs = first.getTime() - refusingSince.getTime();
   expect(waitedMs).toBeGreaterThanOrEqual(AFTER_SECONDS * 1000 - 500);
 }
 
